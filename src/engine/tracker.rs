@@ -1,0 +1,614 @@
+//! The session tracker: the engine's public face.
+//!
+//! Owns: the shards, the id generator, the password function, the expiry sink and the
+//! expiry workers, and every public operation on sessions.
+//!
+//! # Ground rules
+//! - A session lives in exactly one shard, chosen by a multiplicative hash of its id
+//!   (ids are sequential; the hash spreads them). Every operation on one session takes
+//!   exactly one shard lock, once; `touch_many` takes each shard's lock once per batch.
+//! - Time comes only from the injected [`Clock`]. Deadlines follow ZooKeeper: touched at
+//!   `t` with timeout `T`, a session is due at the first tick boundary strictly after
+//!   `t + T`, i.e. `E = (floor((t + T) / tick) + 1) * tick`.
+//! - Expiry workers: `expiry_workers` threads, worker `w` owns shards `s` with
+//!   `s % workers == w`; only the owner advances a shard's wheel in normal operation.
+//!   Each wakes at tick boundaries, decides at most `expiry_batch` sessions per lock hold,
+//!   and hands each batch to the sink after releasing the lock.
+//!
+//! Must never: hold a shard lock while calling the sink, or hold two shard locks at once.
+
+use super::clock::{Clock, SystemClock};
+use super::config::Config;
+use super::error::{ConfigError, Error};
+use super::expiry::{ExpiredQueue, Expirer, LagHistogram, LagSummary, Sink};
+use super::id::IdGenerator;
+use super::password::{Passwords, PASSWORD_LEN};
+use super::session::{Counts, Created, Expired, SessionEntry, SessionKind, Totals};
+use super::shard::{ShardState, Step};
+use crate::sync::{thread, Arc, AtomicBool, Condvar, Mutex, Ordering};
+use crossbeam_utils::CachePadded;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Builds an [`Engine`] with a chosen clock, sink and worker policy.
+pub struct EngineBuilder {
+    config: Config,
+    clock: Option<Arc<dyn Clock>>,
+    expirer: Option<Box<dyn Expirer>>,
+    workers: bool,
+}
+
+impl EngineBuilder {
+    /// Uses `clock` instead of the [`SystemClock`].
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Delivers expirations to `expirer` instead of the built-in queue read by
+    /// [`Engine::poll_expired`].
+    pub fn expirer(mut self, expirer: impl Expirer) -> Self {
+        self.expirer = Some(Box::new(expirer));
+        self
+    }
+
+    /// Whether to start the expiry worker threads (default true). Without them the
+    /// embedder drives expiry by calling [`Engine::expire_due`], which is how the tests
+    /// run expiry deterministically.
+    pub fn workers(mut self, start: bool) -> Self {
+        self.workers = start;
+        self
+    }
+
+    /// Validates the configuration and starts the engine.
+    pub fn build(self) -> Result<Engine, ConfigError> {
+        self.config.validate()?;
+        let clock: Arc<dyn Clock> = self.clock.unwrap_or_else(|| Arc::new(SystemClock::new()));
+        let tick = self.config.tick_ms as u64;
+        let now = clock.now_ms();
+        let base_tick = now / tick;
+        let shards = (0..self.config.shards)
+            .map(|_| CachePadded::new(Mutex::new(ShardState::new(0))))
+            .collect();
+        let shard_bits = self.config.shards.trailing_zeros();
+        let inner = Arc::new(Inner {
+            ids: IdGenerator::new(self.config.server_id, clock.id_seed_ms()),
+            passwords: Passwords::new(&self.config.password_mode),
+            sink: match self.expirer {
+                Some(e) => Sink::Callback(e),
+                None => Sink::Queue(ExpiredQueue::default()),
+            },
+            lag: LagHistogram::new(),
+            stop: AtomicBool::new(false),
+            sleep_lock: Mutex::new(()),
+            sleep_cv: Condvar::new(),
+            base_tick,
+            shard_bits,
+            shards,
+            clock,
+            config: self.config,
+        });
+        let mut workers = Vec::new();
+        if self.workers {
+            let n = inner.config.expiry_workers;
+            for w in 0..n {
+                let worker = inner.clone();
+                let owned: Vec<usize> = (w..inner.config.shards).step_by(n).collect();
+                let spawn = thread::Builder::new()
+                    .name(format!("zks-expiry-{w}"))
+                    .spawn(move || worker.worker_loop(&owned));
+                match spawn {
+                    Ok(h) => workers.push(h),
+                    Err(_) => {
+                        // Out of threads: stop those already started and report it as the
+                        // worker count being unusable on this machine.
+                        inner.stop();
+                        for h in workers {
+                            let _ = h.join();
+                        }
+                        return Err(ConfigError::BadWorkerCount(n));
+                    }
+                }
+            }
+        }
+        Ok(Engine { inner, workers })
+    }
+}
+
+struct Inner {
+    config: Config,
+    clock: Arc<dyn Clock>,
+    shards: Box<[CachePadded<Mutex<ShardState>>]>,
+    shard_bits: u32,
+    /// The clock's tick at engine start; wheel ticks count from here.
+    base_tick: u64,
+    ids: IdGenerator,
+    passwords: Passwords,
+    sink: Sink,
+    lag: LagHistogram,
+    stop: AtomicBool,
+    sleep_lock: Mutex<()>,
+    sleep_cv: Condvar,
+}
+
+/// The session engine. Cheap to share: every method takes `&self` and is thread-safe.
+///
+/// Dropping it stops the expiry workers (after their current batch).
+pub struct Engine {
+    inner: Arc<Inner>,
+    workers: Vec<thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("config", &self.inner.config)
+            .field("workers", &self.workers.len())
+            .finish()
+    }
+}
+
+impl Inner {
+    #[inline]
+    fn shard(&self, id: u64) -> &Mutex<ShardState> {
+        let i = if self.shard_bits == 0 {
+            0
+        } else {
+            (id.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - self.shard_bits)) as usize
+        };
+        &self.shards[i]
+    }
+
+    /// The wheel tick (relative to `base_tick`) of clock time `ms`.
+    #[inline]
+    fn tick_of(&self, ms: u64) -> u64 {
+        (ms / self.config.tick_ms as u64).saturating_sub(self.base_tick)
+    }
+
+    /// The deadline tick of a session touched at `now_ms` with `timeout_ms`.
+    #[inline]
+    fn deadline(&self, now_ms: u64, timeout_ms: u32) -> u32 {
+        let t = (now_ms + timeout_ms as u64) / self.config.tick_ms as u64 + 1;
+        t.saturating_sub(self.base_tick).min(u32::MAX as u64) as u32
+    }
+
+    fn tick_to_ms(&self, tick: u64) -> u64 {
+        (tick + self.base_tick) * self.config.tick_ms as u64
+    }
+
+    fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _g = self.sleep_lock.lock();
+        self.sleep_cv.notify_all();
+        if let Sink::Queue(q) = &self.sink {
+            q.wake_all();
+        }
+    }
+
+    /// Runs the expiry pass of shard `i` up to clock time `now_ms`, delivering batches.
+    fn expire_shard(&self, i: usize, now_ms: u64) -> usize {
+        let now = self.tick_of(now_ms);
+        let mut total = 0;
+        let mut batch = Vec::new();
+        loop {
+            let step = self.shards[i].lock().expire_step(
+                now,
+                self.config.expiry_batch,
+                |t| self.tick_to_ms(t),
+                &mut batch,
+            );
+            if !batch.is_empty() {
+                for e in &batch {
+                    self.lag.record(now_ms.saturating_sub(e.deadline_ms), 1);
+                }
+                total += batch.len();
+                self.sink.deliver(&batch);
+                batch.clear();
+            }
+            if step == Step::Idle {
+                return total;
+            }
+        }
+    }
+
+    fn worker_loop(&self, owned: &[usize]) {
+        let tick = self.config.tick_ms as u64;
+        while !self.stop.load(Ordering::SeqCst) {
+            let now = self.clock.now_ms();
+            for &i in owned {
+                self.expire_shard(i, now);
+            }
+            let now = self.clock.now_ms();
+            let next = (now / tick + 1) * tick;
+            let mut g = Some(self.sleep_lock.lock());
+            if self.stop.load(Ordering::SeqCst) {
+                break;
+            }
+            self.sleep_cv.wait_for(
+                &mut g,
+                Duration::from_millis(next.saturating_sub(now).max(1)),
+            );
+        }
+    }
+}
+
+impl Engine {
+    /// An engine on the system clock, with expiry workers, delivering to the built-in
+    /// queue read by [`Engine::poll_expired`].
+    pub fn new(config: Config) -> Result<Engine, ConfigError> {
+        Engine::builder(config).build()
+    }
+
+    /// A builder to choose the clock, the sink and whether workers run.
+    pub fn builder(config: Config) -> EngineBuilder {
+        EngineBuilder {
+            config,
+            clock: None,
+            expirer: None,
+            workers: true,
+        }
+    }
+
+    /// The configuration the engine runs with.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The engine clock's reading (ms).
+    pub fn now_ms(&self) -> u64 {
+        self.inner.clock.now_ms()
+    }
+
+    /// Clamps a requested timeout to `[min, max]` (see [`Config::negotiate_timeout`]).
+    pub fn negotiate_timeout(&self, requested_ms: i64) -> u32 {
+        self.inner.config.negotiate_timeout(requested_ms)
+    }
+
+    /// Creates a session with the negotiated timeout for `requested_timeout_ms`.
+    ///
+    /// `kind` is honoured only when local sessions are enabled; otherwise every session is
+    /// global. Never reuses an id: an id already tracked (say, `add`ed from elsewhere) is
+    /// skipped.
+    pub fn create(&self, requested_timeout_ms: i64, kind: SessionKind) -> Created {
+        let inner = &*self.inner;
+        let timeout_ms = inner.config.negotiate_timeout(requested_timeout_ms);
+        let kind = if inner.config.local_sessions {
+            kind
+        } else {
+            SessionKind::Global
+        };
+        let deadline = inner.deadline(inner.clock.now_ms(), timeout_ms);
+        loop {
+            let id = inner.ids.next_id();
+            let mut s = inner.shard(id).lock();
+            if s.insert(id, timeout_ms, kind, deadline) {
+                s.note_create();
+                drop(s);
+                return Created {
+                    id,
+                    timeout_ms,
+                    password: inner.passwords.password(id),
+                    kind,
+                };
+            }
+        }
+    }
+
+    /// Tracks a session created elsewhere (ensemble replay; ZooKeeper's `trackSession`
+    /// plus `commitSession`), due one timeout from now.
+    ///
+    /// Returns `Ok(true)` if newly tracked. If already tracked it refreshes the deadline
+    /// and returns `Ok(false)`; adding it as `Global` also upgrades a local copy (as
+    /// `commitSession` does). Unlike ZooKeeper, adding a *closing* session fails with
+    /// [`Error::SessionExpired`] instead of re-queuing it for a second expiry.
+    pub fn add(&self, id: u64, timeout_ms: u32, kind: SessionKind) -> Result<bool, Error> {
+        if timeout_ms == 0 || id == 0 {
+            return Err(Error::BadArguments);
+        }
+        let inner = &*self.inner;
+        let kind = if inner.config.local_sessions {
+            kind
+        } else {
+            SessionKind::Global
+        };
+        let deadline = inner.deadline(inner.clock.now_ms(), timeout_ms);
+        let mut s = inner.shard(id).lock();
+        if s.insert(id, timeout_ms, kind, deadline) {
+            return Ok(true);
+        }
+        s.touch(id, deadline, Some(timeout_ms))?;
+        if kind == SessionKind::Global {
+            s.upgrade(id, true)?;
+        }
+        Ok(false)
+    }
+
+    /// Refreshes a session with its current timeout. Fails with
+    /// [`Error::UnknownSession`] or [`Error::SessionExpired`] (closing).
+    #[inline]
+    pub fn touch(&self, id: u64) -> Result<(), Error> {
+        self.touch_at(id, self.inner.clock.now_ms())
+    }
+
+    /// [`Engine::touch`] with the caller's reading of the engine clock (saves a clock read
+    /// when the caller already has one; it must come from [`Engine::now_ms`]).
+    #[inline]
+    pub fn touch_at(&self, id: u64, now_ms: u64) -> Result<(), Error> {
+        let inner = &*self.inner;
+        let mut s = inner.shard(id).lock();
+        let timeout = s.timeout_of(id)?;
+        s.touch(id, inner.deadline(now_ms, timeout), None)
+    }
+
+    /// Refreshes a session with a new timeout (a reconnect's renegotiated value), which
+    /// also becomes its timeout for later touches.
+    pub fn touch_with_timeout(&self, id: u64, timeout_ms: u32) -> Result<(), Error> {
+        if timeout_ms == 0 {
+            return Err(Error::BadArguments);
+        }
+        let inner = &*self.inner;
+        let deadline = inner.deadline(inner.clock.now_ms(), timeout_ms);
+        inner.shard(id).lock().touch(id, deadline, Some(timeout_ms))
+    }
+
+    /// Touches many sessions, taking each shard lock once (a learner's touch table).
+    /// Returns how many were touched; unknown and closing ids are skipped.
+    pub fn touch_many(&self, ids: &[u64]) -> usize {
+        let inner = &*self.inner;
+        let now = inner.clock.now_ms();
+        let n = inner.shards.len();
+        if n == 1 || ids.len() < 2 {
+            return ids
+                .iter()
+                .filter(|&&id| self.touch_at(id, now).is_ok())
+                .count();
+        }
+        // Counting sort by shard: one pass to count, one to place.
+        let shard_index = |id: u64| -> usize {
+            (id.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - inner.shard_bits)) as usize
+        };
+        let mut starts = vec![0usize; n + 1];
+        for &id in ids {
+            starts[shard_index(id) + 1] += 1;
+        }
+        for i in 0..n {
+            starts[i + 1] += starts[i];
+        }
+        let mut pos = starts.clone();
+        let mut sorted = vec![0u64; ids.len()];
+        for &id in ids {
+            let k = shard_index(id);
+            sorted[pos[k]] = id;
+            pos[k] += 1;
+        }
+        let mut ok = 0;
+        for k in 0..n {
+            let group = &sorted[starts[k]..starts[k + 1]];
+            if group.is_empty() {
+                continue;
+            }
+            let mut s = inner.shards[k].lock();
+            for &id in group {
+                if let Ok(t) = s.timeout_of(id) {
+                    if s.touch(id, inner.deadline(now, t), None).is_ok() {
+                        ok += 1;
+                    }
+                }
+            }
+        }
+        ok
+    }
+
+    /// A client's closeSession: marks the session closing and forgets it. No expiry is
+    /// delivered for it afterwards. Fails with [`Error::UnknownSession`] if not tracked
+    /// (so a second close fails).
+    pub fn close(&self, id: u64) -> Result<(), Error> {
+        if self.inner.shard(id).lock().remove(id) {
+            Ok(())
+        } else {
+            Err(Error::UnknownSession)
+        }
+    }
+
+    /// Marks a session closing without forgetting it (ZooKeeper's `setSessionClosing`):
+    /// touches fail from now on and no expiry will be delivered for it.
+    pub fn set_closing(&self, id: u64) -> Result<(), Error> {
+        self.inner.shard(id).lock().set_closing(id)
+    }
+
+    /// Forgets a session (after the embedder has handled its expiry or close). Returns
+    /// whether it was tracked.
+    pub fn remove(&self, id: u64) -> bool {
+        self.inner.shard(id).lock().remove(id)
+    }
+
+    /// Whether the engine tracks `id` (closing sessions included).
+    pub fn is_tracking(&self, id: u64) -> bool {
+        self.inner.shard(id).lock().contains(id)
+    }
+
+    /// Sets the session's owner. Fails with [`Error::SessionExpired`] if the session is
+    /// unknown or closing (ZooKeeper's `setOwner`).
+    pub fn set_owner(&self, id: u64, owner: u64) -> Result<(), Error> {
+        self.inner.shard(id).lock().set_owner(id, owner)
+    }
+
+    /// The session's owner, if one was set.
+    pub fn owner(&self, id: u64) -> Result<Option<u64>, Error> {
+        self.inner.shard(id).lock().owner_of(id)
+    }
+
+    /// ZooKeeper's `checkSession`: unknown → [`Error::UnknownSession`], closing →
+    /// [`Error::SessionExpired`], no owner yet → `owner` becomes the owner, another owner
+    /// → [`Error::SessionMoved`].
+    pub fn check_session(&self, id: u64, owner: u64) -> Result<(), Error> {
+        self.inner.shard(id).lock().check(id, owner)
+    }
+
+    /// ZooKeeper's `checkGlobalSession`: like [`Engine::check_session`] but the session
+    /// must be global, and unknown maps to [`Error::SessionExpired`].
+    pub fn check_global_session(&self, id: u64, owner: u64) -> Result<(), Error> {
+        let mut s = self.inner.shard(id).lock();
+        match s.kind_of(id) {
+            Err(Error::UnknownSession) | Ok(SessionKind::Local) => Err(Error::SessionExpired),
+            Err(e) => Err(e),
+            Ok(SessionKind::Global) => s.check(id, owner),
+        }
+    }
+
+    /// Upgrades a local session to global; returns its timeout. Idempotent: a global
+    /// session returns `Ok` unchanged. Fails with [`Error::UnknownSession`],
+    /// [`Error::SessionExpired`] (closing: an upgrade racing expiry loses cleanly) or
+    /// [`Error::EphemeralOnLocalSession`] (upgrading disabled).
+    pub fn upgrade(&self, id: u64) -> Result<u32, Error> {
+        let allowed = self.inner.config.local_session_upgrade;
+        self.inner.shard(id).lock().upgrade(id, allowed)
+    }
+
+    /// Whether a live session is global.
+    pub fn is_global(&self, id: u64) -> Result<bool, Error> {
+        Ok(self.inner.shard(id).lock().kind_of(id)? == SessionKind::Global)
+    }
+
+    /// The password of session `id` (a pure function of the id and the password mode).
+    pub fn password(&self, id: u64) -> [u8; PASSWORD_LEN] {
+        self.inner.passwords.password(id)
+    }
+
+    /// Whether `password` is the password of `id` (constant time).
+    pub fn verify_password(&self, id: u64, password: &[u8]) -> bool {
+        self.inner.passwords.verify(id, password)
+    }
+
+    /// Every live (non-closing) session, for a snapshot.
+    pub fn snapshot(&self) -> Vec<SessionEntry> {
+        let mut out = Vec::new();
+        for s in self.inner.shards.iter() {
+            s.lock().export(&mut out);
+        }
+        out
+    }
+
+    /// Imports sessions with fresh deadlines (one timeout from now), as ZooKeeper does on
+    /// load. Returns how many were newly tracked; entries already tracked are refreshed.
+    /// Fails with [`Error::BadArguments`] (importing nothing) if any entry has id 0 or
+    /// timeout 0.
+    pub fn restore(&self, entries: &[SessionEntry]) -> Result<usize, Error> {
+        if entries.iter().any(|e| e.id == 0 || e.timeout_ms == 0) {
+            return Err(Error::BadArguments);
+        }
+        let mut added = 0;
+        for e in entries {
+            // A closing session keeps its decided fate; that is not an import failure.
+            if let Ok(true) = self.add(e.id, e.timeout_ms, e.kind) {
+                added += 1;
+            }
+        }
+        Ok(added)
+    }
+
+    /// Milliseconds until the session is due (0 if due now).
+    pub fn time_to_live(&self, id: u64) -> Result<u64, Error> {
+        let inner = &*self.inner;
+        let deadline = inner.shard(id).lock().deadline_of(id)?;
+        Ok(inner
+            .tick_to_ms(deadline as u64)
+            .saturating_sub(inner.clock.now_ms()))
+    }
+
+    /// Session counts by kind, and closing.
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts::default();
+        for s in self.inner.shards.iter() {
+            let x = s.lock().counts();
+            c.global += x.global;
+            c.local += x.local;
+            c.closing += x.closing;
+        }
+        c
+    }
+
+    /// Running totals of creates, touches and expirations.
+    pub fn totals(&self) -> Totals {
+        let mut t = Totals::default();
+        for s in self.inner.shards.iter() {
+            let x = s.lock().totals();
+            t.creates += x.creates;
+            t.touches += x.touches;
+            t.expirations += x.expirations;
+        }
+        t
+    }
+
+    /// Number of sessions tracked (closing ones included).
+    pub fn len(&self) -> usize {
+        self.inner.shards.iter().map(|s| s.lock().len()).sum()
+    }
+
+    /// Whether no session is tracked.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The expiry-lag histogram (decision time minus deadline).
+    pub fn expiry_lag(&self) -> LagSummary {
+        self.inner.lag.summary()
+    }
+
+    /// Live sessions grouped by the time (engine clock, ms) they are due, like
+    /// ZooKeeper's `getSessionExpiryMap`. Ids within a group are sorted.
+    pub fn expiry_map(&self) -> BTreeMap<u64, Vec<u64>> {
+        let mut m: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+        for s in self.inner.shards.iter() {
+            s.lock().for_each_deadline(|d, id| {
+                m.entry(self.inner.tick_to_ms(d as u64))
+                    .or_default()
+                    .push(id)
+            });
+        }
+        for v in m.values_mut() {
+            v.sort_unstable();
+        }
+        m
+    }
+
+    /// Decides every expiry due by now on every shard, delivering to the sink, and
+    /// returns how many sessions expired. The workers do this on their own; call it when
+    /// the engine was built with `workers(false)`, typically after advancing a
+    /// [`ManualClock`](super::ManualClock).
+    pub fn expire_due(&self) -> usize {
+        let now = self.inner.clock.now_ms();
+        (0..self.inner.shards.len())
+            .map(|i| self.inner.expire_shard(i, now))
+            .sum()
+    }
+
+    /// Pops up to `max` expired sessions from the built-in queue, waiting up to `wait`
+    /// for the first. Fails with [`Error::NotPollable`] if the engine delivers to an
+    /// [`Expirer`] instead.
+    pub fn poll_expired(&self, max: usize, wait: Duration) -> Result<Vec<Expired>, Error> {
+        let mut out = Vec::new();
+        match &self.inner.sink {
+            Sink::Queue(q) => {
+                q.poll(max, wait, &mut out);
+                Ok(out)
+            }
+            Sink::Callback(_) => Err(Error::NotPollable),
+        }
+    }
+
+    /// Stops the expiry workers and wakes any `poll_expired` waiter. Idempotent; also
+    /// done on drop.
+    pub fn shutdown(&mut self) {
+        self.inner.stop();
+        for h in self.workers.drain(..) {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}

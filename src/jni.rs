@@ -1,0 +1,1 @@
+//! Placeholder: the JNI layer has not landed yet.
