@@ -132,7 +132,11 @@ fn expiry_happens_at_the_first_tick_boundary_strictly_after_t_plus_timeout() {
         assert!(due > t + 6000 && due <= t + 6000 + TICK);
         assert_eq!(e.time_to_live(s.id), Ok(due - t));
         clock.set(due - 1);
-        assert_eq!(e.expire_due(), 0, "offset {offset}: not before the boundary");
+        assert_eq!(
+            e.expire_due(),
+            0,
+            "offset {offset}: not before the boundary"
+        );
         clock.set(due);
         assert_eq!(e.expire_due(), 1, "offset {offset}: at the boundary");
         assert_eq!(expired_ids(&e), vec![s.id]);
@@ -174,14 +178,20 @@ fn touch_with_zero_timeout_is_bad_arguments() {
     let s = e.create(4000, SessionKind::Global);
     assert_eq!(e.touch_with_timeout(s.id, 0), Err(Error::BadArguments));
     assert_eq!(e.add(42, 0, SessionKind::Global), Err(Error::BadArguments));
-    assert_eq!(e.add(0, 4000, SessionKind::Global), Err(Error::BadArguments));
+    assert_eq!(
+        e.add(0, 4000, SessionKind::Global),
+        Err(Error::BadArguments)
+    );
 }
 
 #[test]
 fn touch_of_unknown_session_fails() {
     let (e, _) = engine();
     assert_eq!(e.touch(12345), Err(Error::UnknownSession));
-    assert_eq!(e.touch_with_timeout(12345, 4000), Err(Error::UnknownSession));
+    assert_eq!(
+        e.touch_with_timeout(12345, 4000),
+        Err(Error::UnknownSession)
+    );
 }
 
 #[test]
@@ -254,7 +264,10 @@ fn add_tracks_refreshes_and_refuses_closing_sessions() {
     clock.advance(2000);
     assert_eq!(e.expire_due(), 1);
     // ZooKeeper re-queues a closing session here and closes it twice; the engine refuses.
-    assert_eq!(e.add(id, 4000, SessionKind::Global), Err(Error::SessionExpired));
+    assert_eq!(
+        e.add(id, 4000, SessionKind::Global),
+        Err(Error::SessionExpired)
+    );
     clock.advance(100_000);
     assert_eq!(e.expire_due(), 0);
     assert_eq!(expired_ids(&e), vec![id]);
@@ -373,7 +386,10 @@ fn snapshot_and_restore_give_fresh_deadlines() {
     assert_eq!(b.restore(&snap), Ok(2));
     assert_eq!(b.restore(&snap), Ok(0), "restoring twice adds nothing");
     let t = b.now_ms();
-    assert_eq!(b.time_to_live(g.id), Ok(((t + 10_000) / TICK + 1) * TICK - t));
+    assert_eq!(
+        b.time_to_live(g.id),
+        Ok(((t + 10_000) / TICK + 1) * TICK - t)
+    );
     assert_eq!(b.is_global(l.id), Ok(false));
     let bad = [SessionEntry {
         id: 9,
@@ -409,7 +425,10 @@ fn introspection_reports_counts_totals_lag_and_expiry_map() {
     assert_eq!(lag.max_ms, 500);
     assert_eq!(lag.p99_ms, 511);
     let totals = e.totals();
-    assert_eq!((totals.creates, totals.touches, totals.expirations), (3, 1, 2));
+    assert_eq!(
+        (totals.creates, totals.touches, totals.expirations),
+        (3, 1, 2)
+    );
     assert_eq!(e.counts().closing, 2);
 }
 
@@ -496,13 +515,20 @@ fn long_timeouts_cascade_through_wheel_levels() {
         .iter()
         .map(|&t| {
             let now = e.now_ms();
-            (e.create(t as i64, SessionKind::Global).id, ((now + t as u64) / 10 + 1) * 10)
+            (
+                e.create(t as i64, SessionKind::Global).id,
+                ((now + t as u64) / 10 + 1) * 10,
+            )
         })
         .collect();
     for (id, due) in ids {
         clock.set(due - 1);
         e.expire_due();
-        assert_eq!(e.time_to_live(id).map(|_| ()), Ok(()), "not expired before {due}");
+        assert_eq!(
+            e.time_to_live(id).map(|_| ()),
+            Ok(()),
+            "not expired before {due}"
+        );
         clock.set(due);
         assert_eq!(e.expire_due(), 1);
         assert_eq!(expired_ids(&e), vec![id]);
