@@ -1,6 +1,6 @@
 //! The one place that chooses between loom's model-checked primitives and the real ones.
 //!
-//! Owns: the re-exports of `Arc`, atomics, `Mutex`, `Condvar` and `thread` used by the
+//! Owns: the re-exports of atomics, `Mutex`, `Condvar` and `thread` used by the
 //! engine. Under `--cfg loom` they come from `loom`, so the loom models in `tests/loom_*.rs`
 //! explore every interleaving of the engine's own code; otherwise they are `std` and
 //! `parking_lot`.
@@ -12,12 +12,17 @@
 #[cfg(loom)]
 mod imp {
     pub use loom::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-    pub use loom::sync::Arc;
     pub use loom::thread;
 
     /// A mutex with `parking_lot`'s poison-free API, backed by loom's mutex.
     #[derive(Debug)]
     pub struct Mutex<T>(loom::sync::Mutex<T>);
+
+    impl<T: Default> Default for Mutex<T> {
+        fn default() -> Self {
+            Mutex::new(T::default())
+        }
+    }
 
     /// The guard returned by [`Mutex::lock`].
     pub type MutexGuard<'a, T> = loom::sync::MutexGuard<'a, T>;
@@ -72,7 +77,6 @@ mod imp {
 mod imp {
     pub use parking_lot::{Mutex, MutexGuard};
     pub use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-    pub use std::sync::Arc;
     pub use std::thread;
 
     /// A condition variable with one timed-wait shape shared with the loom build.

@@ -25,9 +25,10 @@ use super::id::IdGenerator;
 use super::password::{Passwords, PASSWORD_LEN};
 use super::session::{Counts, Created, Expired, SessionEntry, SessionKind, Totals};
 use super::shard::{ShardState, Step};
-use crate::sync::{thread, Arc, AtomicBool, Condvar, Mutex, Ordering};
+use crate::sync::{thread, AtomicBool, Condvar, Mutex, Ordering};
 use crossbeam_utils::CachePadded;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Builds an [`Engine`] with a chosen clock, sink and worker policy.
