@@ -14,8 +14,9 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 /// Every four-letter word the server knows.
-pub const ALL_FOUR_LETTER_WORDS: [&str; 8] =
-    ["ruok", "srvr", "stat", "cons", "dump", "wchs", "mntr", "isro"];
+pub const ALL_FOUR_LETTER_WORDS: [&str; 8] = [
+    "ruok", "srvr", "stat", "cons", "dump", "wchs", "mntr", "isro",
+];
 
 /// Which four-letter words may run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -256,7 +257,9 @@ impl ServerConfig {
                 }
                 "maxClientCnxns" => c.max_client_cnxns = number("maxClientCnxns", value)?,
                 "maxCnxns" => c.max_cnxns = number("maxCnxns", value)?,
-                "localSessionsEnabled" => c.local_sessions = boolean("localSessionsEnabled", value)?,
+                "localSessionsEnabled" => {
+                    c.local_sessions = boolean("localSessionsEnabled", value)?
+                }
                 "localSessionsUpgradingEnabled" => {
                     c.local_sessions_upgrading = boolean("localSessionsUpgradingEnabled", value)?
                 }
@@ -324,7 +327,10 @@ fn timeout(key: &'static str, value: &str) -> Result<Option<u32>, ConfigError> {
 }
 
 fn parse_int_maybe_hex(key: &'static str, value: &str) -> Result<usize, ConfigError> {
-    let parsed = match value.strip_prefix("0x").or_else(|| value.strip_prefix("0X")) {
+    let parsed = match value
+        .strip_prefix("0x")
+        .or_else(|| value.strip_prefix("0X"))
+    {
         Some(hex) => usize::from_str_radix(hex, 16).ok(),
         None => value.parse().ok(),
     };
@@ -377,13 +383,18 @@ mod tests {
         assert_eq!(c.max_buffer, 4096);
         assert_eq!((c.max_outstanding, c.event_loops), (5, 2));
         let e = c.engine_config();
-        assert_eq!((e.min_session_timeout_ms, e.max_session_timeout_ms), (600, 9000));
+        assert_eq!(
+            (e.min_session_timeout_ms, e.max_session_timeout_ms),
+            (600, 9000)
+        );
     }
 
     #[test]
     fn star_whitelist_allows_everything() {
         let (c, _) = ServerConfig::parse("4lw.commands.whitelist=*").unwrap();
-        assert!(ALL_FOUR_LETTER_WORDS.iter().all(|w| c.four_letter_words.allows(w)));
+        assert!(ALL_FOUR_LETTER_WORDS
+            .iter()
+            .all(|w| c.four_letter_words.allows(w)));
     }
 
     #[test]
@@ -420,7 +431,8 @@ mod tests {
 
     #[test]
     fn min_timeout_above_max_is_refused() {
-        let err = ServerConfig::parse("minSessionTimeout=9000\nmaxSessionTimeout=5000").unwrap_err();
+        let err =
+            ServerConfig::parse("minSessionTimeout=9000\nmaxSessionTimeout=5000").unwrap_err();
         assert!(matches!(
             err,
             ConfigError::Engine(engine::ConfigError::MinAboveMax { .. })

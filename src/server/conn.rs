@@ -18,8 +18,8 @@ use super::requests;
 use super::shared::{wall_ms, ConnShared, Shared};
 use super::stats::Stats;
 use crate::wire::{
-    write_connect_response, write_reply, xid, DecodeError, ErrorCode, FrameDecoder, OpCode,
-    Reader, Record, ReplyHeader, Request, RequestHeader, Response,
+    write_connect_response, write_reply, xid, DecodeError, ErrorCode, FrameDecoder, OpCode, Reader,
+    Record, ReplyHeader, Request, RequestHeader, Response,
 };
 use mio::net::TcpStream;
 use std::io::{self, Read, Write};
@@ -119,7 +119,8 @@ impl Conn {
                 // Stop reading until the peer drains its replies (writable → service).
                 return Status::Open;
             }
-            match self.stream.read(&mut buf[..READ_CHUNK.min(buf.len())]) {
+            let chunk = READ_CHUNK.min(buf.len());
+            match self.stream.read(&mut buf[..chunk]) {
                 Ok(0) => return Status::Closed,
                 Ok(n) => {
                     self.frames.push(&buf[..n]);
@@ -241,7 +242,13 @@ impl Proto {
         self.sent(server, conn);
     }
 
-    fn request(&mut self, server: &Shared, conn: &ConnShared, session: u64, frame: &[u8]) -> Status {
+    fn request(
+        &mut self,
+        server: &Shared,
+        conn: &ConnShared,
+        session: u64,
+        frame: &[u8],
+    ) -> Status {
         let started = Instant::now();
         let mut r = Reader::with_max(frame, server.config.max_buffer);
         let Ok(header) = RequestHeader::read(&mut r) else {

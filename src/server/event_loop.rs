@@ -65,7 +65,11 @@ impl EventLoop {
     pub(crate) fn run(mut self) {
         CURRENT_LOOP.with(|c| c.set(self.index));
         if let Some(l) = self.listener.as_mut() {
-            if let Err(e) = self.poll.registry().register(l, LISTENER, Interest::READABLE) {
+            if let Err(e) = self
+                .poll
+                .registry()
+                .register(l, LISTENER, Interest::READABLE)
+            {
                 tracing::error!(error = %e, "cannot register the listener");
                 return;
             }
@@ -158,11 +162,11 @@ impl EventLoop {
         let token = Token(self.next_token);
         self.next_token += 1;
         let _ = stream.set_nodelay(true);
-        if let Err(e) =
-            self.poll
-                .registry()
-                .register(&mut stream, token, Interest::READABLE | Interest::WRITABLE)
-        {
+        if let Err(e) = self.poll.registry().register(
+            &mut stream,
+            token,
+            Interest::READABLE | Interest::WRITABLE,
+        ) {
             tracing::warn!(peer = %peer, error = %e, "cannot register connection");
             self.forget(&ConnShared::new(id, self.index, token, peer));
             return;

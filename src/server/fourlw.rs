@@ -102,7 +102,10 @@ fn connection_line(out: &mut String, c: &ConnShared, full: bool) {
 
 fn server_stats(shared: &Shared, with_clients: bool) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "Zookeeper version: {VERSION}, built on 01/01/1970 00:00 GMT");
+    let _ = writeln!(
+        out,
+        "Zookeeper version: {VERSION}, built on 01/01/1970 00:00 GMT"
+    );
     if with_clients {
         out.push_str("Clients:\n");
         for c in connections(shared) {
@@ -138,7 +141,11 @@ fn dump(shared: &Shared) -> String {
         }
     }
     let eph = shared.ns.lock().ephemerals_by_session();
-    let _ = writeln!(out, "ephemeral nodes dump:\nSessions with Ephemerals ({}):", eph.len());
+    let _ = writeln!(
+        out,
+        "ephemeral nodes dump:\nSessions with Ephemerals ({}):",
+        eph.len()
+    );
     for (sid, paths) in &eph {
         let _ = writeln!(out, "0x{sid:x}:");
         for p in paths {
@@ -193,29 +200,56 @@ fn mntr(shared: &Shared) -> String {
         )
     };
     let lines: Vec<(&str, String)> = vec![
-        ("zk_version", format!("{VERSION}, built on 01/01/1970 00:00 GMT")),
+        (
+            "zk_version",
+            format!("{VERSION}, built on 01/01/1970 00:00 GMT"),
+        ),
         ("zk_server_state", "standalone".into()),
         ("zk_avg_latency", format!("{avg:.4}")),
         ("zk_max_latency", format!("{max:.0}")),
         ("zk_min_latency", format!("{min:.0}")),
         ("zk_packets_received", Stats::get(&s.received).to_string()),
         ("zk_packets_sent", Stats::get(&s.sent).to_string()),
-        ("zk_num_alive_connections", Stats::get(&s.alive_connections).to_string()),
+        (
+            "zk_num_alive_connections",
+            Stats::get(&s.alive_connections).to_string(),
+        ),
         ("zk_outstanding_requests", "0".into()),
         ("zk_znode_count", nodes.to_string()),
         ("zk_watch_count", watches.to_string()),
         ("zk_ephemerals_count", ephemerals.to_string()),
         ("zk_approximate_data_size", data_size.to_string()),
-        ("zk_uptime", shared.started.elapsed().as_millis().to_string()),
+        (
+            "zk_uptime",
+            shared.started.elapsed().as_millis().to_string(),
+        ),
         ("zk_global_sessions", counts.global.to_string()),
         ("zk_local_sessions", counts.local.to_string()),
         ("zk_connection_drop_probability", "0.0".into()),
-        ("zk_stale_sessions_expired", Stats::get(&s.sessions_expired).to_string()),
-        ("zk_sessionless_connections_expired", Stats::get(&s.sessionless_expired).to_string()),
-        ("zk_connection_request_count", Stats::get(&s.connection_requests).to_string()),
-        ("zk_connection_revalidate_count", Stats::get(&s.connection_revalidates).to_string()),
-        ("zk_connection_rejected", Stats::get(&s.connections_rejected).to_string()),
-        ("zk_connection_drop_count", Stats::get(&s.connections_dropped).to_string()),
+        (
+            "zk_stale_sessions_expired",
+            Stats::get(&s.sessions_expired).to_string(),
+        ),
+        (
+            "zk_sessionless_connections_expired",
+            Stats::get(&s.sessionless_expired).to_string(),
+        ),
+        (
+            "zk_connection_request_count",
+            Stats::get(&s.connection_requests).to_string(),
+        ),
+        (
+            "zk_connection_revalidate_count",
+            Stats::get(&s.connection_revalidates).to_string(),
+        ),
+        (
+            "zk_connection_rejected",
+            Stats::get(&s.connections_rejected).to_string(),
+        ),
+        (
+            "zk_connection_drop_count",
+            Stats::get(&s.connections_dropped).to_string(),
+        ),
         ("zks_sessions_closing", counts.closing.to_string()),
         ("zks_sessions_total", counts.total().to_string()),
         ("zks_sessions_created", totals.creates.to_string()),
@@ -225,8 +259,14 @@ fn mntr(shared: &Shared) -> String {
         ("zks_expiry_lag_p50_ms", lag.p50_ms.to_string()),
         ("zks_expiry_lag_p99_ms", lag.p99_ms.to_string()),
         ("zks_expiry_lag_max_ms", lag.max_ms.to_string()),
-        ("zks_dead_session_requests_dropped", Stats::get(&s.dropped_dead_session).to_string()),
-        ("zks_watch_events_sent", Stats::get(&s.watch_events).to_string()),
+        (
+            "zks_dead_session_requests_dropped",
+            Stats::get(&s.dropped_dead_session).to_string(),
+        ),
+        (
+            "zks_watch_events_sent",
+            Stats::get(&s.watch_events).to_string(),
+        ),
     ];
     let mut out = String::new();
     for (k, v) in lines {

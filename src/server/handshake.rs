@@ -74,8 +74,8 @@ pub(crate) fn connect(shared: &Shared, conn: &Arc<ConnShared>, payload: &[u8]) -
     }
     let id = req.session_id as u64;
     Stats::bump(&shared.stats.connection_revalidates);
-    let valid = engine.verify_password(id, &req.password)
-        && engine.touch_with_timeout(id, timeout).is_ok();
+    let valid =
+        engine.verify_password(id, &req.password) && engine.touch_with_timeout(id, timeout).is_ok();
     if !valid {
         tracing::info!(session = format_args!("0x{id:x}"), peer = %conn.peer,
             "invalid session, probably expired; answering expired");

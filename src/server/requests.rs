@@ -104,7 +104,10 @@ pub(crate) fn execute(shared: &Shared, conn: &ConnShared, session: u64, req: Req
             shared.kill_ephemerals(session);
             shared.engine.remove(session);
             shared.detach(session, conn.id);
-            tracing::info!(session = format_args!("0x{session:x}"), "session closed by client");
+            tracing::info!(
+                session = format_args!("0x{session:x}"),
+                "session closed by client"
+            );
             Answer {
                 close: true,
                 ..ok(Response::Empty, last())
@@ -188,15 +191,18 @@ pub(crate) fn execute(shared: &Shared, conn: &ConnShared, session: u64, req: Req
         }),
         Request::CheckWatches(w) => read(shared, |ns| {
             let kind = WatcherType::from_code(w.watcher_type).ok_or(ErrorCode::BadArguments)?;
-            ns.check_watches(&w.path, kind, watcher).map(|_| Response::Empty)
+            ns.check_watches(&w.path, kind, watcher)
+                .map(|_| Response::Empty)
         }),
         Request::RemoveWatches(w) => read(shared, |ns| {
             let kind = WatcherType::from_code(w.watcher_type).ok_or(ErrorCode::BadArguments)?;
-            ns.remove_watches(&w.path, kind, watcher).map(|_| Response::Empty)
+            ns.remove_watches(&w.path, kind, watcher)
+                .map(|_| Response::Empty)
         }),
         Request::AddWatch(a) => read(shared, |ns| {
             let mode = WatchMode::from_add_watch_mode(a.mode).ok_or(ErrorCode::BadArguments)?;
-            ns.add_watch(&a.path, mode, watcher).map(|_| Response::AddWatch)
+            ns.add_watch(&a.path, mode, watcher)
+                .map(|_| Response::AddWatch)
         }),
         Request::WhoAmI => ok(
             Response::WhoAmI(vec![ClientInfo {
@@ -341,7 +347,13 @@ fn multi(shared: &Shared, session: u64, ops: Vec<MultiOp>) -> Answer {
     });
     let results: Vec<MultiResult> = match check {
         Err(e) => (0..kinds.len())
-            .map(|i| MultiResult::error(if i == 0 { e } else { ErrorCode::RuntimeInconsistency }))
+            .map(|i| {
+                MultiResult::error(if i == 0 {
+                    e
+                } else {
+                    ErrorCode::RuntimeInconsistency
+                })
+            })
             .collect(),
         Ok(()) => {
             let applied = ns.multi(session, converted, wall_ms() as i64);
@@ -377,7 +389,12 @@ fn multi_read(shared: &Shared, ops: Vec<MultiOp>) -> Answer {
         reads.push(match op {
             MultiOp::GetChildren(p) => ReadOp::GetChildren { path: p.path },
             MultiOp::GetData(p) => ReadOp::GetData { path: p.path },
-            _ => return fail(ErrorCode::MarshallingError, shared.last_zxid.load(Ordering::Acquire)),
+            _ => {
+                return fail(
+                    ErrorCode::MarshallingError,
+                    shared.last_zxid.load(Ordering::Acquire),
+                )
+            }
         });
     }
     read(shared, |ns| {
