@@ -102,9 +102,11 @@ impl Conn {
     /// Reads, executes and writes as far as the socket and back-pressure allow.
     pub(crate) fn service(&mut self, server: &Shared, buf: &mut [u8]) -> Status {
         loop {
-            if self.handle_frames(server) == Status::Closed {
-                return Status::Closed;
-            }
+            let stopped_early = match self.handle_frames(server) {
+                Frames::Closed => return Status::Closed,
+                Frames::Drained => false,
+                Frames::Held => true,
+            };
             if self.flush() == Status::Closed {
                 return Status::Closed;
             }
@@ -119,10 +121,15 @@ impl Conn {
                 // Stop reading until the peer drains its replies (writable → service).
                 return Status::Open;
             }
+            if stopped_early {
+                // Frames are still buffered: execute them before reading more.
+                continue;
+            }
             let chunk = READ_CHUNK.min(buf.len());
             match self.stream.read(&mut buf[..chunk]) {
                 Ok(0) => return Status::Closed,
                 Ok(n) => {
+                    tracing::trace!(n, "read");
                     self.frames.push(&buf[..n]);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Status::Open,
@@ -172,26 +179,29 @@ impl Conn {
     }
 
     /// Executes every complete frame buffered, unless back-pressure or closing stops it.
-    fn handle_frames(&mut self, server: &Shared) -> Status {
+    fn handle_frames(&mut self, server: &Shared) -> Frames {
         loop {
-            if self.proto.phase == Phase::Closing || self.backlogged(server) {
-                return Status::Open;
+            if self.proto.phase == Phase::Closing {
+                return Frames::Drained;
+            }
+            if self.backlogged(server) {
+                return Frames::Held;
             }
             if self.proto.phase == Phase::Handshake {
                 if let Some(cmd) = self.frames.peek4().and_then(fourlw::recognise) {
                     let text = fourlw::run(server, cmd);
                     self.proto.out.extend_from_slice(text.as_bytes());
                     self.proto.phase = Phase::Closing;
-                    return Status::Open;
+                    return Frames::Drained;
                 }
             }
             let frame = match self.frames.next_frame() {
                 Ok(Some(f)) => f,
-                Ok(None) => return Status::Open,
+                Ok(None) => return Frames::Drained,
                 Err(e) => {
                     tracing::warn!(peer = %self.shared.peer, error = %e, "bad frame; closing");
                     Stats::bump(&server.stats.connections_dropped);
-                    return Status::Closed;
+                    return Frames::Closed;
                 }
             };
             Stats::bump(&server.stats.received);
@@ -202,10 +212,20 @@ impl Conn {
                 Phase::Closing => Status::Open,
             };
             if status == Status::Closed {
-                return Status::Closed;
+                return Frames::Closed;
             }
         }
     }
+}
+
+/// How a pass over the buffered frames ended.
+enum Frames {
+    /// No complete frame left (or the connection is closing).
+    Drained,
+    /// Stopped by back-pressure with frames possibly still buffered.
+    Held,
+    /// The connection must close now.
+    Closed,
 }
 
 impl Proto {
@@ -263,6 +283,10 @@ impl Proto {
         if server.engine.touch(session).is_err() {
             // A dead session's requests are dropped without a reply (spec 5.6).
             Stats::bump(&server.stats.dropped_dead_session);
+            tracing::debug!(
+                session = format_args!("0x{session:x}"),
+                "request of a dead session dropped"
+            );
             return Status::Open;
         }
         let req = match Request::read(header.op, &mut r) {

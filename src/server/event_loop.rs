@@ -199,6 +199,9 @@ impl EventLoop {
                     if let Some(c) = self.conns.get_mut(&t) {
                         if c.flush_events() == Status::Closed {
                             self.teardown(t);
+                        } else {
+                            // Writing may have lifted back-pressure on held frames.
+                            self.service(t);
                         }
                     }
                 }
