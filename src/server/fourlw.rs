@@ -256,8 +256,15 @@ fn mntr(shared: &Shared) -> String {
         ("zks_session_touches", totals.touches.to_string()),
         ("zks_session_expirations", totals.expirations.to_string()),
         ("zks_expiry_lag_count", lag.count.to_string()),
-        ("zks_expiry_lag_p50_ms", lag.p50_ms.to_string()),
-        ("zks_expiry_lag_p99_ms", lag.p99_ms.to_string()),
+        // Percentiles are histogram bucket bounds; never report one above the maximum.
+        (
+            "zks_expiry_lag_p50_ms",
+            lag.p50_ms.min(lag.max_ms).to_string(),
+        ),
+        (
+            "zks_expiry_lag_p99_ms",
+            lag.p99_ms.min(lag.max_ms).to_string(),
+        ),
         ("zks_expiry_lag_max_ms", lag.max_ms.to_string()),
         (
             "zks_dead_session_requests_dropped",
