@@ -155,6 +155,32 @@ fn storm(n: usize) -> Storm {
     }
 }
 
+/// Nanoseconds per password in each mode.
+fn password_cost() -> (f64, f64) {
+    let n = 1_000_000u64;
+    let mut out = Vec::new();
+    for mode in [
+        zksession::engine::PasswordMode::Hmac {
+            secret: vec![7; 32],
+        },
+        zksession::engine::PasswordMode::ZooKeeperCompatible,
+    ] {
+        let c = Config {
+            password_mode: mode,
+            ..config(2000)
+        };
+        let e = Engine::builder(c).workers(false).build().unwrap();
+        let t = Instant::now();
+        let mut acc = 0u8;
+        for id in 0..n {
+            acc ^= e.password(id)[0];
+        }
+        std::hint::black_box(acc);
+        out.push(t.elapsed().as_nanos() as f64 / n as f64);
+    }
+    (out[0], out[1])
+}
+
 fn main() {
     // Ignore criterion-style arguments (`--bench`).
     let n: usize = std::env::var("ZKS_FIGURES_SESSIONS")
@@ -169,6 +195,8 @@ fn main() {
             zb / eb
         );
     }
+    let (hmac_ns, zk_ns) = password_cost();
+    println!("password      ns/op      : hmac-sha256 {hmac_ns:.0}  zookeeper-random {zk_ns:.0}");
     let (ec, zc) = create_rate(n);
     println!(
         "creates/s     @{n:>9}: engine {:7.0}k zk_shaped {:7.0}k ratio {:.2}x",
