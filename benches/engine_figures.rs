@@ -33,7 +33,10 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
+        LIVE.fetch_add(
+            new_size as isize - layout.size() as isize,
+            Ordering::Relaxed,
+        );
         // SAFETY: same contract as our caller's.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -56,7 +59,10 @@ fn config(tick: u32) -> Config {
 
 fn bytes_per_session(n: usize) -> (f64, f64) {
     let before = live();
-    let e = Engine::builder(config(2000)).workers(false).build().unwrap();
+    let e = Engine::builder(config(2000))
+        .workers(false)
+        .build()
+        .unwrap();
     for _ in 0..n {
         e.create(30_000, SessionKind::Global);
     }
@@ -73,7 +79,10 @@ fn bytes_per_session(n: usize) -> (f64, f64) {
 }
 
 fn create_rate(n: usize) -> (f64, f64) {
-    let e = Engine::builder(config(2000)).workers(false).build().unwrap();
+    let e = Engine::builder(config(2000))
+        .workers(false)
+        .build()
+        .unwrap();
     let t = Instant::now();
     for _ in 0..n {
         e.create(30_000, SessionKind::Global);
