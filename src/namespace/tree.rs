@@ -1,0 +1,479 @@
+//! The [`Namespace`] value: node storage, reads, watch registration and introspection.
+//!
+//! Owns: the node map (path → node, with each node's child names), the per-session
+//! ephemeral index, the two watch tables and the zxid counter. Writes live in `write`.
+//!
+//! Invariants: every node but the root has its parent in the map and its name in the
+//! parent's child set; `stat.num_children` is the child set's size and `stat.data_length`
+//! the data's length; a node with a session owner is in that session's ephemeral set and
+//! nowhere else; `data_size` is the sum over nodes of path length plus data length.
+//!
+//! Must never: fire watches from a read; reads only register watches.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use super::acl::{self, AclList};
+use super::path::{self, ROOT};
+use super::watch::{Matching, Table, WatchMode, WatcherId};
+use super::{Notification, ReadOp, ReadResult, SessionId, WatchSummary, WatcherEvent};
+use crate::wire::{perms, Acl, ErrorCode, EventType, Stat, WatcherType};
+
+/// `ephemeralOwner` of container nodes (`EphemeralType.CONTAINER_EPHEMERAL_OWNER`).
+pub(crate) const CONTAINER_OWNER: i64 = i64::MIN;
+
+/// Paths that can never be deleted (ZooKeeper's `isSpecialPath`).
+pub(crate) const SPECIAL_PATHS: [&str; 4] =
+    [ROOT, "/zookeeper", "/zookeeper/quota", "/zookeeper/config"];
+
+/// One znode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Node {
+    pub(crate) data: Vec<u8>,
+    pub(crate) acl: AclList,
+    pub(crate) stat: Stat,
+    pub(crate) children: BTreeSet<String>,
+}
+
+impl Node {
+    pub(crate) fn new(data: Vec<u8>, acl: AclList, stat: Stat) -> Node {
+        Node {
+            data,
+            acl,
+            stat,
+            children: BTreeSet::new(),
+        }
+    }
+
+    /// The session owning this node, if it is a session ephemeral.
+    pub(crate) fn session_owner(&self) -> Option<SessionId> {
+        let owner = self.stat.ephemeral_owner;
+        (owner != 0 && owner != CONTAINER_OWNER).then_some(owner as SessionId)
+    }
+}
+
+/// The znode tree with its ephemerals and watches. See the module docs of
+/// [`crate::namespace`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Namespace {
+    pub(crate) nodes: HashMap<String, Node>,
+    pub(crate) ephemerals: HashMap<SessionId, BTreeSet<String>>,
+    pub(crate) data_watches: Table,
+    pub(crate) child_watches: Table,
+    pub(crate) last_zxid: i64,
+    pub(crate) data_size: u64,
+}
+
+impl Default for Namespace {
+    fn default() -> Self {
+        Namespace::new()
+    }
+}
+
+impl Namespace {
+    /// A fresh tree as a new ZooKeeper server has it: `/`, `/zookeeper`,
+    /// `/zookeeper/quota` and `/zookeeper/config` (read-only), all with zeroed stats;
+    /// the last zxid is 0.
+    pub fn new() -> Namespace {
+        let mut ns = Namespace {
+            nodes: HashMap::new(),
+            ephemerals: HashMap::new(),
+            data_watches: Table::default(),
+            child_watches: Table::default(),
+            last_zxid: 0,
+            data_size: 0,
+        };
+        ns.insert_node(
+            ROOT.to_owned(),
+            Node::new(Vec::new(), acl::open(), Stat::default()),
+        );
+        for (p, a) in [
+            ("/zookeeper", acl::open()),
+            ("/zookeeper/quota", acl::open()),
+            ("/zookeeper/config", acl::read_only()),
+        ] {
+            ns.insert_node(p.to_owned(), Node::new(Vec::new(), a, Stat::default()));
+        }
+        ns
+    }
+
+    /// The zxid of the last txn (0 before any).
+    pub fn last_zxid(&self) -> i64 {
+        self.last_zxid
+    }
+
+    /// Takes the next zxid for a txn that changes no node (createSession).
+    pub fn allocate_zxid(&mut self) -> i64 {
+        self.last_zxid += 1;
+        self.last_zxid
+    }
+
+    // ----- storage primitives (keep the invariants) -----
+
+    /// Inserts `node` at `path`, linking it into its parent's child set (the parent's stat
+    /// is the caller's business, except `num_children`).
+    pub(crate) fn insert_node(&mut self, path: String, node: Node) {
+        if path != ROOT {
+            let (parent, name) = path::split(&path);
+            if let Some(p) = self.nodes.get_mut(parent) {
+                p.children.insert(name.to_owned());
+                p.stat.num_children = p.children.len() as i32;
+            }
+        }
+        if let Some(owner) = node.session_owner() {
+            self.ephemerals
+                .entry(owner)
+                .or_default()
+                .insert(path.clone());
+        }
+        self.data_size += (path.len() + node.data.len()) as u64;
+        self.nodes.insert(path, node);
+    }
+
+    /// Removes the node at `path` and unlinks it from its parent; returns it.
+    pub(crate) fn remove_node(&mut self, path: &str) -> Option<Node> {
+        let node = self.nodes.remove(path)?;
+        let (parent, name) = path::split(path);
+        if let Some(p) = self.nodes.get_mut(parent) {
+            p.children.remove(name);
+            p.stat.num_children = p.children.len() as i32;
+        }
+        if let Some(owner) = node.session_owner() {
+            if let Some(set) = self.ephemerals.get_mut(&owner) {
+                set.remove(path);
+                if set.is_empty() {
+                    self.ephemerals.remove(&owner);
+                }
+            }
+        }
+        self.data_size -= (path.len() + node.data.len()) as u64;
+        Some(node)
+    }
+
+    /// Replaces the data of an existing node, keeping `data_length` and `data_size`.
+    pub(crate) fn replace_data(&mut self, path: &str, data: Vec<u8>) -> Vec<u8> {
+        let node = self.nodes.get_mut(path).expect("node exists");
+        self.data_size = self.data_size - node.data.len() as u64 + data.len() as u64;
+        node.stat.data_length = data.len() as i32;
+        std::mem::replace(&mut node.data, data)
+    }
+
+    pub(crate) fn node(&self, path: &str) -> Result<&Node, ErrorCode> {
+        self.nodes.get(path).ok_or(ErrorCode::NoNode)
+    }
+
+    // ----- reads -----
+
+    /// exists: the node's stat, else `NoNode`. With a watcher, an exist/data watch is left
+    /// even when the node is missing (it then fires on creation). A path holding NUL is
+    /// `BadArguments`.
+    pub fn exists(&mut self, path: &str, watch: Option<WatcherId>) -> Result<Stat, ErrorCode> {
+        if path.contains('\0') {
+            return Err(ErrorCode::BadArguments);
+        }
+        if let Some(w) = watch {
+            self.data_watches.add(path, w, WatchMode::Standard);
+        }
+        Ok(self.node(path)?.stat)
+    }
+
+    /// getData: data and stat (`NoNode`, `NoAuth` without READ). The watch is only left
+    /// when the node exists.
+    pub fn get_data(
+        &mut self,
+        path: &str,
+        watch: Option<WatcherId>,
+    ) -> Result<(Vec<u8>, Stat), ErrorCode> {
+        let node = self.node(path)?;
+        acl::check(&node.acl, perms::READ)?;
+        let out = (node.data.clone(), node.stat);
+        if let Some(w) = watch {
+            self.data_watches.add(path, w, WatchMode::Standard);
+        }
+        Ok(out)
+    }
+
+    /// getChildren / getChildren2: the child names (sorted) and the node's stat
+    /// (`NoNode`, `NoAuth` without READ). The watch is only left when the node exists.
+    pub fn get_children(
+        &mut self,
+        path: &str,
+        watch: Option<WatcherId>,
+    ) -> Result<(Vec<String>, Stat), ErrorCode> {
+        let node = self.node(path)?;
+        acl::check(&node.acl, perms::READ)?;
+        let out = (node.children.iter().cloned().collect(), node.stat);
+        if let Some(w) = watch {
+            self.child_watches.add(path, w, WatchMode::Standard);
+        }
+        Ok(out)
+    }
+
+    /// getACL: the ACL list and stat (`NoNode`, `NoAuth` without READ or ADMIN).
+    pub fn get_acl(&self, path: &str) -> Result<(Vec<Acl>, Stat), ErrorCode> {
+        let node = self.node(path)?;
+        acl::check(&node.acl, perms::READ | perms::ADMIN)?;
+        Ok((node.acl.to_vec(), node.stat))
+    }
+
+    /// getAllChildrenNumber: the number of descendants (`NoNode`, `NoAuth` without READ).
+    pub fn get_all_children_number(&self, path: &str) -> Result<i32, ErrorCode> {
+        let node = self.node(path)?;
+        acl::check(&node.acl, perms::READ)?;
+        if path == ROOT {
+            return Ok(self.nodes.len() as i32 - 1);
+        }
+        let mut count = 0i32;
+        let mut stack = vec![path.to_owned()];
+        while let Some(p) = stack.pop() {
+            if let Some(n) = self.nodes.get(&p) {
+                for c in &n.children {
+                    count += 1;
+                    stack.push(path::join(&p, c));
+                }
+            }
+        }
+        Ok(count)
+    }
+
+    /// getEphemerals: the session's ephemeral paths (sorted) that start with `prefix`; an
+    /// empty or `/` prefix (after trimming) lists them all.
+    pub fn get_ephemerals(&self, session: SessionId, prefix: &str) -> Vec<String> {
+        let all = self.ephemerals.get(&session);
+        let trimmed = prefix.trim();
+        let every = trimmed.is_empty() || trimmed == ROOT;
+        all.into_iter()
+            .flatten()
+            .filter(|p| every || p.starts_with(prefix))
+            .cloned()
+            .collect()
+    }
+
+    /// sync: on a single server every write is already applied; returns the path.
+    pub fn sync(&self, path: &str) -> String {
+        path.to_owned()
+    }
+
+    /// multiRead: each op runs on its own, failures do not affect the others.
+    pub fn multi_read(&self, ops: &[ReadOp]) -> Vec<ReadResult> {
+        ops.iter()
+            .map(|op| {
+                let (p, children) = match op {
+                    ReadOp::GetChildren { path } => (path, true),
+                    ReadOp::GetData { path } => (path, false),
+                };
+                let got = self
+                    .node(p)
+                    .and_then(|n| acl::check(&n.acl, perms::READ).map(|_| n));
+                match got {
+                    Err(e) => ReadResult::Error(e),
+                    Ok(n) if children => ReadResult::Children(n.children.iter().cloned().collect()),
+                    Ok(n) => ReadResult::Data(n.data.clone(), n.stat),
+                }
+            })
+            .collect()
+    }
+
+    // ----- watches -----
+
+    /// addWatch: a persistent or persistent-recursive watch on `path` (the node need not
+    /// exist). `Standard` is refused with `BadArguments`.
+    pub fn add_watch(
+        &mut self,
+        path: &str,
+        mode: WatchMode,
+        watcher: WatcherId,
+    ) -> Result<(), ErrorCode> {
+        if mode == WatchMode::Standard {
+            return Err(ErrorCode::BadArguments);
+        }
+        self.data_watches.add(path, watcher, mode);
+        self.child_watches.add(path, watcher, mode);
+        Ok(())
+    }
+
+    /// setWatches / setWatches2 after a reconnect, relative to the client's last zxid:
+    /// a data watch on a missing node fires NodeDeleted, on a node changed after
+    /// `relative_zxid` NodeDataChanged; an exist watch on a present node fires
+    /// NodeCreated; a child watch on a missing node fires NodeDeleted, on a node whose
+    /// children changed after `relative_zxid` NodeChildrenChanged; every other watch is
+    /// registered. Persistent ones are always registered. Events carry zxid −1.
+    #[allow(clippy::too_many_arguments)]
+    pub fn set_watches(
+        &mut self,
+        relative_zxid: i64,
+        data: &[String],
+        exist: &[String],
+        child: &[String],
+        persistent: &[String],
+        persistent_recursive: &[String],
+        watcher: WatcherId,
+    ) -> Vec<Notification> {
+        let mut out = Vec::new();
+        let mut fire = |event_type, path: &str| {
+            out.push(Notification {
+                watcher,
+                event: WatcherEvent {
+                    event_type,
+                    path: path.to_owned(),
+                    zxid: -1,
+                },
+            })
+        };
+        for p in data {
+            match self.nodes.get(p) {
+                None => fire(EventType::NodeDeleted, p),
+                Some(n) if n.stat.mzxid > relative_zxid => fire(EventType::NodeDataChanged, p),
+                Some(_) => self.data_watches.add(p, watcher, WatchMode::Standard),
+            }
+        }
+        for p in exist {
+            if self.nodes.contains_key(p) {
+                fire(EventType::NodeCreated, p);
+            } else {
+                self.data_watches.add(p, watcher, WatchMode::Standard);
+            }
+        }
+        for p in child {
+            match self.nodes.get(p) {
+                None => fire(EventType::NodeDeleted, p),
+                Some(n) if n.stat.pzxid > relative_zxid => fire(EventType::NodeChildrenChanged, p),
+                Some(_) => self.child_watches.add(p, watcher, WatchMode::Standard),
+            }
+        }
+        for (paths, mode) in [
+            (persistent, WatchMode::Persistent),
+            (persistent_recursive, WatchMode::PersistentRecursive),
+        ] {
+            for p in paths {
+                self.data_watches.add(p, watcher, mode);
+                self.child_watches.add(p, watcher, mode);
+            }
+        }
+        out
+    }
+
+    /// checkWatches: `Ok` when `watcher` has a watch of `kind` on `path`, else `NoWatcher`.
+    /// `Children` is the child table, `Data` the data/exist table, `Any` either, and the
+    /// persistent kinds match entries of that mode in either table.
+    pub fn check_watches(
+        &mut self,
+        path: &str,
+        kind: WatcherType,
+        watcher: WatcherId,
+    ) -> Result<(), ErrorCode> {
+        let [(d, dm), (c, cm)] = tables_for(kind);
+        let found = (d && self.data_watches.contains(path, watcher, dm))
+            || (c && self.child_watches.contains(path, watcher, cm));
+        if found {
+            Ok(())
+        } else {
+            Err(ErrorCode::NoWatcher)
+        }
+    }
+
+    /// removeWatches: removes `watcher`'s watches of `kind` on `path` (same matching as
+    /// [`Namespace::check_watches`]); `NoWatcher` when there was none.
+    pub fn remove_watches(
+        &mut self,
+        path: &str,
+        kind: WatcherType,
+        watcher: WatcherId,
+    ) -> Result<(), ErrorCode> {
+        let [(d, dm), (c, cm)] = tables_for(kind);
+        let from_data = d && self.data_watches.remove(path, watcher, dm);
+        let from_child = c && self.child_watches.remove(path, watcher, cm);
+        if from_data || from_child {
+            Ok(())
+        } else {
+            Err(ErrorCode::NoWatcher)
+        }
+    }
+
+    /// Drops every watch of `watcher` (its connection closed); how many there were.
+    pub fn remove_watcher(&mut self, watcher: WatcherId) -> usize {
+        self.data_watches.remove_watcher(watcher) + self.child_watches.remove_watcher(watcher)
+    }
+
+    // ----- introspection (four-letter words) -----
+
+    /// Number of znodes, the root included.
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Number of ephemeral nodes of all sessions.
+    pub fn ephemeral_count(&self) -> usize {
+        self.ephemerals.values().map(BTreeSet::len).sum()
+    }
+
+    /// Ephemeral paths by owning session (for `dump`), sorted.
+    pub fn ephemerals_by_session(&self) -> BTreeMap<SessionId, Vec<String>> {
+        self.ephemerals
+            .iter()
+            .map(|(s, paths)| (*s, paths.iter().cloned().collect()))
+            .collect()
+    }
+
+    /// Sum over nodes of path length plus data length (ZooKeeper's
+    /// `approximateDataSize`).
+    pub fn approximate_data_size(&self) -> u64 {
+        self.data_size
+    }
+
+    /// Number of watch entries (data and child tables together, as `zk_watch_count`).
+    pub fn watch_count(&self) -> usize {
+        self.data_watches.len() + self.child_watches.len()
+    }
+
+    /// Watched paths by watcher (for `wchc`).
+    pub fn watches_by_watcher(&self) -> BTreeMap<WatcherId, BTreeSet<String>> {
+        let mut out: BTreeMap<WatcherId, BTreeSet<String>> = BTreeMap::new();
+        for t in [&self.data_watches, &self.child_watches] {
+            for (p, ws) in t.paths() {
+                for w in ws {
+                    out.entry(*w).or_default().insert(p.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// Watchers by watched path (for `wchp`).
+    pub fn watches_by_path(&self) -> BTreeMap<String, BTreeSet<WatcherId>> {
+        let mut out: BTreeMap<String, BTreeSet<WatcherId>> = BTreeMap::new();
+        for t in [&self.data_watches, &self.child_watches] {
+            for (p, ws) in t.paths() {
+                out.entry(p.clone()).or_default().extend(ws.copied());
+            }
+        }
+        out
+    }
+
+    /// The `wchs` figures.
+    pub fn watch_summary(&self) -> WatchSummary {
+        let by_path = self.watches_by_path();
+        let watchers: BTreeSet<WatcherId> = by_path.values().flatten().copied().collect();
+        WatchSummary {
+            watchers: watchers.len(),
+            paths: by_path.len(),
+            total: self.watch_count(),
+        }
+    }
+}
+
+/// Which tables (data, child) a watcher type covers, with the matching rule for each.
+fn tables_for(kind: WatcherType) -> [(bool, Matching); 2] {
+    match kind {
+        WatcherType::Children => [(false, Matching::Any), (true, Matching::Any)],
+        WatcherType::Data => [(true, Matching::Any), (false, Matching::Any)],
+        WatcherType::Any => [(true, Matching::Any), (true, Matching::Any)],
+        WatcherType::Persistent => [
+            (true, Matching::Mode(WatchMode::Persistent)),
+            (true, Matching::Mode(WatchMode::Persistent)),
+        ],
+        WatcherType::PersistentRecursive => [
+            (true, Matching::Mode(WatchMode::PersistentRecursive)),
+            (true, Matching::Mode(WatchMode::PersistentRecursive)),
+        ],
+    }
+}

@@ -1,0 +1,465 @@
+//! Writes: create, delete, setData, setACL, multi and session kills, as txns.
+//!
+//! Owns: ZooKeeper's order of checks for each write, Stat maintenance, version
+//! arithmetic, and atomicity. A txn takes one zxid, applies its ops one after another
+//! while logging how to undo each change and which events it implies; on the first error
+//! the log is replayed backwards (the tree is exactly as before) and no watch fires; on
+//! success the events fire in op order.
+//!
+//! Must never: fire a watch before the whole txn has succeeded.
+
+use std::collections::BTreeSet;
+
+use super::acl::{self, AclList};
+use super::path;
+use super::tree::{Node, CONTAINER_OWNER, SPECIAL_PATHS};
+use super::{Applied, Notification, Op, OpResult, SessionId, WatcherEvent};
+use crate::wire::{perms, Acl, CreateMode, ErrorCode, EventType, Stat};
+
+use super::Namespace;
+
+/// How to take back one change.
+enum Undo {
+    /// A node was inserted at this path.
+    Inserted(String),
+    /// This node was removed from this path.
+    Removed(String, Node),
+    /// The node's stat was this.
+    Stat(String, Stat),
+    /// The node's data and stat were these.
+    Data(String, Vec<u8>, Stat),
+    /// The node's ACL and stat were these.
+    Acl(String, AclList, Stat),
+}
+
+/// A change watches care about.
+enum Effect {
+    Created(String),
+    Deleted(String),
+    DataChanged(String),
+}
+
+/// A txn in progress.
+struct Txn {
+    zxid: i64,
+    time: i64,
+    undo: Vec<Undo>,
+    effects: Vec<Effect>,
+}
+
+/// The version after `current` (i32 overflow wraps; −1 is skipped, so −2 → 0).
+pub(crate) fn next_version(current: i32) -> i32 {
+    match current.wrapping_add(1) {
+        -1 => 0,
+        n => n,
+    }
+}
+
+/// `BadVersion` unless `expected` is −1 or equals `current`.
+fn check_version(current: i32, expected: i32) -> Result<(), ErrorCode> {
+    if expected != -1 && expected != current {
+        Err(ErrorCode::BadVersion)
+    } else {
+        Ok(())
+    }
+}
+
+impl Namespace {
+    fn begin(&mut self, now_ms: i64) -> Txn {
+        Txn {
+            zxid: self.allocate_zxid(),
+            time: now_ms,
+            undo: Vec::new(),
+            effects: Vec::new(),
+        }
+    }
+
+    fn rollback(&mut self, txn: Txn) {
+        for u in txn.undo.into_iter().rev() {
+            match u {
+                Undo::Inserted(p) => {
+                    self.remove_node(&p);
+                }
+                Undo::Removed(p, node) => self.insert_node(p, node),
+                Undo::Stat(p, stat) => self.nodes.get_mut(&p).expect("undo target").stat = stat,
+                Undo::Data(p, data, stat) => {
+                    self.replace_data(&p, data);
+                    self.nodes.get_mut(&p).expect("undo target").stat = stat;
+                }
+                Undo::Acl(p, acl, stat) => {
+                    let n = self.nodes.get_mut(&p).expect("undo target");
+                    n.acl = acl;
+                    n.stat = stat;
+                }
+            }
+        }
+    }
+
+    fn commit<T>(&mut self, txn: Txn, value: T) -> Applied<T> {
+        let zxid = txn.zxid;
+        let mut notifications = Vec::new();
+        let mut emit = |ws: BTreeSet<u64>, event_type, path: &str| {
+            notifications.extend(ws.into_iter().map(|watcher| Notification {
+                watcher,
+                event: WatcherEvent {
+                    event_type,
+                    path: path.to_owned(),
+                    zxid,
+                },
+            }))
+        };
+        let none = BTreeSet::new();
+        for e in txn.effects {
+            match e {
+                Effect::Created(p) => {
+                    let ws = self.data_watches.trigger(&p, EventType::NodeCreated, &none);
+                    emit(ws, EventType::NodeCreated, &p);
+                    let parent = path::split(&p).0;
+                    let ws =
+                        self.child_watches
+                            .trigger(parent, EventType::NodeChildrenChanged, &none);
+                    emit(ws, EventType::NodeChildrenChanged, parent);
+                }
+                Effect::Deleted(p) => {
+                    let fired = self.data_watches.trigger(&p, EventType::NodeDeleted, &none);
+                    let ws = self
+                        .child_watches
+                        .trigger(&p, EventType::NodeDeleted, &fired);
+                    let mut all = fired;
+                    all.extend(ws);
+                    emit(all, EventType::NodeDeleted, &p);
+                    let parent = path::split(&p).0;
+                    let ws =
+                        self.child_watches
+                            .trigger(parent, EventType::NodeChildrenChanged, &none);
+                    emit(ws, EventType::NodeChildrenChanged, parent);
+                }
+                Effect::DataChanged(p) => {
+                    let ws = self
+                        .data_watches
+                        .trigger(&p, EventType::NodeDataChanged, &none);
+                    emit(ws, EventType::NodeDataChanged, &p);
+                }
+            }
+        }
+        Applied {
+            value,
+            zxid,
+            notifications,
+        }
+    }
+
+    /// Runs `f` as one txn: commit on success, roll back on error.
+    fn run<T>(
+        &mut self,
+        now_ms: i64,
+        f: impl FnOnce(&mut Namespace, &mut Txn) -> Result<T, ErrorCode>,
+    ) -> Result<Applied<T>, ErrorCode> {
+        let mut txn = self.begin(now_ms);
+        match f(self, &mut txn) {
+            Ok(v) => Ok(self.commit(txn, v)),
+            Err(e) => {
+                self.rollback(txn);
+                Err(e)
+            }
+        }
+    }
+
+    // ----- ops inside a txn -----
+
+    fn apply_create(
+        &mut self,
+        txn: &mut Txn,
+        session: SessionId,
+        path: &str,
+        data: Vec<u8>,
+        acl: &[Acl],
+        mode: CreateMode,
+    ) -> Result<(String, Stat), ErrorCode> {
+        if matches!(
+            mode,
+            CreateMode::PersistentWithTtl | CreateMode::PersistentSequentialWithTtl
+        ) {
+            return Err(ErrorCode::Unimplemented);
+        }
+        let parent_path = path::parent_for_write(path)?;
+        let acl = acl::fixup(acl)?;
+        let parent = self.node(parent_path)?;
+        acl::check(&parent.acl, perms::CREATE)?;
+        let mut full = path.to_owned();
+        if mode.is_sequential() {
+            full.push_str(&path::sequence_suffix(parent.stat.cversion));
+        }
+        path::validate(&full)?;
+        if self.nodes.contains_key(&full) {
+            return Err(ErrorCode::NodeExists);
+        }
+        if parent.session_owner().is_some() {
+            return Err(ErrorCode::NoChildrenForEphemerals);
+        }
+        let parent_path = parent_path.to_owned();
+        let parent = self.nodes.get_mut(&parent_path).expect("checked above");
+        txn.undo.push(Undo::Stat(parent_path.clone(), parent.stat));
+        parent.stat.cversion = parent.stat.cversion.wrapping_add(1);
+        parent.stat.pzxid = txn.zxid;
+        let owner = if mode == CreateMode::Container {
+            CONTAINER_OWNER
+        } else if mode.is_ephemeral() {
+            session as i64
+        } else {
+            0
+        };
+        let stat = Stat {
+            czxid: txn.zxid,
+            mzxid: txn.zxid,
+            ctime: txn.time,
+            mtime: txn.time,
+            version: 0,
+            cversion: 0,
+            aversion: 0,
+            ephemeral_owner: owner,
+            data_length: data.len() as i32,
+            num_children: 0,
+            pzxid: txn.zxid,
+        };
+        self.insert_node(full.clone(), Node::new(data, acl, stat));
+        txn.undo.push(Undo::Inserted(full.clone()));
+        txn.effects.push(Effect::Created(full.clone()));
+        Ok((full, stat))
+    }
+
+    fn apply_delete(&mut self, txn: &mut Txn, path: &str, version: i32) -> Result<(), ErrorCode> {
+        let parent_path = path::parent_for_write(path)?;
+        if SPECIAL_PATHS.contains(&path) {
+            return Err(ErrorCode::BadArguments);
+        }
+        let parent = self.node(parent_path)?;
+        acl::check(&parent.acl, perms::DELETE)?;
+        let node = self.node(path)?;
+        check_version(node.stat.version, version)?;
+        if !node.children.is_empty() {
+            return Err(ErrorCode::NotEmpty);
+        }
+        self.unlink(txn, path);
+        Ok(())
+    }
+
+    /// Removes a childless node: parent pzxid raised to the txn's zxid, cversion kept.
+    fn unlink(&mut self, txn: &mut Txn, path: &str) {
+        let parent_path = path::split(path).0.to_owned();
+        let parent = self.nodes.get_mut(&parent_path).expect("parent of a node");
+        txn.undo.push(Undo::Stat(parent_path, parent.stat));
+        if txn.zxid > parent.stat.pzxid {
+            parent.stat.pzxid = txn.zxid;
+        }
+        let node = self.remove_node(path).expect("node exists");
+        txn.undo.push(Undo::Removed(path.to_owned(), node));
+        txn.effects.push(Effect::Deleted(path.to_owned()));
+    }
+
+    fn apply_set_data(
+        &mut self,
+        txn: &mut Txn,
+        path: &str,
+        data: Vec<u8>,
+        version: i32,
+    ) -> Result<Stat, ErrorCode> {
+        path::validate(path)?;
+        let node = self.node(path)?;
+        acl::check(&node.acl, perms::WRITE)?;
+        check_version(node.stat.version, version)?;
+        let before = node.stat;
+        let old = self.replace_data(path, data);
+        txn.undo.push(Undo::Data(path.to_owned(), old, before));
+        let node = self.nodes.get_mut(path).expect("checked above");
+        node.stat.version = next_version(before.version);
+        node.stat.mtime = txn.time;
+        node.stat.mzxid = txn.zxid;
+        txn.effects.push(Effect::DataChanged(path.to_owned()));
+        Ok(node.stat)
+    }
+
+    fn apply_check(&self, path: &str, version: i32) -> Result<(), ErrorCode> {
+        path::validate(path)?;
+        let node = self.node(path)?;
+        acl::check(&node.acl, perms::READ)?;
+        check_version(node.stat.version, version)
+    }
+
+    fn apply_op(
+        &mut self,
+        txn: &mut Txn,
+        session: SessionId,
+        op: Op,
+    ) -> Result<OpResult, ErrorCode> {
+        Ok(match op {
+            Op::Create {
+                path,
+                data,
+                acl,
+                mode,
+            } => {
+                let (path, stat) = self.apply_create(txn, session, &path, data, &acl, mode)?;
+                OpResult::Create { path, stat }
+            }
+            Op::Delete { path, version } => {
+                self.apply_delete(txn, &path, version)?;
+                OpResult::Delete
+            }
+            Op::SetData {
+                path,
+                data,
+                version,
+            } => OpResult::SetData {
+                stat: self.apply_set_data(txn, &path, data, version)?,
+            },
+            Op::Check { path, version } => {
+                self.apply_check(&path, version)?;
+                OpResult::Check
+            }
+        })
+    }
+
+    // ----- public writes -----
+
+    /// create / create2 / createContainer by `session` at wall time `now_ms`: returns the
+    /// created path (with the `%010d` suffix of the parent's cversion for sequential
+    /// modes) and the new node's stat.
+    ///
+    /// Checks, in ZooKeeper's order: TTL modes → `Unimplemented` (TTL nodes are not
+    /// supported); a path without `/` or with NUL → `BadArguments`; ACL → `InvalidAcl`;
+    /// missing parent → `NoNode`; parent without CREATE → `NoAuth`; the final path's
+    /// syntax → `BadArguments`; `NodeExists`; an ephemeral parent →
+    /// `NoChildrenForEphemerals`. Containers are stored like persistent nodes with
+    /// ephemeralOwner `0x8000000000000000` (they are not reaped when emptied).
+    pub fn create(
+        &mut self,
+        session: SessionId,
+        path: &str,
+        data: Vec<u8>,
+        acl: &[Acl],
+        mode: CreateMode,
+        now_ms: i64,
+    ) -> Result<Applied<(String, Stat)>, ErrorCode> {
+        self.run(now_ms, |ns, txn| {
+            ns.apply_create(txn, session, path, data, acl, mode)
+        })
+    }
+
+    /// delete with an expected version (−1 = any). Checks: no `/`, NUL or a special path
+    /// (`/`, `/zookeeper`, `/zookeeper/quota`, `/zookeeper/config`) → `BadArguments`;
+    /// missing parent → `NoNode`; parent without DELETE → `NoAuth`; missing node →
+    /// `NoNode`; `BadVersion`; `NotEmpty`. The parent's pzxid moves, its cversion does not.
+    pub fn delete(&mut self, path: &str, version: i32) -> Result<Applied<()>, ErrorCode> {
+        self.run(0, |ns, txn| ns.apply_delete(txn, path, version))
+    }
+
+    /// setData with an expected version (−1 = any): the node's new stat. Checks:
+    /// `BadArguments`, `NoNode`, `NoAuth` (WRITE), `BadVersion`. The new version is the
+    /// old plus one, wrapping at `i32::MAX` and skipping −1.
+    pub fn set_data(
+        &mut self,
+        path: &str,
+        data: Vec<u8>,
+        version: i32,
+        now_ms: i64,
+    ) -> Result<Applied<Stat>, ErrorCode> {
+        self.run(now_ms, |ns, txn| {
+            ns.apply_set_data(txn, path, data, version)
+        })
+    }
+
+    /// setACL with an expected ACL version (−1 = any): the node's new stat (aversion
+    /// bumped like a data version). Checks: `BadArguments`, `InvalidAcl`, `NoNode`,
+    /// `NoAuth` (ADMIN), `BadVersion`. Fires no watch.
+    pub fn set_acl(
+        &mut self,
+        path: &str,
+        acl: &[Acl],
+        version: i32,
+    ) -> Result<Applied<Stat>, ErrorCode> {
+        self.run(0, |ns, txn| {
+            path::validate(path)?;
+            let acl = acl::fixup(acl)?;
+            let node = ns.node(path)?;
+            acl::check(&node.acl, perms::ADMIN)?;
+            check_version(node.stat.aversion, version)?;
+            let node = ns.nodes.get_mut(path).expect("checked above");
+            txn.undo
+                .push(Undo::Acl(path.to_owned(), node.acl.clone(), node.stat));
+            node.acl = acl;
+            node.stat.aversion = next_version(node.stat.aversion);
+            Ok(node.stat)
+        })
+    }
+
+    /// multi: all ops or none, under one zxid. On success every op's result; on failure
+    /// (still `Ok`: the reply's error is 0) every result is an [`OpResult::Error`]: `Ok`
+    /// for ops before the failing one, its code for the failing one,
+    /// `RuntimeInconsistency` after it; the tree is unchanged and no watch fires. Later
+    /// ops see the effects of earlier ones.
+    pub fn multi(
+        &mut self,
+        session: SessionId,
+        ops: Vec<Op>,
+        now_ms: i64,
+    ) -> Applied<Vec<OpResult>> {
+        let total = ops.len();
+        let mut txn = self.begin(now_ms);
+        let mut results = Vec::with_capacity(total);
+        for op in ops {
+            match self.apply_op(&mut txn, session, op) {
+                Ok(r) => results.push(r),
+                Err(e) => {
+                    let failed_at = results.len();
+                    let zxid = txn.zxid;
+                    self.rollback(txn);
+                    let value = (0..total)
+                        .map(|i| {
+                            OpResult::Error(match i.cmp(&failed_at) {
+                                std::cmp::Ordering::Less => ErrorCode::Ok,
+                                std::cmp::Ordering::Equal => e,
+                                std::cmp::Ordering::Greater => ErrorCode::RuntimeInconsistency,
+                            })
+                        })
+                        .collect();
+                    return Applied {
+                        value,
+                        zxid,
+                        notifications: Vec::new(),
+                    };
+                }
+            }
+        }
+        self.commit(txn, results)
+    }
+
+    /// Deletes every ephemeral of `session` (its closeSession txn, which takes a zxid even
+    /// when there is nothing to delete): each deletion fires watches like a delete, moves
+    /// the parent's pzxid and keeps its cversion. Returns the deleted paths, sorted.
+    pub fn kill_session(&mut self, session: SessionId) -> Applied<Vec<String>> {
+        let mut txn = self.begin(0);
+        let paths: Vec<String> = self
+            .ephemerals
+            .get(&session)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default();
+        for p in &paths {
+            self.unlink(&mut txn, p);
+        }
+        self.commit(txn, paths)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_version;
+
+    #[test]
+    fn next_version_wraps_and_skips_minus_one() {
+        assert_eq!(next_version(0), 1);
+        assert_eq!(next_version(i32::MAX), i32::MIN);
+        assert_eq!(next_version(-3), -2);
+        assert_eq!(next_version(-2), 0);
+    }
+}
