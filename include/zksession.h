@@ -193,7 +193,7 @@ typedef struct zks_session_entry {
 // Live-session counts.
 //
 // Thread safety: a plain value.
-typedef struct zks_counts {
+typedef struct zks_session_counts {
     // Global sessions not closing.
     uint64_t global;
     // Local sessions not closing.
@@ -202,19 +202,19 @@ typedef struct zks_counts {
     uint64_t closing;
     // Every session tracked: `global + local + closing`.
     uint64_t total;
-} zks_counts;
+} zks_session_counts;
 
 // Running totals since the engine started.
 //
 // Thread safety: a plain value.
-typedef struct zks_totals {
+typedef struct zks_session_totals {
     // Sessions created by `zks_create` (not `zks_add` or `zks_restore`).
     uint64_t creates;
     // Successful touches.
     uint64_t touches;
     // Expiry decisions (each session at most once).
     uint64_t expirations;
-} zks_totals;
+} zks_session_totals;
 
 // The expiry-lag histogram: how late (decision time minus deadline, ms) expirations
 // were decided. Bucket 0 holds lag 0; bucket `i > 0` holds `2^(i-1) ..= 2^i - 1` ms;
@@ -710,7 +710,7 @@ zks_result zks_time_to_live(const struct zks_engine *engine, uint64_t id, uint64
 //
 // # Safety
 // `engine` must be NULL or live; `out_counts` must be NULL or writable.
-zks_result zks_counts(const struct zks_engine *engine, struct zks_counts *out_counts);
+zks_result zks_counts(const struct zks_engine *engine, struct zks_session_counts *out_counts);
 
 // Writes the running totals of creates, touches and expirations to `*out_totals`.
 //
@@ -720,7 +720,7 @@ zks_result zks_counts(const struct zks_engine *engine, struct zks_counts *out_co
 //
 // # Safety
 // `engine` must be NULL or live; `out_totals` must be NULL or writable.
-zks_result zks_totals(const struct zks_engine *engine, struct zks_totals *out_totals);
+zks_result zks_totals(const struct zks_engine *engine, struct zks_session_totals *out_totals);
 
 // Writes the number of sessions tracked (closing ones included) to `*out_len`.
 //

@@ -53,7 +53,8 @@ pub use session::{
 pub use snapshot::{zks_restore, zks_session_entry, zks_snapshot};
 pub use stats::{
     zks_counts, zks_expiry_entry, zks_expiry_lag, zks_expiry_map, zks_lag_bucket_upper_ms,
-    zks_lag_summary, zks_len, zks_time_to_live, zks_totals, ZKS_LAG_BUCKETS,
+    zks_lag_summary, zks_len, zks_session_counts, zks_session_totals, zks_time_to_live, zks_totals,
+    ZKS_LAG_BUCKETS,
 };
 
 use std::os::raw::c_char;

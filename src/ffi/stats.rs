@@ -1,6 +1,6 @@
 //! Introspection from C: time to live, counts, totals, expiry lag and the expiry map.
 //!
-//! Owns: [`zks_counts`], [`zks_totals`], [`zks_lag_summary`], [`zks_expiry_entry`] and
+//! Owns: [`zks_session_counts`], [`zks_session_totals`], [`zks_lag_summary`], [`zks_expiry_entry`] and
 //! the exports that fill them.
 //!
 //! Must never: change engine state; write past the caller's capacity.
@@ -21,7 +21,7 @@ const _: () = assert!(ZKS_LAG_BUCKETS == LAG_BUCKETS);
 #[allow(non_camel_case_types)]
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct zks_counts {
+pub struct zks_session_counts {
     /// Global sessions not closing.
     pub global: u64,
     /// Local sessions not closing.
@@ -38,7 +38,7 @@ pub struct zks_counts {
 #[allow(non_camel_case_types)]
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct zks_totals {
+pub struct zks_session_totals {
     /// Sessions created by `zks_create` (not `zks_add` or `zks_restore`).
     pub creates: u64,
     /// Successful touches.
@@ -116,13 +116,13 @@ pub unsafe extern "C" fn zks_time_to_live(
 #[no_mangle]
 pub unsafe extern "C" fn zks_counts(
     engine: *const zks_engine,
-    out_counts: *mut zks_counts,
+    out_counts: *mut zks_session_counts,
 ) -> zks_result {
     guard(|| {
         // SAFETY: per this function's contract.
         let (e, out_counts) = unsafe { (handle(engine)?, out(out_counts)?) };
         let c = e.engine().counts();
-        out_counts.set(zks_counts {
+        out_counts.set(zks_session_counts {
             global: c.global,
             local: c.local,
             closing: c.closing,
@@ -143,13 +143,13 @@ pub unsafe extern "C" fn zks_counts(
 #[no_mangle]
 pub unsafe extern "C" fn zks_totals(
     engine: *const zks_engine,
-    out_totals: *mut zks_totals,
+    out_totals: *mut zks_session_totals,
 ) -> zks_result {
     guard(|| {
         // SAFETY: per this function's contract.
         let (e, out_totals) = unsafe { (handle(engine)?, out(out_totals)?) };
         let t = e.engine().totals();
-        out_totals.set(zks_totals {
+        out_totals.set(zks_session_totals {
             creates: t.creates,
             touches: t.touches,
             expirations: t.expirations,
