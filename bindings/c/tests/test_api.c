@@ -599,6 +599,47 @@ static void test_callback_engine_is_not_pollable(void) {
     zks_engine_free(e);
 }
 
+struct reentry {
+    zks_engine *engine;
+    size_t removed;
+    size_t calls;
+    int touch_failed_as_expected;
+};
+
+/* Calls back into the engine from the callback: touch (must fail: closing), counts,
+ * and remove. */
+static void remove_from_callback(void *userdata, const uint64_t *ids, size_t n) {
+    struct reentry *r = (struct reentry *)userdata;
+    zks_session_counts counts;
+    size_t i;
+    r->calls++;
+    for (i = 0; i < n; i++) {
+        if (zks_touch(r->engine, ids[i]) == ZKS_SESSION_EXPIRED) r->touch_failed_as_expected++;
+        if (zks_remove(r->engine, ids[i]) == ZKS_OK) r->removed++;
+    }
+    if (zks_counts(r->engine, &counts) != ZKS_OK) r->touch_failed_as_expected = -1000;
+}
+
+static void test_callback_may_call_the_engine(void) {
+    zks_config c;
+    struct reentry r;
+    size_t n = 0, len = 99;
+    int i;
+    memset(&r, 0, sizeof r);
+    CHECK_RC(zks_config_default_for_tick(TICK, &c), ZKS_OK);
+    c.expiry_workers = 1;
+    c.on_expired = remove_from_callback;
+    c.userdata = &r;
+    CHECK_RC(zks_engine_new_manual(&c, START_MS, &r.engine), ZKS_OK);
+    for (i = 0; i < 10; i++) create(r.engine, 200, ZKS_SESSION_GLOBAL);
+    CHECK_RC(zks_advance_clock(r.engine, 1000), ZKS_OK);
+    CHECK_RC(zks_expire_due(r.engine, &n), ZKS_OK);
+    CHECK(n == 10 && r.removed == 10 && r.touch_failed_as_expected == 10 && r.calls >= 1);
+    CHECK_RC(zks_len(r.engine, &len), ZKS_OK);
+    CHECK(len == 0);
+    zks_engine_free(r.engine);
+}
+
 int main(void) {
     RUN(test_version);
     RUN(test_result_codes);
@@ -619,5 +660,6 @@ int main(void) {
     RUN(test_introspection);
     RUN(test_expiry_by_poll);
     RUN(test_callback_engine_is_not_pollable);
+    RUN(test_callback_may_call_the_engine);
     return check_summary("test_api");
 }
