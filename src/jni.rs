@@ -5,7 +5,7 @@
 //! bulk calls. Nothing else: every behaviour lives in the engine.
 //!
 //! # Ground rules
-//! - **Handles.** A handle is a `Box<Engine>` turned into a `jlong` by `nativeOpen` and
+//! - **Handles.** A handle is a `Box<Native>` turned into a `jlong` by `nativeOpen` and
 //!   freed once by `nativeFree`. Java never passes 0 or a freed handle: the Java class
 //!   checks for 0, swaps its handle to 0 with a CAS before freeing, and keeps itself
 //!   reachable until every native call returns.
@@ -27,18 +27,22 @@
 //! Must never: hold a JNI critical section or local reference across an engine call that
 //! can block, call back into Java, or let a panic cross the FFI boundary.
 
-use crate::engine::{Config, ConfigError, Engine, Error, PasswordMode, SessionEntry, SessionKind};
-use jni::objects::{JByteArray, JClass, JIntArray, JLongArray, ReleaseMode};
+use crate::engine::{
+    Config, ConfigError, Engine, Error, ManualClock, PasswordMode, SessionEntry, SessionKind,
+};
+use jni::objects::{JByteArray, JClass, JIntArray, JLongArray};
 use jni::sys::{jboolean, jint, jlong, jlongArray, JNI_FALSE, JNI_TRUE};
 use jni::JNIEnv;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Success.
 pub const OK: jint = 0;
 /// ZooKeeper's `SYSTEMERROR`: a panic or a JNI failure inside the call.
 pub const CODE_SYSTEM_ERROR: jint = -1;
-/// ZooKeeper's `UNIMPLEMENTED`: the engine has no expiry queue to poll.
+/// ZooKeeper's `UNIMPLEMENTED`: the engine lacks what the call needs (an expiry queue, a
+/// manual clock).
 pub const CODE_UNIMPLEMENTED: jint = -6;
 /// ZooKeeper's `BADARGUMENTS`: an argument out of range (timeout 0, id 0, short array).
 pub const CODE_BAD_ARGUMENTS: jint = -8;
@@ -100,8 +104,24 @@ fn guard<R>(fallback: R, f: impl FnOnce() -> R) -> R {
 /// guarantees both (see the module's ground rules).
 #[inline]
 unsafe fn engine<'a>(handle: jlong) -> &'a Engine {
-    // SAFETY: the caller guarantees the pointer is a live `Box<Engine>`.
-    unsafe { &*(handle as usize as *const Engine) }
+    // SAFETY: the caller's guarantee is this function's precondition.
+    unsafe { &native(handle).engine }
+}
+
+/// The state behind a handle.
+///
+/// # Safety
+/// As for [`engine`].
+#[inline]
+unsafe fn native<'a>(handle: jlong) -> &'a Native {
+    // SAFETY: the caller guarantees the pointer is a live `Box<Native>`.
+    unsafe { &*(handle as usize as *const Native) }
+}
+
+/// What a handle points to: the engine, and its manual clock when it was opened with one.
+struct Native {
+    engine: Engine,
+    manual: Option<Arc<ManualClock>>,
 }
 
 /// Builds the engine's configuration from `nativeOpen`'s arguments; 0 for `shards` or
@@ -148,8 +168,13 @@ pub fn config_from(
 }
 
 /// `long nativeOpen(int tickMs, int minMs, int maxMs, int serverId, boolean local,
-/// boolean upgrade, int shards, int workers)`: a new engine's handle, or 0 with an
-/// `IllegalArgumentException` pending.
+/// boolean upgrade, int shards, int workers, long manualClockStartMs)`: a new engine's
+/// handle, or 0 with an `IllegalArgumentException` pending.
+///
+/// `manualClockStartMs > 0` gives the engine a manual clock starting there and no expiry
+/// workers: time moves only with `nativeAdvanceClock` and expiry is decided only by
+/// `nativeExpireDue` (deterministic tests). Otherwise it runs on the system clock with
+/// its workers.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub extern "system" fn Java_org_zksession_SessionEngine_nativeOpen<'l>(
@@ -163,6 +188,7 @@ pub extern "system" fn Java_org_zksession_SessionEngine_nativeOpen<'l>(
     local_upgrade: jboolean,
     shards: jint,
     workers: jint,
+    manual_clock_start_ms: jlong,
 ) -> jlong {
     let built = guard(None, || {
         let cfg = config_from(
@@ -175,10 +201,30 @@ pub extern "system" fn Java_org_zksession_SessionEngine_nativeOpen<'l>(
             shards,
             workers,
         );
-        Some(cfg.and_then(Engine::new))
+        let cfg = match cfg {
+            Ok(c) => c,
+            Err(e) => return Some(Err(e)),
+        };
+        let native = if manual_clock_start_ms > 0 {
+            let clock = Arc::new(ManualClock::new(manual_clock_start_ms as u64));
+            Engine::builder(cfg)
+                .clock(clock.clone())
+                .workers(false)
+                .build()
+                .map(|engine| Native {
+                    engine,
+                    manual: Some(clock),
+                })
+        } else {
+            Engine::new(cfg).map(|engine| Native {
+                engine,
+                manual: None,
+            })
+        };
+        Some(native)
     });
     match built {
-        Some(Ok(engine)) => Box::into_raw(Box::new(engine)) as usize as jlong,
+        Some(Ok(native)) => Box::into_raw(Box::new(native)) as usize as jlong,
         Some(Err(e)) => {
             let _ = env.throw_new("java/lang/IllegalArgumentException", e.to_string());
             0
@@ -201,7 +247,7 @@ pub extern "system" fn Java_org_zksession_SessionEngine_nativeFree<'l>(
         if handle != 0 {
             // SAFETY: Java passes each live handle here exactly once, after its CAS to 0,
             // and makes no further calls with it.
-            drop(unsafe { Box::from_raw(handle as usize as *mut Engine) });
+            drop(unsafe { Box::from_raw(handle as usize as *mut Native) });
         }
     })
 }
@@ -620,6 +666,31 @@ pub extern "system" fn Java_org_zksession_SessionEngine_nativePollExpired<'l>(
     })
 }
 
+/// `int nativeAdvanceClock(long handle, long ms)`: moves a manual clock forward; [`OK`],
+/// or [`CODE_UNIMPLEMENTED`] if the engine runs on the system clock, or
+/// [`CODE_BAD_ARGUMENTS`] for a negative `ms`.
+#[no_mangle]
+pub extern "system" fn Java_org_zksession_SessionEngine_nativeAdvanceClock<'l>(
+    _env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    ms: jlong,
+) -> jint {
+    guard(CODE_SYSTEM_ERROR, || {
+        if ms < 0 {
+            return CODE_BAD_ARGUMENTS;
+        }
+        // SAFETY: Java passes a live handle (module ground rules).
+        match &unsafe { native(handle) }.manual {
+            Some(clock) => {
+                clock.advance(ms as u64);
+                OK
+            }
+            None => CODE_UNIMPLEMENTED,
+        }
+    })
+}
+
 /// `int nativeExpireDue(long handle)`: decides every expiry due now (normally the
 /// engine's workers do this); the number of sessions expired.
 #[no_mangle]
@@ -769,39 +840,6 @@ pub extern "system" fn Java_org_zksession_SessionEngine_nativeNegotiateTimeout<'
         // SAFETY: Java passes a live handle (module ground rules).
         let t = unsafe { engine(handle) }.negotiate_timeout(requested_ms);
         t.min(jint::MAX as u32) as jint
-    })
-}
-
-/// `int nativeTouchManyInPlace(long handle, long[] ids, int length)`: like
-/// `nativeTouchMany` from offset 0, reading the array in place (no copy) while the
-/// engine works. Used only by benchmarks comparing copy and no-copy batches.
-#[no_mangle]
-pub extern "system" fn Java_org_zksession_SessionEngine_nativeTouchManyInPlace<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-    ids: JLongArray<'l>,
-    length: jint,
-) -> jint {
-    guard(CODE_SYSTEM_ERROR, || {
-        if length < 0 {
-            return CODE_BAD_ARGUMENTS;
-        }
-        // SAFETY: `ids` is a live local reference to a long[]; no other JNI call is made
-        // while the elements are held, and NoCopyBack is right for a read-only use.
-        let elems = match unsafe { env.get_array_elements(&ids, ReleaseMode::NoCopyBack) } {
-            Ok(e) => e,
-            Err(_) => return CODE_BAD_ARGUMENTS,
-        };
-        if (length as usize) > elems.len() {
-            return CODE_BAD_ARGUMENTS;
-        }
-        // SAFETY: same size, alignment and validity of i64 and u64.
-        let slice: &[u64] =
-            unsafe { std::slice::from_raw_parts(elems.as_ptr() as *const u64, length as usize) };
-        // SAFETY: Java passes a live handle (module ground rules).
-        let touched = unsafe { engine(handle) }.touch_many(slice);
-        touched.min(jint::MAX as usize) as jint
     })
 }
 
