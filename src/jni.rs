@@ -90,6 +90,13 @@ fn jbool(b: bool) -> jboolean {
     }
 }
 
+/// Clears the Java exception a failed array access left pending (an out-of-range region
+/// raises `ArrayIndexOutOfBoundsException`), so the caller sees only the returned code.
+fn bad_array(env: &JNIEnv<'_>) -> jint {
+    let _ = env.exception_clear();
+    CODE_BAD_ARGUMENTS
+}
+
 /// Runs `f`, turning a panic into `fallback`.
 #[inline]
 fn guard<R>(fallback: R, f: impl FnOnce() -> R) -> R {
@@ -273,6 +280,7 @@ pub extern "system" fn Java_org_zksession_SessionEngine_nativeCreate<'l>(
                 .set_int_array_region(&timeout_out, 0, &[c.timeout_ms as jint])
                 .is_err()
         {
+            bad_array(&env);
             return 0;
         }
         c.id as jlong
@@ -326,7 +334,7 @@ pub extern "system" fn Java_org_zksession_SessionEngine_nativeRestore<'l>(
         if env.get_long_array_region(&ids, 0, &mut id_buf).is_err()
             || env.get_int_array_region(&timeouts, 0, &mut to_buf).is_err()
         {
-            return CODE_BAD_ARGUMENTS;
+            return bad_array(&env);
         }
         if to_buf.iter().any(|&t| t <= 0) {
             return CODE_BAD_ARGUMENTS;
@@ -411,7 +419,7 @@ pub extern "system" fn Java_org_zksession_SessionEngine_nativeTouchMany<'l>(
                 std::slice::from_raw_parts_mut(buf.as_mut_ptr() as *mut jlong, buf.len())
             };
             if env.get_long_array_region(&ids, offset, as_jlong).is_err() {
-                return CODE_BAD_ARGUMENTS;
+                return bad_array(&env);
             }
             // SAFETY: Java passes a live handle (module ground rules).
             let touched = unsafe { engine(handle) }.touch_many(&buf);
@@ -507,7 +515,7 @@ pub extern "system" fn Java_org_zksession_SessionEngine_nativeOwner<'l>(
         match unsafe { engine(handle) }.owner(id as u64) {
             Ok(Some(o)) => match env.set_long_array_region(&out, 0, &[o as jlong]) {
                 Ok(()) => OK,
-                Err(_) => CODE_BAD_ARGUMENTS,
+                Err(_) => bad_array(&env),
             },
             Ok(None) => 1,
             Err(e) => code_of(e),
@@ -599,7 +607,7 @@ pub extern "system" fn Java_org_zksession_SessionEngine_nativePassword<'l>(
         let signed: Vec<i8> = pw.iter().map(|&b| b as i8).collect();
         match env.set_byte_array_region(&out, 0, &signed) {
             Ok(()) => OK,
-            Err(_) => CODE_BAD_ARGUMENTS,
+            Err(_) => bad_array(&env),
         }
     })
 }
@@ -619,6 +627,7 @@ pub extern "system" fn Java_org_zksession_SessionEngine_nativeVerifyPassword<'l>
             return JNI_FALSE;
         }
         let Ok(bytes) = env.convert_byte_array(&password) else {
+            bad_array(&env);
             return JNI_FALSE;
         };
         // SAFETY: Java passes a live handle (module ground rules).
@@ -642,7 +651,7 @@ pub extern "system" fn Java_org_zksession_SessionEngine_nativePollExpired<'l>(
             return CODE_BAD_ARGUMENTS;
         }
         let Ok(len) = env.get_array_length(&out) else {
-            return CODE_BAD_ARGUMENTS;
+            return bad_array(&env);
         };
         let max = (len / 2) as usize;
         if max == 0 {
@@ -791,7 +800,7 @@ pub extern "system" fn Java_org_zksession_SessionEngine_nativeStats<'l>(
         .map(|x| x.min(i64::MAX as u64) as jlong);
         match env.set_long_array_region(&out, 0, &v) {
             Ok(()) => OK,
-            Err(_) => CODE_BAD_ARGUMENTS,
+            Err(_) => bad_array(&env),
         }
     })
 }

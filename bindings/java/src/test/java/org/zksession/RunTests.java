@@ -2,6 +2,7 @@ package org.zksession;
 
 import org.junit.runner.Description;
 import org.junit.runner.JUnitCore;
+import org.junit.runner.Request;
 import org.junit.runner.Result;
 import org.junit.runner.notification.Failure;
 import org.junit.runner.notification.RunListener;
@@ -15,13 +16,20 @@ public final class RunTests {
     }
 
     /**
-     * @param args fully qualified test class names
+     * @param args fully qualified test class names; {@code Class#method} runs one test
      * @throws ClassNotFoundException if a class is missing
      */
     public static void main(String[] args) throws ClassNotFoundException {
-        Class<?>[] classes = new Class<?>[args.length];
-        for (int i = 0; i < args.length; i++) {
-            classes[i] = Class.forName(args[i]);
+        Request request;
+        if (args.length == 1 && args[0].contains("#")) {
+            String[] cm = args[0].split("#", 2);
+            request = Request.method(Class.forName(cm[0]), cm[1]);
+        } else {
+            Class<?>[] classes = new Class<?>[args.length];
+            for (int i = 0; i < args.length; i++) {
+                classes[i] = Class.forName(args[i]);
+            }
+            request = Request.classes(classes);
         }
         JUnitCore core = new JUnitCore();
         core.addListener(new RunListener() {
@@ -46,7 +54,7 @@ public final class RunTests {
                 }
             }
         });
-        Result r = core.run(classes);
+        Result r = core.run(request);
         int failed = r.getFailureCount();
         int passed = r.getRunCount() - failed;
         System.out.println(passed + " passed, " + failed + " failed");

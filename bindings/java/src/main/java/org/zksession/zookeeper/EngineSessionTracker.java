@@ -7,6 +7,7 @@ import java.util.Date;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentMap;
@@ -30,7 +31,11 @@ import org.zksession.SessionException;
  *     or global) and owner. Liveness checks and owner comparisons happen natively, under
  *     the session's shard lock, so {@code checkSession} is atomic as in ZooKeeper.</li>
  * <li>Owners are Java objects compared by identity; {@link OwnerTokens} maps each to a
- *     small number the engine stores.</li>
+ *     small number the engine stores. A null owner means "no owner", as in
+ *     SessionTrackerImpl: ZooKeeper sets it when it prepares a createSession, and the first
+ *     check by a real owner then claims the session. The engine stores null as token 0 and
+ *     a check that finds 0 claims the session under a lock (this rare path, an owner reset
+ *     to null, is the only one not decided inside the engine).</li>
  * <li>The committed-session map ({@code sessionsWithTimeout}, ZooKeeper's persisted session
  *     table from {@code ZKDatabase}) stays a Java map, maintained as SessionTrackerImpl does:
  *     {@link #commitSession} adds, {@link #removeSession} removes. Sessions found in it at
@@ -51,8 +56,6 @@ import org.zksession.SessionException;
  *     expiry decision (and the session lives on) or fails.</li>
  * <li>Timeouts below one tick are raised to one tick (ZooKeeper's own negotiation never
  *     produces them).</li>
- * <li>{@code setOwner(id, null)} records a null owner that later checks with another owner
- *     see as a different owner (SessionTrackerImpl treats a null owner as unset).</li>
  * </ul>
  *
  * <h2>Local sessions</h2>
@@ -260,8 +263,9 @@ public class EngineSessionTracker implements SessionTracker {
     @Override
     public void checkSession(long sessionId, Object owner) throws KeeperException.SessionExpiredException,
         KeeperException.SessionMovedException, KeeperException.UnknownSessionException {
-        int r = engine.checkSession(sessionId, owners.tokenOf(owner));
-        if (r == 0) {
+        long token = owners.tokenOf(owner);
+        int r = engine.checkSession(sessionId, token);
+        if (r == 0 || (r == Code.SESSION_MOVED.intValue() && claimFromNull(sessionId, token))) {
             return;
         }
         if (r == Code.UNKNOWN_SESSION.intValue()) {
@@ -276,8 +280,9 @@ public class EngineSessionTracker implements SessionTracker {
     @Override
     public void checkGlobalSession(long sessionId, Object owner)
         throws KeeperException.SessionExpiredException, KeeperException.SessionMovedException {
-        int r = engine.checkGlobalSession(sessionId, owners.tokenOf(owner));
-        if (r == 0) {
+        long token = owners.tokenOf(owner);
+        int r = engine.checkGlobalSession(sessionId, token);
+        if (r == 0 || (r == Code.SESSION_MOVED.intValue() && claimFromNull(sessionId, token))) {
             return;
         }
         if (r == Code.SESSION_MOVED.intValue()) {
@@ -286,10 +291,43 @@ public class EngineSessionTracker implements SessionTracker {
         throw new KeeperException.SessionExpiredException();
     }
 
+    /**
+     * A check found another owner; if that owner is null (token 0), the session has no
+     * owner and {@code token}'s owner claims it, as SessionTrackerImpl does.
+     */
+    private boolean claimFromNull(long sessionId, long token) {
+        if (token == OwnerTokens.NULL) {
+            return false;
+        }
+        synchronized (owners) {
+            try {
+                OptionalLong cur = engine.owner(sessionId);
+                if (cur.isPresent() && cur.getAsLong() == OwnerTokens.NULL) {
+                    engine.setOwner(sessionId, token);
+                    return true;
+                }
+            } catch (SessionException e) {
+                return false;
+            }
+            return false;
+        }
+    }
+
     @Override
     public void setOwner(long id, Object owner) throws KeeperException.SessionExpiredException {
+        long token = owners.tokenOf(owner);
         try {
-            engine.setOwner(id, owners.tokenOf(owner));
+            if (token == OwnerTokens.NULL) {
+                // "No owner": only a session that has one needs the null marker.
+                engine.isGlobal(id); // liveness: unknown or closing throws
+                synchronized (owners) {
+                    if (engine.owner(id).isPresent()) {
+                        engine.setOwner(id, OwnerTokens.NULL);
+                    }
+                }
+                return;
+            }
+            engine.setOwner(id, token);
         } catch (SessionException e) {
             throw new KeeperException.SessionExpiredException();
         }

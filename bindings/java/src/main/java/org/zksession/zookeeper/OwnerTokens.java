@@ -12,6 +12,9 @@ import java.util.IdentityHashMap;
  * one volatile read and one reference comparison.
  */
 final class OwnerTokens {
+    /** The token of the null owner ("no owner"). */
+    static final long NULL = 0;
+
     private record Entry(Object owner, long token) {
     }
 
@@ -25,7 +28,7 @@ final class OwnerTokens {
      */
     long tokenOf(Object owner) {
         if (owner == null) {
-            return 0;
+            return NULL;
         }
         Entry e = last;
         if (e != null && e.owner == owner) {

@@ -136,6 +136,23 @@ public class EngineSessionTrackerTest {
     }
 
     @Test
+    public void aNullOwnerMeansNoOwnerAsInSessionTrackerImpl() throws Exception {
+        // ZooKeeper's createSession prep calls setOwner(id, null); the first request's
+        // owner (ServerCnxn.me) must then claim the session.
+        Object a = new Object();
+        Object b = new Object();
+        long id = tracker.createSession(2000);
+        tracker.setOwner(id, null);
+        tracker.checkSession(id, a);
+        assertThrows(KeeperException.SessionMovedException.class, () -> tracker.checkSession(id, b));
+        assertThrows(KeeperException.SessionMovedException.class, () -> tracker.checkSession(id, null));
+        tracker.setOwner(id, null);
+        tracker.checkGlobalSession(id, b);
+        assertThrows(KeeperException.SessionMovedException.class, () -> tracker.checkSession(id, a));
+        assertThrows(KeeperException.SessionExpiredException.class, () -> tracker.setOwner(4242, null));
+    }
+
+    @Test
     public void ownersAreComparedByIdentityNotEquality() throws Exception {
         long id = tracker.createSession(2000);
         tracker.checkSession(id, new String("owner"));
