@@ -187,13 +187,15 @@ impl ShardState {
         self.totals.creates += 1;
     }
 
-    /// Moves the session's deadline to `deadline`; `timeout_ms` (if given) becomes the
-    /// timeout for later touches.
+    /// Moves the session's deadline to `deadline_for(timeout)`, where `timeout` is
+    /// `timeout_ms` if given (it then becomes the timeout for later touches) or the
+    /// session's current timeout. One table lookup: this is the hot path.
+    #[inline]
     pub(crate) fn touch(
         &mut self,
         id: u64,
-        deadline: u32,
         timeout_ms: Option<u32>,
+        deadline_for: impl FnOnce(u32) -> u32,
     ) -> Result<(), Error> {
         let r = self.table.get_mut(&id).ok_or(Error::UnknownSession)?;
         if r.closing() {
@@ -202,6 +204,7 @@ impl ShardState {
         if let Some(t) = timeout_ms {
             r.timeout_ms = t;
         }
+        let deadline = deadline_for(r.timeout_ms);
         r.deadline = deadline;
         if deadline < r.filed {
             // Rare: a shorter timeout moved the deadline before the live entry.
@@ -210,15 +213,6 @@ impl ShardState {
         }
         self.totals.touches += 1;
         Ok(())
-    }
-
-    /// The timeout used by plain touches of `id`.
-    pub(crate) fn timeout_of(&self, id: u64) -> Result<u32, Error> {
-        let r = self.table.get(&id).ok_or(Error::UnknownSession)?;
-        if r.closing() {
-            return Err(Error::SessionExpired);
-        }
-        Ok(r.timeout_ms)
     }
 
     /// Marks `id` closing (no expiry will be decided for it any more).
@@ -466,7 +460,7 @@ mod tests {
         let mut s = ShardState::new(0);
         assert!(s.insert(1, 100, SessionKind::Global, 10));
         for d in 11..50 {
-            s.touch(1, d, None).unwrap();
+            s.touch(1, None, |_| d).unwrap();
         }
         assert_eq!(s.wheel_len(), 1);
         assert!(step_all(&mut s, 48).is_empty());
@@ -477,7 +471,7 @@ mod tests {
     fn earlier_deadline_files_a_new_entry_and_old_one_goes_stale() {
         let mut s = ShardState::new(0);
         s.insert(1, 100, SessionKind::Global, 40);
-        s.touch(1, 5, Some(10)).unwrap();
+        s.touch(1, Some(10), |_| 5).unwrap();
         assert_eq!(s.wheel_len(), 2);
         assert_eq!(step_all(&mut s, 5), vec![1]);
         s.remove(1);
@@ -497,7 +491,7 @@ mod tests {
         assert_eq!(s.counts().closing, 10);
         assert_eq!(s.counts().global, 0);
         assert!(step_all(&mut s, 1000).is_empty());
-        assert_eq!(s.touch(3, 100, None), Err(Error::SessionExpired));
+        assert_eq!(s.touch(3, None, |_| 100), Err(Error::SessionExpired));
     }
 
     #[test]

@@ -199,9 +199,17 @@ impl Inner {
                 &mut batch,
             );
             if !batch.is_empty() {
+                // Batches are mostly one deadline: record runs of equal lag at once.
+                let mut run = (u64::MAX, 0u64);
                 for e in &batch {
-                    self.lag.record(now_ms.saturating_sub(e.deadline_ms), 1);
+                    let lag = now_ms.saturating_sub(e.deadline_ms);
+                    if lag != run.0 {
+                        self.lag.record(run.0, run.1);
+                        run = (lag, 0);
+                    }
+                    run.1 += 1;
                 }
+                self.lag.record(run.0, run.1);
                 total += batch.len();
                 self.sink.deliver(&batch);
                 batch.clear();
@@ -317,7 +325,7 @@ impl Engine {
         if s.insert(id, timeout_ms, kind, deadline) {
             return Ok(true);
         }
-        s.touch(id, deadline, Some(timeout_ms))?;
+        s.touch(id, Some(timeout_ms), |_| deadline)?;
         if kind == SessionKind::Global {
             s.upgrade(id, true)?;
         }
@@ -336,9 +344,10 @@ impl Engine {
     #[inline]
     pub fn touch_at(&self, id: u64, now_ms: u64) -> Result<(), Error> {
         let inner = &*self.inner;
-        let mut s = inner.shard(id).lock();
-        let timeout = s.timeout_of(id)?;
-        s.touch(id, inner.deadline(now_ms, timeout), None)
+        inner
+            .shard(id)
+            .lock()
+            .touch(id, None, |t| inner.deadline(now_ms, t))
     }
 
     /// Refreshes a session with a new timeout (a reconnect's renegotiated value), which
@@ -349,7 +358,10 @@ impl Engine {
         }
         let inner = &*self.inner;
         let deadline = inner.deadline(inner.clock.now_ms(), timeout_ms);
-        inner.shard(id).lock().touch(id, deadline, Some(timeout_ms))
+        inner
+            .shard(id)
+            .lock()
+            .touch(id, Some(timeout_ms), |_| deadline)
     }
 
     /// Touches many sessions, taking each shard lock once (a learner's touch table).
@@ -390,10 +402,8 @@ impl Engine {
             }
             let mut s = inner.shards[k].lock();
             for &id in group {
-                if let Ok(t) = s.timeout_of(id) {
-                    if s.touch(id, inner.deadline(now, t), None).is_ok() {
-                        ok += 1;
-                    }
+                if s.touch(id, None, |t| inner.deadline(now, t)).is_ok() {
+                    ok += 1;
                 }
             }
         }

@@ -1,0 +1,227 @@
+//! Figures criterion does not measure well, printed as one table with ratios:
+//! bytes per live session (allocator-counted), create rate, and a 1M-session expiry storm
+//! (total time, and touch latency on other sessions while it runs).
+//!
+//! `cargo bench --bench engine_figures` (`ZKS_FIGURES_SESSIONS` sets the storm and memory
+//! size; default 1,000,000).
+
+mod common;
+
+use common::{random_indices, ZkShaped};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use zksession::engine::{Config, Engine, Expired, ManualClock, SessionKind};
+
+/// The system allocator, counting live bytes.
+struct Counting;
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: every method forwards to `System` with the caller's arguments unchanged; the
+// counter is only bookkeeping.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: same contract as our caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: same contract as our caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(
+            new_size as isize - layout.size() as isize,
+            Ordering::Relaxed,
+        );
+        // SAFETY: same contract as our caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+fn live() -> isize {
+    LIVE.load(Ordering::Relaxed)
+}
+
+fn config(tick: u32) -> Config {
+    Config {
+        min_session_timeout_ms: tick,
+        max_session_timeout_ms: u32::MAX,
+        ..Config::with_tick(tick)
+    }
+}
+
+fn bytes_per_session(n: usize) -> (f64, f64) {
+    let before = live();
+    let e = Engine::builder(config(2000))
+        .workers(false)
+        .build()
+        .unwrap();
+    for _ in 0..n {
+        e.create(30_000, SessionKind::Global);
+    }
+    let engine_bytes = (live() - before) as f64 / n as f64;
+    drop(e);
+    let before = live();
+    let zk = ZkShaped::new(2000);
+    for _ in 0..n {
+        zk.create(30_000);
+    }
+    let zk_bytes = (live() - before) as f64 / n as f64;
+    drop(zk);
+    (engine_bytes, zk_bytes)
+}
+
+fn create_rate(n: usize) -> (f64, f64) {
+    let e = Engine::builder(config(2000))
+        .workers(false)
+        .build()
+        .unwrap();
+    let t = Instant::now();
+    for _ in 0..n {
+        e.create(30_000, SessionKind::Global);
+    }
+    let engine = n as f64 / t.elapsed().as_secs_f64();
+    let zk = ZkShaped::new(2000);
+    let t = Instant::now();
+    for _ in 0..n {
+        zk.create(30_000);
+    }
+    let zk_rate = n as f64 / t.elapsed().as_secs_f64();
+    (engine, zk_rate)
+}
+
+struct Storm {
+    total: Duration,
+    expired: usize,
+    touches: usize,
+    p50_us: f64,
+    p99_us: f64,
+    max_us: f64,
+}
+
+/// `n` sessions due at one tick expire while another thread touches 100k other sessions
+/// (due much later) as fast as it can, timing each touch.
+fn storm(n: usize) -> Storm {
+    let clock = Arc::new(ManualClock::new(1_000_000));
+    let delivered = Arc::new(AtomicIsize::new(0));
+    let d2 = delivered.clone();
+    let e = Arc::new(
+        Engine::builder(config(2000))
+            .clock(clock.clone())
+            .workers(false)
+            .expirer(move |b: &[Expired]| {
+                d2.fetch_add(b.len() as isize, Ordering::Relaxed);
+            })
+            .build()
+            .unwrap(),
+    );
+    for _ in 0..n {
+        e.create(4000, SessionKind::Global);
+    }
+    let others: Vec<u64> = (0..100_000)
+        .map(|_| e.create(3_600_000, SessionKind::Global).id)
+        .collect();
+    clock.advance(6000);
+    let idx = random_indices(1 << 20, others.len(), 7);
+    let done = Arc::new(AtomicBool::new(false));
+    let (e2, done2) = (e.clone(), done.clone());
+    let toucher = std::thread::spawn(move || {
+        let mut lat = Vec::with_capacity(1 << 22);
+        let mut i = 0;
+        while !done2.load(Ordering::Relaxed) {
+            let id = others[idx[i & ((1 << 20) - 1)] as usize];
+            let t = Instant::now();
+            e2.touch(id).unwrap();
+            lat.push(t.elapsed().as_nanos() as u64);
+            i += 1;
+        }
+        lat
+    });
+    // Let the toucher get going before the storm starts.
+    std::thread::sleep(Duration::from_millis(50));
+    let t = Instant::now();
+    let expired = e.expire_due();
+    let total = t.elapsed();
+    done.store(true, Ordering::Relaxed);
+    let mut lat = toucher.join().unwrap();
+    lat.sort_unstable();
+    let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)] as f64 / 1000.0;
+    assert_eq!(delivered.load(Ordering::Relaxed) as usize, expired);
+    Storm {
+        total,
+        expired,
+        touches: lat.len(),
+        p50_us: pct(0.50),
+        p99_us: pct(0.99),
+        max_us: *lat.last().unwrap() as f64 / 1000.0,
+    }
+}
+
+/// Nanoseconds per password in each mode.
+fn password_cost() -> (f64, f64) {
+    let n = 1_000_000u64;
+    let mut out = Vec::new();
+    for mode in [
+        zksession::engine::PasswordMode::Hmac {
+            secret: vec![7; 32],
+        },
+        zksession::engine::PasswordMode::ZooKeeperCompatible,
+    ] {
+        let c = Config {
+            password_mode: mode,
+            ..config(2000)
+        };
+        let e = Engine::builder(c).workers(false).build().unwrap();
+        let t = Instant::now();
+        let mut acc = 0u8;
+        for id in 0..n {
+            acc ^= e.password(id)[0];
+        }
+        std::hint::black_box(acc);
+        out.push(t.elapsed().as_nanos() as f64 / n as f64);
+    }
+    (out[0], out[1])
+}
+
+fn main() {
+    // Ignore criterion-style arguments (`--bench`).
+    let n: usize = std::env::var("ZKS_FIGURES_SESSIONS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
+    println!("zksession engine figures ({n} sessions)");
+    for size in [100_000, n] {
+        let (eb, zb) = bytes_per_session(size);
+        println!(
+            "bytes/session @{size:>9}: engine {eb:7.1}  zk_shaped {zb:7.1}  ratio {:.2}x fewer",
+            zb / eb
+        );
+    }
+    let (hmac_ns, zk_ns) = password_cost();
+    println!("password      ns/op      : hmac-sha256 {hmac_ns:.0}  zookeeper-random {zk_ns:.0}");
+    let (ec, zc) = create_rate(n);
+    println!(
+        "creates/s     @{n:>9}: engine {:7.0}k zk_shaped {:7.0}k ratio {:.2}x",
+        ec / 1e3,
+        zc / 1e3,
+        ec / zc
+    );
+    let s = storm(n);
+    println!(
+        "expiry storm  @{n:>9}: {} expired in {:.1} ms ({:.1} M/s); {} touches elsewhere meanwhile: p50 {:.2} us, p99 {:.2} us, max {:.0} us",
+        s.expired,
+        s.total.as_secs_f64() * 1e3,
+        s.expired as f64 / s.total.as_secs_f64() / 1e6,
+        s.touches,
+        s.p50_us,
+        s.p99_us,
+        s.max_us
+    );
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs a standalone Apache ZooKeeper 3.8 (Debian's jars) from a standard zoo.cfg with the
+# zksession engine as its session tracker, in the foreground. SIGTERM or SIGINT stops it
+# cleanly. Builds what it needs on first use.
+# Usage: run-zookeeper.sh CONFIG   (extra JVM options may be passed in ZKS_JAVA_OPTS)
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+if [[ $# -ne 1 ]]; then
+    echo "usage: $0 zoo.cfg" >&2
+    exit 2
+fi
+# shellcheck source=classpath.sh
+source "$here/classpath.sh"
+"$here/build.sh" main
+# exec: the JVM gets the signals directly and runs its shutdown hook.
+# shellcheck disable=SC2086
+exec java ${ZKS_JAVA_OPTS:-} -Djava.library.path="$NATIVE_DIR" \
+    -Dorg.slf4j.simpleLogger.defaultLogLevel="${ZKS_LOG_LEVEL:-info}" \
+    -Dorg.slf4j.simpleLogger.showDateTime=true \
+    -cp "$here/build/zksession.jar:$ZK_CP:$LOG_CP" \
+    org.zksession.zookeeper.EngineServerMain "$1"

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The one test command: installs what the tests need, then runs every suite (Rust unit,
+# integration, property and doc tests; loom models; C, Java and real-client suites).
+# Prints one line per suite and a closing "N passed, M failed" line; exits non-zero if
+# any suite failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/setup.sh || { echo "setup failed"; exit 1; }
+
+passed=0
+failed=0
+failures=()
+
+suite() {
+  local name=$1; shift
+  echo "=== $name"
+  local start=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1))
+    echo "=== $name: ok ($((SECONDS - start)) s)"
+  else
+    failed=$((failed + 1))
+    failures+=("$name")
+    echo "=== $name: FAILED ($((SECONDS - start)) s)"
+  fi
+}
+
+export CARGO_TERM_COLOR=never
+
+suite "rustfmt" cargo fmt --all -- --check
+suite "clippy" cargo clippy --all-targets --all-features -- -D warnings
+suite "rust tests" cargo test --all-features
+suite "loom models" env RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
+  cargo test --release --test loom_engine
+# One release build (with the JNI exports) serves the C, Java and server suites.
+suite "release build" cargo build --release --all-features --bins --lib
+
+for area in c java server client; do
+  if [ -x "scripts/test-$area.sh" ]; then
+    suite "$area suite" "scripts/test-$area.sh"
+  fi
+done
+
+echo
+if [ ${#failures[@]} -gt 0 ]; then
+  echo "failed suites: ${failures[*]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

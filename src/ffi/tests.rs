@@ -1,0 +1,301 @@
+//! Tests of the C ABI called from Rust: the rules every export must follow, the header's
+//! freshness, and the behaviour of each function (the C programs in `bindings/c/tests`
+//! repeat these through a real C compiler and linker).
+
+use super::*;
+use std::mem::MaybeUninit;
+use std::ptr::{null, null_mut};
+use zks_result::*;
+
+/// Source files of this module, for the rule checks.
+const SOURCES: &[(&str, &str)] = &[
+    ("config.rs", include_str!("config.rs")),
+    ("engine.rs", include_str!("engine.rs")),
+    ("expiry.rs", include_str!("expiry.rs")),
+    ("guard.rs", include_str!("guard.rs")),
+    ("mod.rs", include_str!("mod.rs")),
+    ("result.rs", include_str!("result.rs")),
+    ("session.rs", include_str!("session.rs")),
+    ("snapshot.rs", include_str!("snapshot.rs")),
+    ("stats.rs", include_str!("stats.rs")),
+];
+
+#[test]
+fn every_export_runs_inside_the_panic_boundary() {
+    let mut exports = 0;
+    for (file, src) in SOURCES {
+        let lines: Vec<&str> = src.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if !line.contains("extern \"C\" fn zks_") {
+                continue;
+            }
+            exports += 1;
+            assert!(
+                lines[i.saturating_sub(12)..i]
+                    .iter()
+                    .any(|l| l.trim() == "#[no_mangle]"),
+                "{file}:{}: export without #[no_mangle]",
+                i + 1
+            );
+            // The first statement of the body must be the boundary.
+            let body = lines[i..]
+                .iter()
+                .skip_while(|l| !l.trim_end().ends_with('{'))
+                .skip(1)
+                .find(|l| !l.trim().starts_with("//"))
+                .map(|l| l.trim())
+                .unwrap_or("");
+            assert!(
+                body.starts_with("guard(")
+                    || body.starts_with("boundary(")
+                    || body.starts_with("guard::boundary("),
+                "{file}:{}: export body does not start with the panic boundary: {body}",
+                i + 1
+            );
+        }
+    }
+    assert!(exports >= 40, "found only {exports} exports");
+}
+
+#[test]
+fn committed_header_matches_the_generated_one() {
+    let generated = std::fs::read_to_string(concat!(env!("OUT_DIR"), "/zksession.h"))
+        .expect("build.rs did not generate zksession.h (see its cargo warning)");
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/include/zksession.h"))
+            .expect("include/zksession.h is missing");
+    assert!(
+        generated == committed,
+        "include/zksession.h is stale: run scripts/test-c.sh --update-header"
+    );
+}
+
+#[test]
+fn header_version_macros_match_the_package() {
+    let h = include_str!("../../include/zksession.h");
+    let v = env!("CARGO_PKG_VERSION");
+    assert!(h.contains(&format!("#define ZKS_VERSION_STRING \"{v}\"")));
+    for (name, value) in [
+        ("MAJOR", env!("CARGO_PKG_VERSION_MAJOR")),
+        ("MINOR", env!("CARGO_PKG_VERSION_MINOR")),
+        ("PATCH", env!("CARGO_PKG_VERSION_PATCH")),
+    ] {
+        assert!(h.contains(&format!("#define ZKS_VERSION_{name} {value}\n")));
+    }
+    // SAFETY: zks_version returns a static NUL-terminated string.
+    let s = unsafe { std::ffi::CStr::from_ptr(zks_version()) };
+    assert_eq!(s.to_str().unwrap(), v);
+}
+
+/// A manual-clock engine with a 100 ms tick; freed on drop.
+struct Manual(*mut zks_engine);
+
+impl Manual {
+    fn new(edit: impl FnOnce(&mut zks_config)) -> Manual {
+        let mut c = MaybeUninit::uninit();
+        // SAFETY: valid out-pointers; the config has no secret pointer.
+        unsafe {
+            assert_eq!(zks_config_default_for_tick(100, c.as_mut_ptr()), ZKS_OK);
+            let mut c = c.assume_init();
+            edit(&mut c);
+            let mut e = null_mut();
+            assert_eq!(zks_engine_new_manual(&c, 1_000_000, &mut e), ZKS_OK);
+            Manual(e)
+        }
+    }
+
+    fn create(&self, timeout: i64) -> zks_created {
+        let mut s = MaybeUninit::uninit();
+        // SAFETY: a live engine and a writable output.
+        unsafe {
+            assert_eq!(
+                zks_create(self.0, timeout, ZKS_SESSION_GLOBAL, s.as_mut_ptr()),
+                ZKS_OK
+            );
+            s.assume_init()
+        }
+    }
+}
+
+impl Drop for Manual {
+    fn drop(&mut self) {
+        // SAFETY: made by zks_engine_new_manual, freed once.
+        unsafe { zks_engine_free(self.0) }
+    }
+}
+
+#[test]
+fn manual_engine_expires_only_when_driven() {
+    let e = Manual::new(|_| {});
+    let s = e.create(1000);
+    assert_eq!(s.timeout_ms, 1000);
+    let (mut n, mut ids) = (usize::MAX, [0u64; 4]);
+    // SAFETY: live engine, valid buffers.
+    unsafe {
+        assert_eq!(zks_advance_clock(e.0, 1050), ZKS_OK);
+        assert_eq!(zks_expire_due(e.0, &mut n), ZKS_OK);
+        assert_eq!(n, 0);
+        assert_eq!(zks_advance_clock(e.0, 100), ZKS_OK);
+        assert_eq!(zks_expire_due(e.0, &mut n), ZKS_OK);
+        assert_eq!(n, 1);
+        assert_eq!(
+            zks_poll_expired(e.0, ids.as_mut_ptr(), 4, 0, &mut n),
+            ZKS_OK
+        );
+        assert_eq!((n, ids[0]), (1, s.id));
+        assert_eq!(zks_touch(e.0, s.id), ZKS_SESSION_EXPIRED);
+        assert_eq!(zks_remove(e.0, s.id), ZKS_OK);
+        assert_eq!(zks_remove(e.0, s.id), ZKS_UNKNOWN_SESSION);
+    }
+}
+
+#[test]
+fn null_handle_and_outputs_change_nothing() {
+    let e = Manual::new(|_| {});
+    let mut n = 7usize;
+    // SAFETY: NULL is an accepted value for every pointer here.
+    unsafe {
+        assert_eq!(
+            zks_create(e.0, 1000, ZKS_SESSION_GLOBAL, null_mut()),
+            ZKS_NULL_PARAMETER
+        );
+        assert_eq!(zks_len(e.0, &mut n), ZKS_OK);
+        assert_eq!(n, 0, "a create with a NULL output must not create");
+        assert_eq!(zks_touch(null(), 1), ZKS_NULL_PARAMETER);
+        assert_eq!(zks_len(null(), &mut n), ZKS_NULL_PARAMETER);
+        assert_eq!(n, 0);
+        zks_engine_free(null_mut());
+        zks_engine_free(null_mut());
+    }
+}
+
+#[test]
+fn callback_engine_reports_each_expiry_once() {
+    unsafe extern "C" fn on_expired(
+        userdata: *mut std::os::raw::c_void,
+        ids: *const u64,
+        n: usize,
+    ) {
+        // SAFETY: userdata is the Vec below; ids holds n ids for the call.
+        let (seen, ids) = unsafe {
+            (
+                &mut *(userdata as *mut Vec<u64>),
+                std::slice::from_raw_parts(ids, n),
+            )
+        };
+        seen.extend_from_slice(ids);
+    }
+    let mut seen: Vec<u64> = Vec::new();
+    let seen_ptr: *mut Vec<u64> = &mut seen;
+    let e = Manual::new(|c| {
+        c.on_expired = Some(on_expired);
+        c.userdata = seen_ptr.cast();
+    });
+    let a = e.create(200);
+    let b = e.create(200);
+    let (mut n, mut ids) = (0usize, [0u64; 2]);
+    // SAFETY: live engine, valid buffers; the callback runs on this thread.
+    unsafe {
+        assert_eq!(zks_advance_clock(e.0, 1000), ZKS_OK);
+        assert_eq!(zks_expire_due(e.0, &mut n), ZKS_OK);
+        assert_eq!(zks_expire_due(e.0, &mut n), ZKS_OK);
+        assert_eq!(n, 0);
+        assert_eq!(
+            zks_poll_expired(e.0, ids.as_mut_ptr(), 2, 0, &mut n),
+            ZKS_NOT_POLLABLE
+        );
+    }
+    seen.sort_unstable();
+    let mut want = vec![a.id, b.id];
+    want.sort_unstable();
+    assert_eq!(seen, want);
+}
+
+#[test]
+fn snapshot_reports_the_size_it_needs() {
+    let e = Manual::new(|_| {});
+    let ids: Vec<u64> = (0..3).map(|_| e.create(1000).id).collect();
+    let mut n = 0usize;
+    let mut buf = [zks_session_entry {
+        id: 0,
+        timeout_ms: 0,
+        kind: 0,
+    }; 3];
+    // SAFETY: live engine, valid buffers.
+    unsafe {
+        assert_eq!(
+            zks_snapshot(e.0, null_mut(), 0, &mut n),
+            ZKS_INSUFFICIENT_SIZE
+        );
+        assert_eq!(n, 3);
+        assert_eq!(
+            zks_snapshot(e.0, buf.as_mut_ptr(), 2, &mut n),
+            ZKS_INSUFFICIENT_SIZE
+        );
+        assert_eq!(buf[0].id, 0, "nothing written on INSUFFICIENT_SIZE");
+        assert_eq!(zks_snapshot(e.0, buf.as_mut_ptr(), 3, &mut n), ZKS_OK);
+    }
+    let mut got: Vec<u64> = buf.iter().map(|s| s.id).collect();
+    got.sort_unstable();
+    assert_eq!(got, ids);
+    let other = Manual::new(|_| {});
+    // SAFETY: live engine, valid buffers.
+    unsafe {
+        assert_eq!(zks_restore(other.0, buf.as_ptr(), 3, &mut n), ZKS_OK);
+        assert_eq!(n, 3);
+        let bad = [zks_session_entry {
+            id: 5,
+            timeout_ms: 10,
+            kind: 9,
+        }];
+        assert_eq!(
+            zks_restore(other.0, bad.as_ptr(), 1, &mut n),
+            ZKS_INVALID_PARAMETER
+        );
+    }
+}
+
+#[test]
+fn advance_clock_needs_a_manual_engine_and_refuses_overflow() {
+    let mut c = MaybeUninit::uninit();
+    let mut e = null_mut();
+    // SAFETY: valid pointers throughout; the engine is freed once.
+    unsafe {
+        assert_eq!(zks_config_default_for_tick(50, c.as_mut_ptr()), ZKS_OK);
+        let c = zks_config {
+            expiry_workers: 1,
+            ..c.assume_init()
+        };
+        assert_eq!(zks_engine_new(&c, &mut e), ZKS_OK);
+        assert_eq!(zks_advance_clock(e, 1), ZKS_NOT_MANUAL_CLOCK);
+        zks_engine_free(e);
+    }
+    let m = Manual::new(|_| {});
+    // SAFETY: a live engine.
+    unsafe {
+        assert_eq!(zks_advance_clock(m.0, u64::MAX), ZKS_INVALID_PARAMETER);
+        assert_eq!(zks_advance_clock(m.0, 0), ZKS_OK);
+    }
+}
+
+#[test]
+fn expiry_map_is_sorted_and_sized() {
+    let e = Manual::new(|_| {});
+    let a = e.create(1000);
+    let b = e.create(2000);
+    let mut n = 0usize;
+    let mut buf = [zks_expiry_entry::default(); 2];
+    // SAFETY: live engine, valid buffers.
+    unsafe {
+        assert_eq!(
+            zks_expiry_map(e.0, buf.as_mut_ptr(), 1, &mut n),
+            ZKS_INSUFFICIENT_SIZE
+        );
+        assert_eq!(n, 2);
+        assert_eq!(zks_expiry_map(e.0, buf.as_mut_ptr(), 2, &mut n), ZKS_OK);
+    }
+    assert_eq!((buf[0].id, buf[1].id), (a.id, b.id));
+    assert!(buf[0].deadline_ms < buf[1].deadline_ms);
+    assert_eq!(zks_lag_bucket_upper_ms(10), 1023);
+    assert_eq!(zks_lag_bucket_upper_ms(ZKS_LAG_BUCKETS), u64::MAX);
+}
