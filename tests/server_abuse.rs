@@ -169,3 +169,29 @@ fn a_client_that_never_reads_is_held_back_without_stalling_others() {
     }
     t.join().unwrap();
 }
+
+#[test]
+fn global_connection_limit_refuses_extra_connections() {
+    let srv = TestServer::start(|c| c.max_cnxns = 1);
+    let (mut a, _) = Client::session(srv.addr, 1000);
+    let mut b = Client::raw(srv.addr);
+    assert!(b.is_closed());
+    assert_eq!(a.call(&Request::Ping).0, 0);
+}
+
+#[test]
+fn requests_other_than_pings_keep_a_session_alive() {
+    let srv = TestServer::start(|_| {});
+    let (mut c, resp) = Client::session(srv.addr, 2000);
+    assert_eq!(resp.timeout_ms, 2000);
+    c.call(&create("/kept", 1));
+    // 3 s of reads and no ping: each read touches the session.
+    for _ in 0..10 {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let (err, _, _) = c.call(&Request::Exists(PathWatchRequest {
+            path: "/kept".into(),
+            watch: false,
+        }));
+        assert_eq!(err, 0);
+    }
+}
