@@ -301,3 +301,29 @@ fn ephemeral_on_a_local_session_upgrades_it_when_enabled() {
     assert!(after.contains("zk_global_sessions\t1"), "{after}");
     assert!(after.contains("zk_local_sessions\t0"), "{after}");
 }
+
+#[test]
+fn a_watcher_on_another_connection_sees_the_event_before_reading_the_change() {
+    let srv = TestServer::start(|_| {});
+    let (mut writer, _) = Client::session(srv.addr, 1000);
+    let (mut reader, _) = Client::session(srv.addr, 1000);
+    writer.call(&create("/o", 0));
+    for round in 0..50 {
+        reader.call(&Request::GetData(path_watch("/o", true)));
+        writer.call(&Request::SetData(SetDataRequest {
+            path: "/o".into(),
+            data: vec![round as u8],
+            version: -1,
+        }));
+        let (_, body, events) = reader.call(&Request::GetData(path_watch("/o", false)));
+        match body {
+            Some(Response::GetData { data, .. }) => assert_eq!(data, vec![round as u8]),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            events.len(),
+            1,
+            "round {round}: the event precedes the new data"
+        );
+    }
+}
