@@ -195,3 +195,37 @@ fn requests_other_than_pings_keep_a_session_alive() {
         assert_eq!(err, 0);
     }
 }
+
+#[test]
+fn a_watcher_that_never_reads_its_events_is_disconnected_alone() {
+    let srv = TestServer::start(|c| c.max_buffer = 4096);
+    let (mut writer, _) = Client::session(srv.addr, 2000);
+    let (mut watcher, _) = Client::session(srv.addr, 2000);
+    let path = format!("/{}", "n".repeat(1000));
+    assert_eq!(writer.call(&create(&path, 0)).0, 0);
+    let add = Request::AddWatch(zksession::wire::AddWatchRequest {
+        path: "/".into(),
+        mode: 1,
+    });
+    assert_eq!(watcher.call(&add).0, 0);
+    // ~1 KiB per event; well past the kernel's socket buffers and 16 × 4 KiB.
+    let set = Request::SetData(zksession::wire::SetDataRequest {
+        path: path.clone(),
+        data: vec![],
+        version: -1,
+    });
+    for _ in 0..8000 {
+        assert_eq!(writer.call(&set).0, 0);
+    }
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        use std::io::Read;
+        match watcher.stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(e) => panic!("watcher was not disconnected: {e}"),
+        }
+    }
+    assert_eq!(writer.call(&Request::Ping).0, 0);
+}

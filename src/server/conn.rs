@@ -144,10 +144,19 @@ impl Conn {
         self.proto.out.len() - self.out_pos
     }
 
-    /// Moves watch events queued by other threads into the output and writes.
+    /// Moves watch events queued by other threads into the output and writes. A client
+    /// that leaves more than 16 × `jute.maxbuffer` of output unread is disconnected.
     pub(crate) fn flush_events(&mut self) -> Status {
         self.shared.take_pending(&mut self.proto.out);
-        self.flush()
+        if self.flush() == Status::Closed {
+            return Status::Closed;
+        }
+        if self.pending_output() > 16 * self.frames.max_frame() {
+            tracing::warn!(peer = %self.shared.peer, bytes = self.pending_output(),
+                "client does not read its watch events; closing");
+            return Status::Closed;
+        }
+        Status::Open
     }
 
     /// Marks the connection closing (it closes once its output is written).

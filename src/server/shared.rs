@@ -109,7 +109,13 @@ pub(crate) struct ConnShared {
     /// Frames (watch events) queued by any thread, moved into the output by the loop.
     pending: Mutex<Vec<u8>>,
     flush_scheduled: AtomicBool,
+    /// Set once the queued events outgrew [`MAX_PENDING_FRAMES`]: the connection is closed.
+    overflowed: AtomicBool,
 }
+
+/// Queued watch events a connection may hold, in multiples of `jute.maxbuffer`, before it
+/// is closed as too slow (its client re-arms its watches on reconnect).
+const MAX_PENDING_FRAMES: usize = 16;
 
 impl ConnShared {
     pub(crate) fn new(id: u64, loop_index: usize, token: Token, peer: SocketAddr) -> ConnShared {
@@ -131,6 +137,7 @@ impl ConnShared {
             }),
             pending: Mutex::new(Vec::new()),
             flush_scheduled: AtomicBool::new(false),
+            overflowed: AtomicBool::new(false),
         }
     }
 
@@ -187,8 +194,19 @@ impl Shared {
                 state: KeeperState::SyncConnected,
                 path: n.event.path.clone(),
             };
-            write_notification(&mut c.pending.lock(), n.event.zxid, &event);
+            let queued = {
+                let mut p = c.pending.lock();
+                write_notification(&mut p, n.event.zxid, &event);
+                p.len()
+            };
             Stats::bump(&self.stats.watch_events);
+            if queued > MAX_PENDING_FRAMES * self.config.max_buffer
+                && !c.overflowed.swap(true, Ordering::AcqRel)
+            {
+                tracing::warn!(peer = %c.peer, queued, "watch events not read; closing");
+                Stats::bump(&self.stats.connections_dropped);
+                self.loops[c.loop_index].send(LoopMsg::Close(c.token));
+            }
             if !c.flush_scheduled.swap(true, Ordering::AcqRel) {
                 self.loops[c.loop_index].send(LoopMsg::Flush(c.token));
             }
