@@ -1,0 +1,408 @@
+//! One client connection on its event loop: buffered reads and writes, framing, and the
+//! protocol state machine (four-letter word or handshake, then requests, then closing).
+//!
+//! Owns: [`Conn`]: the socket, the [`FrameDecoder`], the output buffer, back-pressure
+//! (reading stops while too many replies are unsent) and per-request bookkeeping (touch,
+//! decode, execute, reply).
+//!
+//! Invariants: requests of a connection are executed in arrival order and answered in
+//! that order; queued watch events are moved into the output before each reply; after a
+//! close is decided no further frame is read or executed.
+//!
+//! Must never: block (the socket is non-blocking), or let one connection's bad input
+//! reach any other connection: every protocol error closes only this one.
+
+use super::fourlw;
+use super::handshake::{self, Handshake};
+use super::requests;
+use super::shared::{wall_ms, ConnShared, Shared};
+use super::stats::Stats;
+use crate::wire::{
+    write_connect_response, write_reply, xid, DecodeError, ErrorCode, FrameDecoder, OpCode, Reader,
+    Record, ReplyHeader, Request, RequestHeader, Response,
+};
+use mio::net::TcpStream;
+use std::io::{self, Read, Write};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Where a connection is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Waiting for a ConnectRequest (or a four-letter word).
+    Handshake,
+    /// Attached to a session.
+    Active(u64),
+    /// Closing: flush what is queued, read nothing more.
+    Closing,
+}
+
+/// Whether the connection lives on after a service call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Status {
+    /// Keep it.
+    Open,
+    /// Deregister and drop it.
+    Closed,
+}
+
+/// The protocol half of a connection (everything but the socket and the decoder, so a
+/// frame borrowed from the decoder can be handled while this is mutated).
+struct Proto {
+    phase: Phase,
+    out: Vec<u8>,
+    /// Replies queued since the output was last empty.
+    unsent_replies: usize,
+}
+
+/// A client connection owned by one event loop.
+pub(crate) struct Conn {
+    stream: TcpStream,
+    pub(crate) shared: Arc<ConnShared>,
+    frames: FrameDecoder,
+    proto: Proto,
+    out_pos: usize,
+    /// When the connection was accepted (the handshake must come within a bound).
+    pub(crate) accepted: Instant,
+}
+
+const READ_CHUNK: usize = 64 * 1024;
+
+impl Conn {
+    pub(crate) fn new(stream: TcpStream, shared: Arc<ConnShared>, max_frame: usize) -> Conn {
+        Conn {
+            stream,
+            shared,
+            frames: FrameDecoder::new(max_frame),
+            proto: Proto {
+                phase: Phase::Handshake,
+                out: Vec::new(),
+                unsent_replies: 0,
+            },
+            out_pos: 0,
+            accepted: Instant::now(),
+        }
+    }
+
+    pub(crate) fn stream_mut(&mut self) -> &mut TcpStream {
+        &mut self.stream
+    }
+
+    /// Whether the handshake has not completed.
+    pub(crate) fn awaiting_handshake(&self) -> bool {
+        self.proto.phase == Phase::Handshake
+    }
+
+    fn backlogged(&self, server: &Shared) -> bool {
+        self.proto.unsent_replies >= server.config.max_outstanding
+            || self.proto.out.len() - self.out_pos > 4 * server.config.max_buffer
+    }
+
+    /// Reads, executes and writes as far as the socket and back-pressure allow.
+    pub(crate) fn service(&mut self, server: &Shared, buf: &mut [u8]) -> Status {
+        loop {
+            let stopped_early = match self.handle_frames(server) {
+                Frames::Closed => return Status::Closed,
+                Frames::Drained => false,
+                Frames::Held => true,
+            };
+            if self.flush() == Status::Closed {
+                return Status::Closed;
+            }
+            if self.proto.phase == Phase::Closing {
+                return if self.pending_output() == 0 {
+                    Status::Closed
+                } else {
+                    Status::Open
+                };
+            }
+            if self.backlogged(server) {
+                // Stop reading until the peer drains its replies (writable → service).
+                return Status::Open;
+            }
+            if stopped_early {
+                // Frames are still buffered: execute them before reading more.
+                continue;
+            }
+            let chunk = READ_CHUNK.min(buf.len());
+            match self.stream.read(&mut buf[..chunk]) {
+                Ok(0) => return Status::Closed,
+                Ok(n) => {
+                    tracing::trace!(n, "read");
+                    self.frames.push(&buf[..n]);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Status::Open,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => return Status::Closed,
+            }
+        }
+    }
+
+    /// Bytes queued but not yet written.
+    pub(crate) fn pending_output(&self) -> usize {
+        self.proto.out.len() - self.out_pos
+    }
+
+    /// Moves watch events queued by other threads into the output and writes.
+    pub(crate) fn flush_events(&mut self) -> Status {
+        self.shared.take_pending(&mut self.proto.out);
+        self.flush()
+    }
+
+    /// Marks the connection closing (it closes once its output is written).
+    pub(crate) fn close_after_flush(&mut self) -> Status {
+        self.proto.phase = Phase::Closing;
+        self.shared.take_pending(&mut self.proto.out);
+        if self.flush() == Status::Closed || self.pending_output() == 0 {
+            Status::Closed
+        } else {
+            Status::Open
+        }
+    }
+
+    /// Writes queued output until done or the socket would block.
+    fn flush(&mut self) -> Status {
+        while self.out_pos < self.proto.out.len() {
+            match self.stream.write(&self.proto.out[self.out_pos..]) {
+                Ok(0) => return Status::Closed,
+                Ok(n) => self.out_pos += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Status::Open,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => return Status::Closed,
+            }
+        }
+        self.proto.out.clear();
+        self.out_pos = 0;
+        self.proto.unsent_replies = 0;
+        Status::Open
+    }
+
+    /// Executes every complete frame buffered, unless back-pressure or closing stops it.
+    fn handle_frames(&mut self, server: &Shared) -> Frames {
+        loop {
+            if self.proto.phase == Phase::Closing {
+                return Frames::Drained;
+            }
+            if self.backlogged(server) {
+                return Frames::Held;
+            }
+            if self.proto.phase == Phase::Handshake {
+                if let Some(cmd) = self.frames.peek4().and_then(fourlw::recognise) {
+                    let text = fourlw::run(server, cmd);
+                    self.proto.out.extend_from_slice(text.as_bytes());
+                    self.proto.phase = Phase::Closing;
+                    return Frames::Drained;
+                }
+            }
+            let frame = match self.frames.next_frame() {
+                Ok(Some(f)) => f,
+                Ok(None) => return Frames::Drained,
+                Err(e) => {
+                    tracing::warn!(peer = %self.shared.peer, error = %e, "bad frame; closing");
+                    Stats::bump(&server.stats.connections_dropped);
+                    return Frames::Closed;
+                }
+            };
+            Stats::bump(&server.stats.received);
+            self.shared.received.fetch_add(1, Relaxed);
+            let status = match self.proto.phase {
+                Phase::Handshake => self.proto.handshake(server, &self.shared, frame),
+                Phase::Active(session) => self.proto.request(server, &self.shared, session, frame),
+                Phase::Closing => Status::Open,
+            };
+            if status == Status::Closed {
+                return Frames::Closed;
+            }
+        }
+    }
+}
+
+/// How a pass over the buffered frames ended.
+enum Frames {
+    /// No complete frame left (or the connection is closing).
+    Drained,
+    /// Stopped by back-pressure with frames possibly still buffered.
+    Held,
+    /// The connection must close now.
+    Closed,
+}
+
+impl Proto {
+    fn handshake(&mut self, server: &Shared, conn: &Arc<ConnShared>, frame: &[u8]) -> Status {
+        match handshake::connect(server, conn, frame) {
+            Handshake::Attached { session, response } => {
+                write_connect_response(&mut self.out, &response);
+                self.sent(server, conn);
+                self.phase = Phase::Active(session);
+                Status::Open
+            }
+            Handshake::Expired(response) => {
+                write_connect_response(&mut self.out, &response);
+                self.sent(server, conn);
+                self.phase = Phase::Closing;
+                Status::Open
+            }
+            Handshake::Refused(why) => {
+                tracing::info!(peer = %conn.peer, reason = why, "handshake refused; closing");
+                Status::Closed
+            }
+        }
+    }
+
+    fn sent(&mut self, server: &Shared, conn: &ConnShared) {
+        self.unsent_replies += 1;
+        Stats::bump(&server.stats.sent);
+        conn.sent.fetch_add(1, Relaxed);
+    }
+
+    fn reply(&mut self, server: &Shared, conn: &ConnShared, header: ReplyHeader, body: &Response) {
+        conn.take_pending(&mut self.out);
+        write_reply(&mut self.out, header, body);
+        self.sent(server, conn);
+    }
+
+    fn request(
+        &mut self,
+        server: &Shared,
+        conn: &ConnShared,
+        session: u64,
+        frame: &[u8],
+    ) -> Status {
+        let started = Instant::now();
+        let mut r = Reader::with_max(frame, server.config.max_buffer);
+        let Ok(header) = RequestHeader::read(&mut r) else {
+            tracing::warn!(peer = %conn.peer, "request shorter than its header; closing");
+            Stats::bump(&server.stats.connections_dropped);
+            return Status::Closed;
+        };
+        if header.op == OpCode::Auth as i32 {
+            // Auth is answered inline and does not touch the session (spec 5.6).
+            return self.auth(server, conn, &mut r);
+        }
+        if server.engine.touch(session).is_err() {
+            // A dead session's requests are dropped without a reply (spec 5.6).
+            Stats::bump(&server.stats.dropped_dead_session);
+            tracing::debug!(
+                session = format_args!("0x{session:x}"),
+                "request of a dead session dropped"
+            );
+            return Status::Open;
+        }
+        let req = match Request::read(header.op, &mut r) {
+            Ok(req) => req,
+            Err(e) => return self.undecodable(server, conn, header, e),
+        };
+        let op_name = op_name(&req);
+        let answer = requests::execute(server, conn, session, req);
+        let zxid = answer.zxid;
+        self.reply(
+            server,
+            conn,
+            ReplyHeader {
+                xid: header.xid,
+                zxid,
+                err: answer.err.code(),
+            },
+            &answer.body,
+        );
+        let us = started.elapsed().as_micros() as u64;
+        server.stats.record_latency(us);
+        {
+            let mut i = conn.info.lock();
+            i.last_op = op_name;
+            i.last_cxid = header.xid;
+            i.last_zxid = zxid;
+            i.last_response_ms = wall_ms();
+            i.last_latency_us = us;
+            i.min_latency_us = i.min_latency_us.min(us);
+            i.max_latency_us = i.max_latency_us.max(us);
+            i.latency_sum_us += us;
+            i.requests += 1;
+        }
+        if answer.close {
+            self.phase = Phase::Closing;
+        }
+        Status::Open
+    }
+
+    fn auth(&mut self, server: &Shared, conn: &ConnShared, r: &mut Reader<'_>) -> Status {
+        let zxid = server.last_zxid.load(Relaxed);
+        let accepted = match crate::wire::AuthPacket::read(r) {
+            // Digest credentials are accepted (ACLs other than world:anyone are not
+            // enforced by this server); other schemes fail as unknown.
+            Ok(p) => p.scheme == "digest",
+            Err(_) => false,
+        };
+        let err = if accepted {
+            ErrorCode::Ok
+        } else {
+            ErrorCode::AuthFailed
+        };
+        let header = ReplyHeader {
+            xid: xid::AUTH,
+            zxid,
+            err: err.code(),
+        };
+        self.reply(server, conn, header, &Response::Empty);
+        if !accepted {
+            self.phase = Phase::Closing;
+        }
+        Status::Open
+    }
+
+    fn undecodable(
+        &mut self,
+        server: &Shared,
+        conn: &ConnShared,
+        header: RequestHeader,
+        e: DecodeError,
+    ) -> Status {
+        let zxid = server.last_zxid.load(Relaxed);
+        let code = e.error_code();
+        tracing::warn!(peer = %conn.peer, xid = header.xid, op = header.op, error = %e,
+            "undecodable request");
+        self.reply(
+            server,
+            conn,
+            ReplyHeader {
+                xid: header.xid,
+                zxid,
+                err: code.code(),
+            },
+            &Response::Empty,
+        );
+        if code == ErrorCode::Unimplemented {
+            // Unknown opcodes are answered, then the connection is closed (spec 5.6).
+            Stats::bump(&server.stats.connections_dropped);
+            self.phase = Phase::Closing;
+        }
+        Status::Open
+    }
+}
+
+/// ZooKeeper's short names of operations for `cons` (`lop=`).
+fn op_name(req: &Request) -> &'static str {
+    match req.op() {
+        OpCode::Ping => "PING",
+        OpCode::CloseSession => "CLOS",
+        OpCode::Create | OpCode::Create2 | OpCode::CreateContainer | OpCode::CreateTtl => "CREA",
+        OpCode::Delete => "DELE",
+        OpCode::Exists => "EXIS",
+        OpCode::GetData => "GETD",
+        OpCode::SetData => "SETD",
+        OpCode::GetAcl => "GETA",
+        OpCode::SetAcl => "SETA",
+        OpCode::GetChildren | OpCode::GetChildren2 => "GETC",
+        OpCode::Sync => "SYNC",
+        OpCode::Multi | OpCode::MultiRead => "MULT",
+        OpCode::SetWatches | OpCode::SetWatches2 => "SETW",
+        OpCode::CheckWatches => "CHKW",
+        OpCode::RemoveWatches => "REMW",
+        OpCode::AddWatch => "ADDW",
+        OpCode::GetEphemerals => "GETE",
+        OpCode::GetAllChildrenNumber => "GETN",
+        OpCode::WhoAmI => "WHOA",
+        _ => "UNKN",
+    }
+}
