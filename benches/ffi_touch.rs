@@ -30,7 +30,10 @@ impl Fixture {
             assert_eq!(zks_config_default(c.as_mut_ptr()), zks_result::ZKS_OK);
             let mut c = c.assume_init();
             c.max_session_timeout_ms = 3_600_000;
-            assert_eq!(zks_engine_new_manual(&c, 1_000_000, &mut engine), zks_result::ZKS_OK);
+            assert_eq!(
+                zks_engine_new_manual(&c, 1_000_000, &mut engine),
+                zks_result::ZKS_OK
+            );
         }
         let mut ids: Vec<u64> = (0..SESSIONS)
             .map(|_| {

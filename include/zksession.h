@@ -101,7 +101,10 @@ typedef uint32_t zks_result;
 typedef struct zks_engine zks_engine;
 
 // How session passwords are made: one of `ZKS_PASSWORD_HMAC` or
-// `ZKS_PASSWORD_ZOOKEEPER`.
+// `ZKS_PASSWORD_ZOOKEEPER`. A plain integer, so an out-of-range value is reported as
+// `ZKS_CONFIG_BAD_PASSWORD_MODE`.
+//
+// Thread safety: a plain value.
 typedef uint32_t zks_password_mode;
 
 // Receives a batch of expired session ids: `ids[0..n]`, each now closing.
@@ -162,6 +165,9 @@ typedef struct zks_config {
 } zks_config;
 
 // Whether a session is global or local: `ZKS_SESSION_GLOBAL` or `ZKS_SESSION_LOCAL`.
+// A plain integer, so an out-of-range value is reported as `ZKS_INVALID_PARAMETER`.
+//
+// Thread safety: a plain value.
 typedef uint32_t zks_session_kind;
 
 // A newly created session.
@@ -742,9 +748,9 @@ zks_result zks_len(const struct zks_engine *engine, size_t *out_len);
 // `engine` must be NULL or live; `out_lag` must be NULL or writable.
 zks_result zks_expiry_lag(const struct zks_engine *engine, struct zks_lag_summary *out_lag);
 
-// The largest lag (ms) that histogram bucket `i` holds, or `UINT64_MAX` for an `i`
-// outside `0..ZKS_LAG_BUCKETS` (the last bucket's bound is its lower edge's top:
-// larger lags are counted there too).
+// The largest lag (ms) that histogram bucket `i` holds: 0 for bucket 0, `2^i - 1`
+// otherwise (the last bucket also counts every larger lag). `UINT64_MAX` for an `i`
+// outside `0..ZKS_LAG_BUCKETS`.
 //
 // Thread safety: callable from any thread.
 uint64_t zks_lag_bucket_upper_ms(size_t i);

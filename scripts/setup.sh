@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   zookeeper zookeeper-bin libzookeeper-java libzookeeper-mt-dev
-  python3-kazoo junit4 valgrind pkg-config default-jdk-headless procps
+  python3-kazoo junit4 valgrind pkg-config default-jdk-headless procps jq g++
 )
 
 missing=()

@@ -14,7 +14,10 @@ use crate::engine::{Config, PasswordMode};
 use std::os::raw::c_void;
 
 /// How session passwords are made: one of `ZKS_PASSWORD_HMAC` or
-/// `ZKS_PASSWORD_ZOOKEEPER`.
+/// `ZKS_PASSWORD_ZOOKEEPER`. A plain integer, so an out-of-range value is reported as
+/// `ZKS_CONFIG_BAD_PASSWORD_MODE`.
+///
+/// Thread safety: a plain value.
 #[allow(non_camel_case_types)]
 pub type zks_password_mode = u32;
 

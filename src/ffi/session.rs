@@ -12,6 +12,9 @@ use super::result::zks_result;
 use crate::engine::{SessionKind, PASSWORD_LEN};
 
 /// Whether a session is global or local: `ZKS_SESSION_GLOBAL` or `ZKS_SESSION_LOCAL`.
+/// A plain integer, so an out-of-range value is reported as `ZKS_INVALID_PARAMETER`.
+///
+/// Thread safety: a plain value.
 #[allow(non_camel_case_types)]
 pub type zks_session_kind = u32;
 

@@ -205,9 +205,9 @@ pub unsafe extern "C" fn zks_expiry_lag(
     })
 }
 
-/// The largest lag (ms) that histogram bucket `i` holds, or `UINT64_MAX` for an `i`
-/// outside `0..ZKS_LAG_BUCKETS` (the last bucket's bound is its lower edge's top:
-/// larger lags are counted there too).
+/// The largest lag (ms) that histogram bucket `i` holds: 0 for bucket 0, `2^i - 1`
+/// otherwise (the last bucket also counts every larger lag). `UINT64_MAX` for an `i`
+/// outside `0..ZKS_LAG_BUCKETS`.
 ///
 /// Thread safety: callable from any thread.
 #[no_mangle]
