@@ -327,3 +327,32 @@ fn a_watcher_on_another_connection_sees_the_event_before_reading_the_change() {
         );
     }
 }
+
+#[test]
+fn a_bad_create_mode_inside_a_multi_fails_that_op_only() {
+    let srv = TestServer::start(|_| {});
+    let (mut c, _) = Client::session(srv.addr, 1000);
+    let op = |p: &str, flags| match create(p, flags) {
+        Request::Create(r) => MultiOp::Create(r),
+        _ => unreachable!(),
+    };
+    match c.call(&Request::Multi(vec![
+        op("/b1", 0),
+        op("/b2", 42),
+        op("/b3", 0),
+    ])) {
+        (0, Some(Response::Multi(r)), _) => assert_eq!(
+            r,
+            vec![
+                MultiResult::Error(0),
+                MultiResult::error(ErrorCode::BadArguments),
+                MultiResult::error(ErrorCode::RuntimeInconsistency)
+            ]
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        c.call(&Request::Exists(path_watch("/b1", false))).0,
+        ErrorCode::NoNode.code()
+    );
+}

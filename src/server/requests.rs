@@ -211,6 +211,7 @@ pub(crate) fn execute(shared: &Shared, conn: &ConnShared, session: u64, req: Req
             }]),
             last(),
         ),
+        // Auth packets are answered by the connection before the session is touched.
         Request::Auth(_) => ok(Response::Empty, last()),
         Request::Unsupported(OpCode::Reconfig) => fail(ErrorCode::ReconfigDisabled, last()),
         Request::Unsupported(_) => Answer {
@@ -298,7 +299,7 @@ fn multi(shared: &Shared, session: u64, ops: Vec<MultiOp>) -> Answer {
                 let kind = kinds[converted.len()];
                 let mode = match create_mode(kind, c.flags) {
                     Ok(m) => m,
-                    Err(e) => return fail(e, zxid),
+                    Err(e) => return failed_multi(kinds.len(), converted.len(), e, zxid),
                 };
                 Op::Create {
                     path: c.path,
@@ -307,7 +308,9 @@ fn multi(shared: &Shared, session: u64, ops: Vec<MultiOp>) -> Answer {
                     mode,
                 }
             }
-            MultiOp::CreateTtl(_) => return fail(ErrorCode::Unimplemented, zxid),
+            MultiOp::CreateTtl(_) => {
+                return failed_multi(kinds.len(), converted.len(), ErrorCode::Unimplemented, zxid)
+            }
             MultiOp::Delete(d) => Op::Delete {
                 path: d.path,
                 version: d.version,
@@ -381,6 +384,24 @@ fn multi(shared: &Shared, session: u64, ops: Vec<MultiOp>) -> Answer {
     let zxid = ns.last_zxid();
     shared.last_zxid.store(zxid, Ordering::Release);
     ok(Response::Multi(results), zxid)
+}
+
+/// A multi's results when op `at` failed: `Ok` before it, its error, then
+/// `RuntimeInconsistency` (the reply itself carries no error).
+fn error_results(total: usize, at: usize, e: ErrorCode) -> Vec<MultiResult> {
+    (0..total)
+        .map(|i| {
+            MultiResult::error(match i.cmp(&at) {
+                std::cmp::Ordering::Less => ErrorCode::Ok,
+                std::cmp::Ordering::Equal => e,
+                std::cmp::Ordering::Greater => ErrorCode::RuntimeInconsistency,
+            })
+        })
+        .collect()
+}
+
+fn failed_multi(total: usize, at: usize, e: ErrorCode, zxid: i64) -> Answer {
+    ok(Response::Multi(error_results(total, at, e)), zxid)
 }
 
 fn multi_read(shared: &Shared, ops: Vec<MultiOp>) -> Answer {
