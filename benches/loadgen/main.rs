@@ -6,17 +6,19 @@
 //! ports), then measures:
 //! 1. session establishment rate (S handshakes, `--window` in flight per worker);
 //! 2. server RSS per idle session (VmRSS after minus before, over S);
-//! 3. a ping phase of `--secs` seconds, closed-loop (one ping outstanding per session,
-//!    the next sent on the reply) or paced (`--interval-ms` after each reply): pings/s,
-//!    p50/p99 latency, and server CPU per ping (utime+stime delta over pings);
-//! 4. closeSession for every session.
+//! 3. a closed-loop ping phase of `--secs` seconds (one ping outstanding per session, the
+//!    next sent on the reply: the server's saturated ping throughput): pings/s, p50/p99
+//!    latency, and server CPU per ping (utime+stime delta over pings);
+//! 4. with `--paced-ms P`, a second, paced phase where each session pings P ms after its
+//!    previous reply (S·1000/P pings/s offered): latency below saturation;
+//! 5. closeSession for every session.
 //!
 //! Prints one `RESULT key=value ...` line per session count. `loadgen probe ADDR` only
 //! checks that the server hands out a session (for start-up scripts).
 //!
 //! Usage: `loadgen --addr 127.0.0.1:PORT --pid SERVER_PID --label NAME
 //! [--sessions 1000,10000] [--secs 5] [--per-process 5000] [--window 100]
-//! [--timeout-ms 30000] [--first-source 10] [--interval-ms 0]`
+//! [--timeout-ms 30000] [--first-source 10] [--paced-ms 0]`
 //!
 //! Must never: run without a bound: every phase has a deadline.
 
@@ -44,7 +46,7 @@ struct Opts {
     window: usize,
     timeout_ms: i32,
     first_source: u8,
-    interval_ms: u64,
+    paced_ms: u64,
 }
 
 fn parse_opts(args: &[String]) -> Result<Opts, String> {
@@ -58,7 +60,7 @@ fn parse_opts(args: &[String]) -> Result<Opts, String> {
         window: 100,
         timeout_ms: 30_000,
         first_source: 10,
-        interval_ms: 0,
+        paced_ms: 0,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -85,9 +87,7 @@ fn parse_opts(args: &[String]) -> Result<Opts, String> {
             "--first-source" => {
                 o.first_source = val()?.parse().map_err(|e| format!("--first-source: {e}"))?
             }
-            "--interval-ms" => {
-                o.interval_ms = val()?.parse().map_err(|e| format!("--interval-ms: {e}"))?
-            }
+            "--paced-ms" => o.paced_ms = val()?.parse().map_err(|e| format!("--paced-ms: {e}"))?,
             // `cargo bench` passes this to every bench binary.
             "--bench" => {}
             other => return Err(format!("unknown argument {other}")),
@@ -218,6 +218,66 @@ fn num<T: std::str::FromStr>(words: &[String], i: usize) -> Result<T, String> {
         .ok_or_else(|| format!("bad worker answer {words:?}"))
 }
 
+/// What one ping phase measured, all workers together.
+struct PhaseResult {
+    pings: u64,
+    errors: u64,
+    hist: Hist,
+    /// Server CPU seconds used during the phase, if the server pid is known.
+    cpu_secs: Option<f64>,
+    wall_secs: f64,
+}
+
+impl PhaseResult {
+    fn cpu_per_ping_us(&self) -> Option<f64> {
+        self.cpu_secs
+            .filter(|_| self.pings > 0)
+            .map(|c| c * 1e6 / self.pings as f64)
+    }
+
+    fn cpu_cores(&self) -> Option<f64> {
+        self.cpu_secs.map(|c| c / self.wall_secs)
+    }
+}
+
+/// Runs a ping phase of `secs` on every worker (`paced_ms` 0 = closed loop).
+fn ping_phase(
+    workers: &mut [WorkerProc],
+    secs: f64,
+    paced_ms: u64,
+    pid: Option<u32>,
+) -> Result<PhaseResult, String> {
+    let cpu = || pid.and_then(procfs::cpu_seconds);
+    let cpu_before = cpu();
+    let t = Instant::now();
+    for w in workers.iter_mut() {
+        w.send(&format!("ping {secs} {paced_ms}"))?;
+    }
+    let mut r = PhaseResult {
+        pings: 0,
+        errors: 0,
+        hist: Hist::new(),
+        cpu_secs: None,
+        wall_secs: 0.0,
+    };
+    for w in workers.iter_mut() {
+        let a = w.answer()?;
+        r.pings += num::<u64>(&a, 1)?;
+        r.errors += num::<u64>(&a, 2)?;
+        let h = a
+            .get(3)
+            .and_then(|s| Hist::decode(s))
+            .ok_or("bad histogram")?;
+        r.hist.merge(&h);
+    }
+    r.wall_secs = t.elapsed().as_secs_f64();
+    r.cpu_secs = match (cpu_before, cpu()) {
+        (Some(b), Some(a)) => Some(a - b),
+        _ => None,
+    };
+    Ok(r)
+}
+
 /// Runs every phase for `total` sessions and prints the RESULT line.
 fn run(o: &Opts, total: usize) -> Result<(), String> {
     let procs = total.div_ceil(o.per_process).max(1);
@@ -229,7 +289,6 @@ fn run(o: &Opts, total: usize) -> Result<(), String> {
     }
     let pid = o.pid;
     let rss = || pid.and_then(procfs::rss_bytes);
-    let cpu = || pid.and_then(procfs::cpu_seconds);
 
     // 1. Establishment.
     let rss_before = rss();
@@ -249,28 +308,15 @@ fn run(o: &Opts, total: usize) -> Result<(), String> {
     std::thread::sleep(Duration::from_millis(1000));
     let rss_after = rss();
 
-    // 3. Pings.
-    let cpu_before = cpu();
-    let t1 = Instant::now();
-    for w in &mut workers {
-        w.send(&format!("ping {} {}", o.secs, o.interval_ms))?;
-    }
-    let mut hist = Hist::new();
-    let (mut pings, mut ping_errors) = (0u64, 0u64);
-    for w in &mut workers {
-        let a = w.answer()?;
-        pings += num::<u64>(&a, 1)?;
-        ping_errors += num::<u64>(&a, 2)?;
-        let h = a
-            .get(3)
-            .and_then(|s| Hist::decode(s))
-            .ok_or("bad histogram")?;
-        hist.merge(&h);
-    }
-    let ping_wall = t1.elapsed().as_secs_f64();
-    let cpu_after = cpu();
+    // 3. Closed-loop pings, then 4. paced pings.
+    let closed_loop = ping_phase(&mut workers, o.secs, 0, pid)?;
+    let paced = if o.paced_ms > 0 {
+        Some(ping_phase(&mut workers, o.secs, o.paced_ms, pid)?)
+    } else {
+        None
+    };
 
-    // 4. Close.
+    // 5. Close.
     let t2 = Instant::now();
     for w in &mut workers {
         w.send("close")?;
@@ -287,35 +333,38 @@ fn run(o: &Opts, total: usize) -> Result<(), String> {
         (Some(b), Some(a)) if ok > 0 => Some((a as f64 - b as f64) / ok as f64),
         _ => None,
     };
-    let cpu_per_ping_us = match (cpu_before, cpu_after) {
-        (Some(b), Some(a)) if pings > 0 => Some((a - b) * 1e6 / pings as f64),
-        _ => None,
-    };
-    let cpu_util = match (cpu_before, cpu_after) {
-        (Some(b), Some(a)) => Some((a - b) / ping_wall),
-        _ => None,
-    };
+    let paced_fields = paced.as_ref().map_or(String::new(), |p| {
+        format!(
+            " paced_pings_per_s={:.1} paced_p50_us={:.1} paced_p99_us={:.1} paced_cpu_us_per_ping={}",
+            p.pings as f64 / o.secs,
+            p.hist.quantile(0.50) as f64 / 1000.0,
+            p.hist.quantile(0.99) as f64 / 1000.0,
+            fmt_opt(p.cpu_per_ping_us()),
+        )
+    });
+    let c = &closed_loop;
     println!(
         "RESULT label={} sessions={} established={} failed={} connect_per_s={:.1} \
          rss_per_session_bytes={} pings_per_s={:.1} p50_us={:.1} p99_us={:.1} \
          ping_errors={} cpu_us_per_ping={} server_cpu_cores={} closed={} close_per_s={:.1} \
-         workers={} interval_ms={}",
+         workers={} paced_ms={}{}",
         o.label,
         total,
         ok,
         failed,
         ok as f64 / connect_secs,
         fmt_opt(rss_per),
-        pings as f64 / o.secs,
-        hist.quantile(0.50) as f64 / 1000.0,
-        hist.quantile(0.99) as f64 / 1000.0,
-        ping_errors,
-        fmt_opt(cpu_per_ping_us),
-        fmt_opt(cpu_util),
+        c.pings as f64 / o.secs,
+        c.hist.quantile(0.50) as f64 / 1000.0,
+        c.hist.quantile(0.99) as f64 / 1000.0,
+        c.errors + paced.as_ref().map_or(0, |p| p.errors),
+        fmt_opt(c.cpu_per_ping_us()),
+        fmt_opt(c.cpu_cores()),
         closed,
         closed as f64 / close_secs,
         procs,
-        o.interval_ms,
+        o.paced_ms,
+        paced_fields,
     );
     Ok(())
 }
@@ -328,10 +377,12 @@ fn main() {
         probe_main(&args[1..])
     } else {
         parse_opts(&args).and_then(|o| {
-            for &s in &o.sessions {
+            for (i, &s) in o.sessions.iter().enumerate() {
+                if i > 0 {
+                    // Let the server finish closing the sessions before the next size.
+                    std::thread::sleep(Duration::from_millis(1500));
+                }
                 run(&o, s)?;
-                // Let the server finish closing the sessions before the next size.
-                std::thread::sleep(Duration::from_millis(1500));
             }
             Ok(())
         })
