@@ -2,6 +2,7 @@
 
 mod multi;
 mod sessions;
+mod trace;
 mod tree;
 mod watches;
 
