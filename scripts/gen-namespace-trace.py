@@ -3,8 +3,10 @@
 
 Starts ZooKeeperServerMain on a free loopback port with a temporary dataDir, drives it
 with python3-kazoo through a seeded random sequence of creates, deletes, setData, exists,
-getChildren, getACL/setACL, multi and session closes, and prints one line per operation
-with the server's answer (errors as codes, stats without times, session ids as s1, s2, ...).
+getData, getChildren (reads leave watches half of the time), getACL/setACL, multi and
+session closes, and prints one line per operation with the server's answer (errors as
+codes, stats without times, session ids as s1, s2, ...), followed by the watch events
+each session received because of it (`sN event TYPE PATH`, sessions in name order).
 src/namespace/tests/trace.rs replays the committed trace against the namespace.
 
 Usage: scripts/gen-namespace-trace.py [SEED] > src/namespace/tests/zk38_trace.txt
@@ -16,14 +18,17 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 from kazoo.client import KazooClient
 from kazoo.exceptions import KazooException
+from kazoo.protocol.states import Callback
 from kazoo.security import ACL, Id
 
 PATHS = ["/a", "/a", "/e", "/e", "/a/b", "/a/b", "/a/c", "/a/b/d", "/e/f", "/s-", "/a/s-"]
 DATA = ["-", "x", "yy", "zzz"]
+EVENT_CODES = {"CREATED": 1, "DELETED": 2, "CHANGED": 3, "CHILD": 4}
 OPEN = [ACL(31, Id("world", "anyone"))]
 
 
@@ -74,6 +79,41 @@ def main():
     proc, port = start_server(workdir)
     clients = {}
     owners = {0: "0"}
+    watchers = {}
+    events = {}
+    lock = threading.Lock()
+
+    seen = []
+
+    def make_watcher(name):
+        def watcher(event):
+            with lock:
+                # kazoo hands one server event to the data and the child watcher of a
+                # path as the same object: record it once, as the server sent it once.
+                if any(e is event for e in seen):
+                    return
+                seen.append(event)
+                events.setdefault(name, []).append((EVENT_CODES[event.type], event.path))
+        return watcher
+
+    def flush_events():
+        # Every notification an earlier write caused was queued on each connection before
+        # that connection's next reply, so after a sync per session kazoo has queued its
+        # callbacks; a marker callback queued behind them tells when they have all run.
+        for name in sorted(clients):
+            zk = clients[name]
+            zk.sync("/")
+            done = threading.Event()
+            zk.handler.dispatch_callback(Callback("watch", done.set, ()))
+            if not done.wait(10):
+                raise RuntimeError(f"{name}: watch callbacks did not drain")
+        with lock:
+            seen.clear()
+            for name in sorted(events):
+                for code, path in events[name]:
+                    print(f"{name} event {code} {path}")
+            events.clear()
+
     try:
         def connect(name):
             deadline = time.time() + 30
@@ -87,18 +127,19 @@ def main():
                         raise
                     time.sleep(0.5)
             clients[name] = zk
+            watchers[name] = make_watcher(name)
             owners[zk.client_id[0]] = name
             print(f"{name} session")
 
         connect("s1")
         connect("s2")
         next_session = 3
-        for _ in range(400):
+        for _ in range(600):
             name = rng.choice(sorted(clients))
             zk = clients[name]
             r = rng.random()
             path = rng.choice(PATHS)
-            if r < 0.40:
+            if r < 0.35:
                 d = rng.choice(DATA)
                 flags = rng.choice([0, 0, 1, 2, 3])
                 line = f"{name} create {path} {d} {flags}"
@@ -108,7 +149,7 @@ def main():
                     res = f"ok {p} {fmt_stat(st, owners)}"
                 except KazooException as e:
                     res = err(e)
-            elif r < 0.50:
+            elif r < 0.45:
                 v = rng.choice([-1, -1, 0, 1])
                 line = f"{name} delete {path} {v}"
                 try:
@@ -116,7 +157,7 @@ def main():
                     res = "ok"
                 except KazooException as e:
                     res = err(e)
-            elif r < 0.60:
+            elif r < 0.55:
                 d = rng.choice(DATA)
                 v = rng.choice([-1, -1, 0, 1, 2])
                 line = f"{name} set {path} {d} {v}"
@@ -124,18 +165,29 @@ def main():
                     res = f"ok {fmt_stat(zk.set(path, data_of(d), version=v), owners)}"
                 except KazooException as e:
                     res = err(e)
-            elif r < 0.67:
-                line = f"{name} exists {path}"
-                st = zk.exists(path)
+            elif r < 0.63:
+                w = rng.random() < 0.5
+                line = f"{name} exists {path} {int(w)}"
+                st = zk.exists(path, watch=watchers[name] if w else None)
                 res = "err -101" if st is None else f"ok {fmt_stat(st, owners)}"
-            elif r < 0.74:
-                line = f"{name} children {path}"
+            elif r < 0.71:
+                w = rng.random() < 0.5
+                line = f"{name} get {path} {int(w)}"
                 try:
-                    kids, st = zk.get_children(path, include_data=True)
+                    value, st = zk.get(path, watch=watchers[name] if w else None)
+                    res = f"ok {value.decode() or '-'} {fmt_stat(st, owners)}"
+                except KazooException as e:
+                    res = err(e)
+            elif r < 0.79:
+                w = rng.random() < 0.5
+                line = f"{name} children {path} {int(w)}"
+                try:
+                    kids, st = zk.get_children(path, watch=watchers[name] if w else None,
+                                               include_data=True)
                     res = f"ok {','.join(sorted(kids)) or '-'} {fmt_stat(st, owners)}"
                 except KazooException as e:
                     res = err(e)
-            elif r < 0.78:
+            elif r < 0.82:
                 perms = rng.choice([31, 31, 1, 17])
                 v = rng.choice([-1, 0, 1])
                 line = f"{name} setacl {path} {perms} {v}"
@@ -144,14 +196,14 @@ def main():
                     res = f"ok {fmt_stat(st, owners)}"
                 except KazooException as e:
                     res = err(e)
-            elif r < 0.80:
+            elif r < 0.84:
                 line = f"{name} getacl {path}"
                 try:
                     acls, st = zk.get_acls(path)
                     res = f"ok {','.join(str(a.perms) for a in acls)} {fmt_stat(st, owners)}"
                 except KazooException as e:
                     res = err(e)
-            elif r < 0.95:
+            elif r < 0.98:
                 t = zk.transaction()
                 ops = []
                 for _ in range(rng.randint(1, 4)):
@@ -190,15 +242,22 @@ def main():
             else:
                 if len(clients) > 1 or rng.random() < 0.5:
                     clients.pop(name).stop()
+                    with lock:
+                        events.pop(name, None)
                     print(f"{name} close")
+                    flush_events()
                 new = f"s{next_session}"
                 next_session += 1
                 connect(new)
                 continue
             print(f"{line} => {res}")
+            flush_events()
         for name in sorted(clients):
             clients.pop(name).stop()
+            with lock:
+                events.pop(name, None)
             print(f"{name} close")
+            flush_events()
     finally:
         for zk in clients.values():
             try:

@@ -1,7 +1,9 @@
 //! Replays a trace recorded from Apache ZooKeeper 3.8 (Debian's server, driven by kazoo;
 //! see `scripts/gen-namespace-trace.py`) and checks every answer: results, error codes,
 //! zxids (failed writes, multis, session creates and closes each take one), versions,
-//! cversions, ephemeral owners, lengths and child counts. Times are not compared.
+//! cversions, ephemeral owners, lengths and child counts, and the watch events each
+//! session received after each operation. Times are not compared. Each session has one
+//! connection, so its watcher id is its session id.
 
 use super::*;
 use crate::namespace::{Op, OpResult};
@@ -47,6 +49,29 @@ fn data(tok: &str) -> Vec<u8> {
 
 fn num(tok: &str) -> i32 {
     tok.parse().expect("number in trace")
+}
+
+fn watch_flag(tok: &str, sid: u64) -> Option<u64> {
+    (tok == "1").then_some(sid)
+}
+
+/// The notifications as trace lines: sessions in name order, each session's in firing
+/// order; none for `closing` (its client no longer listens).
+fn event_lines(notes: &[Notification], closing: Option<u64>) -> Vec<String> {
+    let mut v: Vec<(String, String)> = notes
+        .iter()
+        .filter(|n| Some(n.watcher) != closing)
+        .map(|n| {
+            let name = format!("s{}", n.watcher - 0x1000);
+            let line = format!(
+                "{name} event {} {}",
+                n.event.event_type as i32, n.event.path
+            );
+            (name, line)
+        })
+        .collect();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v.into_iter().map(|(_, l)| l).collect()
 }
 
 fn err(e: ErrorCode) -> String {
@@ -102,10 +127,28 @@ fn multi_result(r: &OpResult) -> String {
 fn namespace_answers_like_zookeeper_3_8_on_the_recorded_trace() {
     let mut ns = Namespace::new();
     let mut checked = 0;
-    for (no, line) in TRACE.lines().enumerate() {
+    let mut events_checked = 0;
+    // Events the last operation fired, and those the trace says arrived after it.
+    let mut fired: Vec<String> = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    let mut last_call = String::new();
+    let lines: Vec<&str> = TRACE.lines().chain(std::iter::once("end")).collect();
+    for (no, line) in lines.iter().enumerate() {
+        if line.contains(" event ") {
+            seen.push(line.to_string());
+            events_checked += 1;
+            continue;
+        }
+        assert_eq!(fired, seen, "events after line {no}: {last_call}");
+        fired.clear();
+        seen.clear();
+        last_call = line.to_string();
+        if *line == "end" {
+            break;
+        }
         let (call, expected) = match line.split_once(" => ") {
             Some((c, e)) => (c, Some(e)),
-            None => (line, None),
+            None => (*line, None),
         };
         let t: Vec<&str> = call.split_whitespace().collect();
         let sid = session_id(t[0]);
@@ -115,29 +158,48 @@ fn namespace_answers_like_zookeeper_3_8_on_the_recorded_trace() {
                 continue;
             }
             "close" => {
-                ns.kill_session(sid);
+                let done = ns.kill_session(sid);
+                fired = event_lines(&done.notifications, Some(sid));
+                ns.remove_watcher(sid);
                 continue;
             }
             "create" => {
                 let mode = CreateMode::from_flags(num(t[4])).expect("flags");
                 match ns.create(sid, t[2], data(t[3]), &open(), mode, 0) {
-                    Ok(a) => format!("ok {} {}", a.value.0, fmt_stat(&a.value.1)),
+                    Ok(a) => {
+                        fired = event_lines(&a.notifications, None);
+                        format!("ok {} {}", a.value.0, fmt_stat(&a.value.1))
+                    }
                     Err(e) => err(e),
                 }
             }
             "delete" => match ns.delete(t[2], num(t[3])) {
-                Ok(_) => "ok".into(),
+                Ok(a) => {
+                    fired = event_lines(&a.notifications, None);
+                    "ok".into()
+                }
                 Err(e) => err(e),
             },
             "set" => match ns.set_data(t[2], data(t[3]), num(t[4]), 0) {
-                Ok(a) => format!("ok {}", fmt_stat(&a.value)),
+                Ok(a) => {
+                    fired = event_lines(&a.notifications, None);
+                    format!("ok {}", fmt_stat(&a.value))
+                }
                 Err(e) => err(e),
             },
-            "exists" => match ns.exists(t[2], None) {
+            "exists" => match ns.exists(t[2], watch_flag(t[3], sid)) {
                 Ok(s) => format!("ok {}", fmt_stat(&s)),
                 Err(e) => err(e),
             },
-            "children" => match ns.get_children(t[2], None) {
+            "get" => match ns.get_data(t[2], watch_flag(t[3], sid)) {
+                Ok((d, s)) => {
+                    let d = String::from_utf8(d).expect("ascii data");
+                    let d = if d.is_empty() { "-".to_string() } else { d };
+                    format!("ok {d} {}", fmt_stat(&s))
+                }
+                Err(e) => err(e),
+            },
+            "children" => match ns.get_children(t[2], watch_flag(t[3], sid)) {
                 Ok((names, s)) => {
                     let names = if names.is_empty() {
                         "-".to_string()
@@ -162,6 +224,7 @@ fn namespace_answers_like_zookeeper_3_8_on_the_recorded_trace() {
             "multi" => {
                 let ops = t[2].split('|').map(multi_op).collect();
                 let done = ns.multi(sid, ops, 0);
+                fired = event_lines(&done.notifications, None);
                 let parts: Vec<String> = done.value.iter().map(multi_result).collect();
                 parts.join("|")
             }
@@ -170,5 +233,9 @@ fn namespace_answers_like_zookeeper_3_8_on_the_recorded_trace() {
         assert_eq!(Some(got.as_str()), expected, "line {}: {call}", no + 1);
         checked += 1;
     }
-    assert!(checked > 300, "trace too short: {checked} answers");
+    assert!(
+        events_checked > 10,
+        "trace has too few events: {events_checked}"
+    );
+    assert!(checked > 400, "trace too short: {checked} answers");
 }
