@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Tests of the namespace (unit and property tests) and of the server load generator:
+# Tests of the namespace (unit and property tests, the committed ZooKeeper 3.8 trace, and
+# a trace freshly recorded from the installed ZooKeeper with a new seed; TRACE_SEED fixes
+# it) and of the server load generator:
 # its framing/histogram unit tests, then a short smoke run of benches/loadgen against
 # Debian's Apache ZooKeeper (and zksessiond when this tree has it), checking that every
 # session is established, pinged and closed without error. Bounded in time; the servers
@@ -9,6 +11,14 @@ cd "$(dirname "$0")/.."
 
 echo "== namespace unit and property tests" >&2
 timeout 900 cargo test --lib namespace
+echo "== namespace against a fresh trace from the installed ZooKeeper" >&2
+trace="$(mktemp)"
+trap 'rm -f "$trace"' EXIT
+seed="${TRACE_SEED:-$RANDOM}"
+echo "trace seed $seed" >&2
+timeout 600 scripts/gen-namespace-trace.py "$seed" >"$trace"
+ZKS_NAMESPACE_TRACE="$trace" timeout 900 cargo test --lib namespace::tests::trace
+
 echo "== load generator unit tests" >&2
 timeout 900 cargo test --test loadgen_units
 
