@@ -61,7 +61,7 @@ rust_jni_tests() {
 
 "$java_dir/build.sh" all
 
-run_suite "rust jni unit tests" 900 bash -c "$(declare -f rust_jni_tests); root='$root'; rust_jni_tests"
+run_suite "rust jni unit tests" 1800 bash -c "$(declare -f rust_jni_tests); root='$root'; rust_jni_tests"
 
 java_cmd=(java -Djava.library.path="$NATIVE_DIR"
     -Dorg.slf4j.simpleLogger.defaultLogLevel=warn

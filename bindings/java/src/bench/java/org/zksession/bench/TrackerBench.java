@@ -186,23 +186,25 @@ public final class TrackerBench {
      */
     public static void main(String[] args) throws Exception {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
-        int ops = args.length > 1 ? Integer.parseInt(args[1]) : 4_000_000;
+        int ops = args.length > 1 ? Integer.parseInt(args[1]) : 2_000_000;
         int reps = args.length > 2 ? Integer.parseInt(args[2]) : 5;
         System.out.printf("sessions %,d; touches per thread per run %,d; warm-up 1 + %d timed runs,"
             + " median; %d cores%n", n, ops, reps, Runtime.getRuntime().availableProcessors());
 
+        long[] zkIds = new long[n];
         long heap0 = usedHeap();
         long rss0 = rssBytes();
         SessionTrackerImpl zk = new SessionTrackerImpl(new NoExpirer(), new ConcurrentHashMap<>(), TICK, 1, null);
-        Figures base = measure("ZooKeeper SessionTrackerImpl", zk, new long[n], ops, reps, heap0, rss0);
+        Figures base = measure("ZooKeeper SessionTrackerImpl", zk, zkIds, ops, reps, heap0, rss0);
         zk.shutdown();
         zk = null;
+        zkIds = null;
 
+        long[] ids = new long[n];
         heap0 = usedHeap();
         rss0 = rssBytes();
         EngineSessionTracker eng = new EngineSessionTracker(new NoExpirer(), new ConcurrentHashMap<>(), TICK, 1,
             false, false);
-        long[] ids = new long[n];
         Figures e = measure("engine EngineSessionTracker", eng, ids, ops, reps, heap0, rss0);
 
         SessionEngine engine = eng.engine();
@@ -219,9 +221,26 @@ public final class TrackerBench {
         System.out.printf("bytes/session: ZooKeeper %.1f (heap) vs engine %.1f (heap %.1f + native %.1f)%n",
             base.heapPerSession + base.nativePerSession, e.heapPerSession + e.nativePerSession,
             e.heapPerSession, e.nativePerSession);
-        System.out.printf("per-call cost, 1 thread: single touch %.1f ns, batched %.1f ns per id;"
-            + " difference (JNI transition, handle check, exception-free code return) %.1f ns%n",
-            1e9 / e.one, 1e9 / b1, 1e9 / e.one - 1e9 / b1);
+        // The JNI price: the same work on a cache-resident set of BATCH ids, one native call
+        // per touch against one native call per BATCH touches.
+        long[] hot = Arrays.copyOf(ids, BATCH);
+        long[][] hotOrders = {hot, hot.clone()};
+        double hotSingle = median(1, hotOrders, ops, reps, (o, k) -> {
+            for (int i = 0, j = 0; i < k; i++) {
+                if (engine.tryTouch(o[j], TIMEOUT) != 0) {
+                    throw new IllegalStateException("touch failed");
+                }
+                if (++j == o.length) {
+                    j = 0;
+                }
+            }
+        });
+        double hotBatch = median(1, hotOrders, ops, reps, (o, k) -> batchLoop(engine, o, k));
+        System.out.printf("cache-resident %d ids, 1 thread: single touch %.1f ns/call, batched %.1f ns/id;"
+            + " JNI round trip + per-call work = %.1f ns per call%n",
+            BATCH, 1e9 / hotSingle, 1e9 / hotBatch, 1e9 / hotSingle - 1e9 / hotBatch);
+        System.out.printf("1M random ids, 1 thread: single touch %.1f ns/call, batched %.1f ns/id%n",
+            1e9 / e.one, 1e9 / b1);
         eng.close();
     }
 }
