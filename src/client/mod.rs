@@ -1,1 +1,11 @@
-//! Placeholder: this layer has not landed yet.
+//! A Rust ZooKeeper client: connection strings, host provider, session state machine.
+//!
+//! Owns: everything a client process needs to hold a ZooKeeper session.
+//!
+//! Must never: depend on the server side (`engine`, `namespace`, `server`).
+
+pub mod chroot;
+pub mod connect_string;
+pub mod host_provider;
+pub mod path;
+pub mod rng;
