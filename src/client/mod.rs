@@ -7,5 +7,9 @@
 pub mod chroot;
 pub mod connect_string;
 pub mod host_provider;
+pub mod ops;
 pub mod path;
 pub mod rng;
+pub mod session;
+pub mod state;
+pub mod watches;
