@@ -38,8 +38,15 @@ fn zkcli_creates_lists_gets_and_stats_and_prints_state_changes() {
         .unwrap();
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("WATCHER:: state:SyncConnected type:None"), "{stdout}");
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("WATCHER:: state:SyncConnected type:None"),
+        "{stdout}"
+    );
     assert!(stdout.contains("Created /x"), "{stdout}");
     assert!(stdout.contains("\"x\""), "{stdout}");
     assert!(stdout.contains("\nhello\n"), "{stdout}");

@@ -6,14 +6,12 @@
 //! Must never: define byte layouts of its own (the wire codec owns them) or keep state.
 
 use crate::wire::{
-    self, write_frame, write_request, AuthPacket, CheckVersionRequest, CreateRequest,
-    DecodeError, DeleteRequest, ErrorCode, OpCode, PathRequest, PathWatchRequest, Reader,
-    ReplyHeader, SetDataRequest, WatcherEvent,
+    self, write_frame, write_request, AuthPacket, CheckVersionRequest, CreateRequest, DecodeError,
+    DeleteRequest, ErrorCode, OpCode, PathRequest, PathWatchRequest, Reader, ReplyHeader,
+    SetDataRequest, WatcherEvent,
 };
 
-use super::ops::{
-    ConnectResponse, Incoming, MultiOp, MultiResult, Outgoing, Request, Response,
-};
+use super::ops::{ConnectResponse, Incoming, MultiOp, MultiResult, Outgoing, Request, Response};
 
 /// A frame that could not be decoded; the connection is then dropped.
 pub type CodecError = DecodeError;
@@ -99,12 +97,10 @@ fn to_wire(req: &Request) -> wire::Request {
                         data: data.clone(),
                         version: *version,
                     }),
-                    MultiOp::Check { path, version } => {
-                        wire::MultiOp::Check(CheckVersionRequest {
-                            path: path.clone(),
-                            version: *version,
-                        })
-                    }
+                    MultiOp::Check { path, version } => wire::MultiOp::Check(CheckVersionRequest {
+                        path: path.clone(),
+                        version: *version,
+                    }),
                 })
                 .collect(),
         ),
@@ -190,8 +186,9 @@ fn from_wire(resp: wire::Response) -> Response {
             results
                 .into_iter()
                 .map(|r| match r {
-                    wire::MultiResult::Create(path)
-                    | wire::MultiResult::Create2 { path, .. } => MultiResult::Create { path },
+                    wire::MultiResult::Create(path) | wire::MultiResult::Create2 { path, .. } => {
+                        MultiResult::Create { path }
+                    }
                     wire::MultiResult::Delete => MultiResult::Delete,
                     wire::MultiResult::SetData(stat) => MultiResult::SetData { stat },
                     wire::MultiResult::Check => MultiResult::Check,
@@ -259,7 +256,8 @@ mod tests {
 
     #[test]
     fn connect_response_decodes_including_expired() {
-        let ok = hex("00000000 00007530 01869f5b2c3d0000 00000010 99544121b2ac73529f3f81404b3967b4 00");
+        let ok =
+            hex("00000000 00007530 01869f5b2c3d0000 00000010 99544121b2ac73529f3f81404b3967b4 00");
         match decode_frame(&ok, true, &|_| None).unwrap() {
             Incoming::Connect(c) => {
                 assert_eq!(c.timeout, 30_000);
@@ -268,7 +266,8 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let expired = hex("00000000 00000000 0000000000000000 00000010 00000000000000000000000000000000 00");
+        let expired =
+            hex("00000000 00000000 0000000000000000 00000010 00000000000000000000000000000000 00");
         match decode_frame(&expired, true, &|_| None).unwrap() {
             Incoming::Connect(c) => assert_eq!(c.timeout, 0),
             other => panic!("{other:?}"),

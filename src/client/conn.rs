@@ -219,6 +219,10 @@ impl Driver {
 
     fn execute_outputs(&mut self) {
         while let Some(out) = self.session.poll_output() {
+            if matches!(out, Output::Event(_) | Output::Complete { .. }) {
+                // Callers woken by an event or a result must see the state behind it.
+                *self.snapshot.lock() = Snapshot::of(&self.session);
+            }
             match out {
                 Output::Dial(addr) => self.dial(&addr),
                 Output::Send(frame) => self.send(&frame),
