@@ -47,7 +47,8 @@ fn zkcli_creates_lists_gets_and_stats_and_prints_state_changes() {
         stdout.contains("WATCHER:: state:SyncConnected type:None"),
         "{stdout}"
     );
-    assert!(stdout.contains("Created /x"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stdout.contains("Created /x"), "{stdout}\n{stderr}");
     assert!(stdout.contains("\"x\""), "{stdout}");
     assert!(stdout.contains("\nhello\n"), "{stdout}");
     assert!(stdout.contains("ephemeralOwner = 0x"), "{stdout}");

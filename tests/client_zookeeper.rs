@@ -357,3 +357,52 @@ fn second_handle_resuming_the_session_takes_it_over() {
     assert_eq!(twin.session_id(), zk.session_id());
     assert!(twin.exists("/e", false).unwrap().is_some());
 }
+
+#[test]
+#[ignore = "needs Java and Debian's ZooKeeper jars; run by scripts/test-client.sh"]
+fn idle_session_outlives_its_timeout_through_pings() {
+    let server = ZkServer::start(250);
+    let zk = connected(&server.addr(), 1_000);
+    let sid = zk.session_id();
+    zk.create("/e", b"", &open(), CreateMode::Ephemeral)
+        .unwrap();
+    // Three timeouts of idleness: only pings keep the session.
+    match zk.events().recv_timeout(Duration::from_millis(3_000)) {
+        Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+        other => panic!("unexpected event while idle: {other:?}"),
+    }
+    assert_eq!(zk.state(), States::Connected);
+    assert_eq!(zk.session_id(), sid);
+    assert!(zk.exists("/e", false).unwrap().is_some());
+}
+
+#[test]
+#[ignore = "needs Java and Debian's ZooKeeper jars; run by scripts/test-client.sh"]
+fn silent_servers_are_abandoned_after_the_connect_timeout() {
+    let server = ZkServer::start(250);
+    // Listeners that never accept: TCP connects, the handshake never gets an answer.
+    let silent: Vec<std::net::TcpListener> = (0..2)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    let mut hosts: Vec<String> = silent
+        .iter()
+        .map(|l| l.local_addr().unwrap().to_string())
+        .collect();
+    hosts.push(server.addr());
+    for seed in 0..3 {
+        let zk = ZooKeeper::connect_with(
+            &hosts.join(","),
+            ClientConfig {
+                session_timeout: Duration::from_millis(3_000),
+                seed: Some(seed),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            wait_state(zk.events(), KeeperState::SyncConnected, BOUND),
+            vec![KeeperState::SyncConnected]
+        );
+        assert_eq!(zk.current_server().unwrap().port, server.port);
+    }
+}

@@ -25,8 +25,7 @@ use super::ops::{Outgoing, Request, Response};
 use super::session::{Output, Session, Ticket};
 use super::state::{States, WatchedEvent};
 
-const SOCKET: Token = Token(0);
-const WAKER: Token = Token(1);
+const WAKER: Token = Token(0);
 
 /// Frames larger than this are treated as a broken connection.
 pub const MAX_FRAME: usize = 64 * 1024 * 1024;
@@ -43,6 +42,8 @@ pub enum Command {
     AddAuth(String, Vec<u8>),
     /// Close the session.
     Close(ReplySender),
+    /// Replace the server list; the reply says whether the client moves.
+    UpdateServerList(Vec<HostAddr>, Sender<bool>),
     /// Drop the current connection without closing the session (for tests of
     /// reconnection, like ZooKeeper's `testableConnloss`).
     DropConnection,
@@ -76,6 +77,9 @@ impl Snapshot {
 }
 
 struct Conn {
+    /// A fresh token per connection, so a stale event of a dropped socket is never
+    /// taken for the new one.
+    token: Token,
     stream: TcpStream,
     connected: bool,
     handshake_pending: bool,
@@ -95,6 +99,7 @@ pub struct Driver {
     conn: Option<Conn>,
     waiting: HashMap<Ticket, ReplySender>,
     next_ticket: Ticket,
+    next_token: usize,
 }
 
 impl Driver {
@@ -120,6 +125,7 @@ impl Driver {
                 conn: None,
                 waiting: HashMap::new(),
                 next_ticket: 1,
+                next_token: 1,
             },
             waker,
         ))
@@ -154,7 +160,9 @@ impl Driver {
             for ev in events.iter() {
                 match ev.token() {
                     WAKER if !self.drain_commands() => return,
-                    SOCKET => self.on_socket(ev.is_writable(), ev.is_readable()),
+                    t if self.conn.as_ref().is_some_and(|c| c.token == t) => {
+                        self.on_socket(ev.is_writable(), ev.is_readable())
+                    }
                     _ => {}
                 }
             }
@@ -201,6 +209,13 @@ impl Driver {
             Command::Close(reply) => {
                 let t = self.ticket_for(Some(reply));
                 self.session.close(now, t);
+            }
+            Command::UpdateServerList(servers, reply) => {
+                let moved = self
+                    .session
+                    .update_server_list(now, servers)
+                    .unwrap_or(false);
+                let _ = reply.send(moved);
             }
             Command::DropConnection => {
                 if self.conn.is_some() {
@@ -257,10 +272,12 @@ impl Driver {
             self.session.on_transport_error(now);
             return;
         };
+        self.next_token += 1;
+        let token = Token(self.next_token);
         if self
             .poll
             .registry()
-            .register(&mut stream, SOCKET, Interest::READABLE | Interest::WRITABLE)
+            .register(&mut stream, token, Interest::READABLE | Interest::WRITABLE)
             .is_err()
         {
             let now = self.now();
@@ -268,6 +285,7 @@ impl Driver {
             return;
         }
         self.conn = Some(Conn {
+            token,
             stream,
             connected: false,
             handshake_pending: false,

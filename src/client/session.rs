@@ -23,7 +23,7 @@ use crate::wire::{ErrorCode, EventType, KeeperState, OpCode};
 
 use super::chroot::Chroot;
 use super::connect_string::HostAddr;
-use super::host_provider::HostProvider;
+use super::host_provider::{EmptyServerList, HostProvider};
 use super::ops::{
     ConnectRequest, ConnectResponse, Incoming, MultiResult, Outgoing, Request, Response,
 };
@@ -382,6 +382,29 @@ impl Session {
             self.fail_all(ErrorCode::ConnectionLoss);
             self.finish(KeeperState::Closed);
         }
+    }
+
+    /// Replaces the server list (`updateServerList`). Returns whether the client moves:
+    /// then the current connection is dropped (Disconnected) and the next server comes
+    /// from the rebalancing choice.
+    pub fn update_server_list(
+        &mut self,
+        now: u64,
+        servers: Vec<HostAddr>,
+    ) -> Result<bool, EmptyServerList> {
+        let current = self.connected_to.clone();
+        let moved = self.hosts.update_server_list(servers, current.as_ref())?;
+        self.timing = Timing::new(self.timeout_ms, self.hosts.size());
+        match self.phase {
+            Phase::Waiting { .. } => {
+                self.target = Some(self.hosts.next(Duration::ZERO).addr);
+            }
+            Phase::Dialing | Phase::Handshaking | Phase::Established if moved => {
+                self.connection_lost(now);
+            }
+            _ => {}
+        }
+        Ok(moved)
     }
 
     fn refusal(&self) -> Option<ErrorCode> {

@@ -359,6 +359,18 @@ impl ZooKeeper {
         self.send(Command::AddAuth(scheme.into(), auth.to_vec()));
     }
 
+    /// Replaces the server list (`updateServerList`); any chroot in the string is
+    /// ignored. Returns whether this client moves to another server: ZooKeeper's
+    /// probabilistic rebalancing makes clients spread evenly over the new list.
+    pub fn update_server_list(&self, connect_string: &str) -> Result<bool, Error> {
+        let cs = parse(connect_string).map_err(Error::ConnectString)?;
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        if !self.send(Command::UpdateServerList(cs.hosts, tx)) {
+            return Err(self.dead_code());
+        }
+        rx.recv().map_err(|_| self.dead_code())
+    }
+
     /// Drops the current connection without closing the session; the client reconnects
     /// with its session id and password (ZooKeeper's `testableConnloss`).
     pub fn drop_connection(&self) {

@@ -1,5 +1,5 @@
 //! Test support for the client's integration tests: a real Apache ZooKeeper server
-//! (Debian's jars) on a free loopback port, a cuttable TCP proxy, and bounded event waits.
+//! (Debian's jars) on a free loopback port (ready once `srvr` reports its mode), a cuttable TCP proxy, and bounded event waits.
 //! Every process and thread started here is stopped by a Drop guard.
 
 #![allow(dead_code)]
@@ -42,7 +42,7 @@ pub struct ZkServer {
 }
 
 impl ZkServer {
-    /// Starts a server with this tick time and waits until it answers `ruok`.
+    /// Starts a server with this tick time and waits until it serves requests.
     pub fn start(tick_ms: u32) -> ZkServer {
         let port = free_port();
         let dir = std::env::temp_dir().join(format!(
@@ -98,7 +98,7 @@ impl ZkServer {
             .expect("java with Debian's zookeeper jars");
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(60);
-        while !ruok(self.port) {
+        while !serving(self.port) {
             assert!(Instant::now() < deadline, "ZooKeeper did not start");
             if let Some(c) = self.child.as_mut() {
                 assert!(c.try_wait().unwrap().is_none(), "ZooKeeper exited");
@@ -115,17 +115,19 @@ impl Drop for ZkServer {
     }
 }
 
-fn ruok(port: u16) -> bool {
+/// Whether the server serves requests: `ruok` answers before the data tree is loaded,
+/// `srvr` reports the mode only once the server runs.
+fn serving(port: u16) -> bool {
     let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
         return false;
     };
     let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-    if s.write_all(b"ruok").is_err() {
+    if s.write_all(b"srvr").is_err() {
         return false;
     }
     let mut buf = String::new();
     let _ = s.read_to_string(&mut buf);
-    buf == "imok"
+    buf.contains("Mode: ")
 }
 
 /// A TCP forwarder that can be cut: while cut, connections are accepted and closed at

@@ -844,3 +844,39 @@ fn advancing_past_nothing_due_does_nothing() {
     h.advance(1);
     assert!(h.drain().is_empty());
 }
+
+#[test]
+fn server_list_update_that_removes_the_current_server_moves_the_client() {
+    let mut h = harness(2);
+    h.connect(T as i32);
+    h.drain();
+    let current = h.s.connected_to().cloned().unwrap();
+    let fresh = vec![
+        HostAddr::new("127.0.0.1", 3000),
+        HostAddr::new("127.0.0.1", 3001),
+    ];
+    assert_eq!(h.s.update_server_list(h.now, fresh.clone()), Ok(true));
+    let out = h.drain();
+    assert!(out.contains(&Output::Drop));
+    assert_eq!(Harness::events(&out), vec![KeeperState::Disconnected]);
+    let next = h.dial();
+    assert!(fresh.contains(&next));
+    assert_ne!(next, current);
+}
+
+#[test]
+fn server_list_update_that_keeps_the_current_server_stays() {
+    let mut h = harness(2);
+    h.connect(T as i32);
+    h.drain();
+    let current = h.s.connected_to().cloned().unwrap();
+    assert_eq!(h.s.update_server_list(h.now, vec![current]), Ok(false));
+    assert!(h.drain().is_empty());
+    assert_eq!(h.s.state(), States::Connected);
+}
+
+#[test]
+fn empty_server_list_update_is_refused() {
+    let mut h = harness(2);
+    assert_eq!(h.s.update_server_list(h.now, vec![]), Err(EmptyServerList));
+}
