@@ -60,4 +60,12 @@ run_bounded cargo test --test client_zookeeper -- --ignored --test-threads=3
 echo "== zkcli against Apache ZooKeeper"
 run_bounded cargo test --test client_cli -- --ignored
 
+echo "== client integration tests against zksessiond"
+if [[ -f src/bin/zksessiond.rs ]]; then
+    run_bounded cargo build --bin zksessiond
+    run_bounded cargo test --test client_zksessiond -- --ignored --test-threads=3
+else
+    echo "zksessiond is not in this tree: skipped"
+fi
+
 echo "test-client: OK"

@@ -5,404 +5,65 @@
 
 mod client_support;
 
-use std::time::Duration;
-
-use client_support::{free_port, wait_node_event, wait_state, wait_until, Proxy, ZkServer};
-use zksession::client::{ClientConfig, Error, MultiOp, MultiResult, States, ZooKeeper};
-use zksession::wire::{Acl, CreateMode, ErrorCode, EventType, KeeperState};
-
-const BOUND: Duration = Duration::from_secs(30);
-
-fn open() -> Vec<Acl> {
-    vec![Acl::world_anyone()]
-}
-
-fn client(connect: &str, timeout_ms: u64) -> ZooKeeper {
-    ZooKeeper::connect(connect, Duration::from_millis(timeout_ms)).unwrap()
-}
-
-fn connected(connect: &str, timeout_ms: u64) -> ZooKeeper {
-    let zk = client(connect, timeout_ms);
-    wait_state(zk.events(), KeeperState::SyncConnected, BOUND);
-    zk
-}
+use client_support::scenarios;
+use client_support::Kind::ZooKeeper;
 
 #[test]
 #[ignore = "needs Java and Debian's ZooKeeper jars; run by scripts/test-client.sh"]
 fn three_address_string_with_two_dead_connects_and_runs_every_operation() {
-    let zk_server = ZkServer::start(250);
-    let connect = format!(
-        "127.0.0.1:{},127.0.0.1:{},{}",
-        free_port(),
-        free_port(),
-        zk_server.addr()
-    );
-    let zk = client(&connect, 4_000);
-    assert_eq!(
-        wait_state(zk.events(), KeeperState::SyncConnected, BOUND),
-        vec![KeeperState::SyncConnected],
-        "failed attempts before the first connection report nothing"
-    );
-    assert_eq!(zk.state(), States::Connected);
-    assert_ne!(zk.session_id(), 0);
-    assert_eq!(zk.session_timeout(), Duration::from_millis(4_000));
-    assert_eq!(zk.current_server().unwrap().port, zk_server.port);
-
-    assert_eq!(
-        zk.create("/a", b"1", &open(), CreateMode::Persistent)
-            .unwrap(),
-        "/a"
-    );
-    let eph = zk
-        .create("/a/e", b"", &open(), CreateMode::Ephemeral)
-        .unwrap();
-    assert_eq!(eph, "/a/e");
-    let seq = zk
-        .create("/a/s-", b"", &open(), CreateMode::PersistentSequential)
-        .unwrap();
-    assert_eq!(seq, "/a/s-0000000001");
-    assert_eq!(
-        zk.create("/a", b"", &open(), CreateMode::Persistent),
-        Err(Error::Zk(ErrorCode::NodeExists))
-    );
-    let (data, stat) = zk.get_data("/a", false).unwrap();
-    assert_eq!(data, b"1");
-    assert_eq!(stat.num_children, 2);
-    assert_eq!(
-        zk.exists("/a/e", false).unwrap().unwrap().ephemeral_owner,
-        zk.session_id()
-    );
-    assert_eq!(zk.exists("/nope", false).unwrap(), None);
-    let mut kids = zk.get_children("/a", false).unwrap();
-    kids.sort();
-    assert_eq!(kids, vec!["e", "s-0000000001"]);
-    assert_eq!(zk.set_data("/a", b"2", 0).unwrap().version, 1);
-    assert_eq!(
-        zk.set_data("/a", b"3", 0),
-        Err(Error::Zk(ErrorCode::BadVersion))
-    );
-    assert_eq!(zk.sync("/a").unwrap(), "/a");
-    assert_eq!(zk.delete("/a", -1), Err(Error::Zk(ErrorCode::NotEmpty)));
-    assert_eq!(
-        zk.get_data("/missing", false),
-        Err(Error::Zk(ErrorCode::NoNode))
-    );
-    assert!(matches!(
-        zk.get_data("bad", false),
-        Err(Error::InvalidPath(_))
-    ));
-
-    let ok = zk
-        .multi(vec![
-            MultiOp::Check {
-                path: "/a".into(),
-                version: 1,
-            },
-            MultiOp::Create {
-                path: "/a/m".into(),
-                data: vec![],
-                acl: open(),
-                mode: CreateMode::Persistent,
-            },
-            MultiOp::SetData {
-                path: "/a/m".into(),
-                data: b"x".to_vec(),
-                version: 0,
-            },
-            MultiOp::Delete {
-                path: "/a/m".into(),
-                version: 1,
-            },
-        ])
-        .unwrap();
-    assert_eq!(ok[0], MultiResult::Check);
-    assert_eq!(
-        ok[1],
-        MultiResult::Create {
-            path: "/a/m".into()
-        }
-    );
-    assert_eq!(ok[3], MultiResult::Delete);
-    match zk.multi(vec![
-        MultiOp::Create {
-            path: "/a/n".into(),
-            data: vec![],
-            acl: open(),
-            mode: CreateMode::Persistent,
-        },
-        MultiOp::Delete {
-            path: "/nope".into(),
-            version: -1,
-        },
-    ]) {
-        Err(Error::Multi { code, results }) => {
-            assert_eq!(code, ErrorCode::NoNode);
-            assert_eq!(
-                results,
-                vec![
-                    MultiResult::Error(ErrorCode::Ok),
-                    MultiResult::Error(ErrorCode::NoNode)
-                ]
-            );
-        }
-        other => panic!("{other:?}"),
-    }
-    assert_eq!(
-        zk.exists("/a/n", false).unwrap(),
-        None,
-        "a failed multi changes nothing"
-    );
+    scenarios::three_address_string_with_two_dead_connects_and_runs_every_operation(ZooKeeper);
 }
 
 #[test]
 #[ignore = "needs Java and Debian's ZooKeeper jars; run by scripts/test-client.sh"]
 fn chroot_isolates_paths_and_watch_events() {
-    let server = ZkServer::start(250);
-    let root = connected(&server.addr(), 4_000);
-    root.create("/app", b"", &open(), CreateMode::Persistent)
-        .unwrap();
-    root.create("/app/a", b"", &open(), CreateMode::Persistent)
-        .unwrap();
-    root.create("/outside", b"", &open(), CreateMode::Persistent)
-        .unwrap();
-
-    let zk = connected(&format!("{}/app/a", server.addr()), 4_000);
-    assert_eq!(
-        zk.create("/x", b"v", &open(), CreateMode::Ephemeral)
-            .unwrap(),
-        "/x"
-    );
-    assert_eq!(zk.get_children("/", false).unwrap(), vec!["x"]);
-    assert_eq!(zk.exists("/outside", false).unwrap(), None);
-    assert!(root.exists("/app/a/x", false).unwrap().is_some());
-    assert_eq!(zk.sync("/x").unwrap(), "/x");
-
-    zk.get_data("/x", true).unwrap();
-    zk.get_children("/", true).unwrap();
-    root.set_data("/app/a/x", b"w", -1).unwrap();
-    let e = wait_node_event(zk.events(), BOUND);
-    assert_eq!(
-        (e.event_type, e.path.as_deref()),
-        (EventType::NodeDataChanged, Some("/x"))
-    );
-    root.create("/app/a/y", b"", &open(), CreateMode::Persistent)
-        .unwrap();
-    let e = wait_node_event(zk.events(), BOUND);
-    assert_eq!(
-        (e.event_type, e.path.as_deref()),
-        (EventType::NodeChildrenChanged, Some("/"))
-    );
+    scenarios::chroot_isolates_paths_and_watch_events(ZooKeeper);
 }
 
 #[test]
 #[ignore = "needs Java and Debian's ZooKeeper jars; run by scripts/test-client.sh"]
 fn server_restart_within_the_timeout_keeps_the_session_and_rearms_watches() {
-    let mut server = ZkServer::start(500);
-    let zk = connected(&server.addr(), 10_000);
-    let sid = zk.session_id();
-    zk.create("/e", b"", &open(), CreateMode::Ephemeral)
-        .unwrap();
-    zk.create("/w", b"0", &open(), CreateMode::Persistent)
-        .unwrap();
-    zk.get_data("/w", true).unwrap();
-    zk.exists("/later", true).unwrap();
-
-    server.stop();
-    assert_eq!(
-        wait_state(zk.events(), KeeperState::Disconnected, BOUND),
-        vec![KeeperState::Disconnected]
-    );
-    server.resume();
-    assert_eq!(
-        wait_state(zk.events(), KeeperState::SyncConnected, BOUND),
-        vec![KeeperState::SyncConnected]
-    );
-    assert_eq!(zk.session_id(), sid);
-    assert!(zk.exists("/e", false).unwrap().is_some(), "ephemeral kept");
-
-    let other = connected(&server.addr(), 4_000);
-    other.set_data("/w", b"1", -1).unwrap();
-    let e = wait_node_event(zk.events(), BOUND);
-    assert_eq!(
-        (e.event_type, e.path.as_deref()),
-        (EventType::NodeDataChanged, Some("/w"))
-    );
-    other
-        .create("/later", b"", &open(), CreateMode::Persistent)
-        .unwrap();
-    let e = wait_node_event(zk.events(), BOUND);
-    assert_eq!(
-        (e.event_type, e.path.as_deref()),
-        (EventType::NodeCreated, Some("/later"))
-    );
+    scenarios::server_restart_within_the_timeout_keeps_the_session_and_rearms_watches(ZooKeeper);
 }
 
 #[test]
 #[ignore = "needs Java and Debian's ZooKeeper jars; run by scripts/test-client.sh"]
 fn outage_longer_than_the_timeout_gives_expired_on_reconnect() {
-    let server = ZkServer::start(250);
-    let proxy = Proxy::new(server.port);
-    let zk = ZooKeeper::connect_with(
-        &format!("127.0.0.1:{}", proxy.port),
-        ClientConfig {
-            session_timeout: Duration::from_millis(1_000),
-            client_side_expiry: false,
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    let mut states = wait_state(zk.events(), KeeperState::SyncConnected, BOUND);
-    zk.create("/e", b"", &open(), CreateMode::Ephemeral)
-        .unwrap();
-
-    proxy.cut();
-    states.extend(wait_state(zk.events(), KeeperState::Disconnected, BOUND));
-    // The server expires the session: its ephemeral disappears.
-    let observer = connected(&server.addr(), 4_000);
-    wait_until(BOUND, || observer.exists("/e", false).unwrap().is_none());
-    proxy.heal();
-    states.extend(wait_state(zk.events(), KeeperState::Expired, BOUND));
-    assert_eq!(
-        states,
-        vec![
-            KeeperState::SyncConnected,
-            KeeperState::Disconnected,
-            KeeperState::Expired
-        ]
-    );
-    assert_eq!(zk.state(), States::Closed);
-    assert_eq!(
-        zk.exists("/", false),
-        Err(Error::Zk(ErrorCode::SessionExpired))
-    );
+    scenarios::outage_longer_than_the_timeout_gives_expired_on_reconnect(ZooKeeper);
 }
 
 #[test]
 #[ignore = "needs Java and Debian's ZooKeeper jars; run by scripts/test-client.sh"]
 fn all_servers_down_expires_the_session_client_side() {
-    let mut server = ZkServer::start(250);
-    let zk = client(&server.addr(), 1_500);
-    let mut states = wait_state(zk.events(), KeeperState::SyncConnected, BOUND);
-    server.stop();
-    states.extend(wait_state(zk.events(), KeeperState::Expired, BOUND));
-    assert_eq!(
-        states,
-        vec![
-            KeeperState::SyncConnected,
-            KeeperState::Disconnected,
-            KeeperState::Expired
-        ]
-    );
-    assert_eq!(
-        zk.get_data("/", false),
-        Err(Error::Zk(ErrorCode::SessionExpired))
-    );
+    scenarios::all_servers_down_expires_the_session_client_side(ZooKeeper);
 }
 
 #[test]
 #[ignore = "needs Java and Debian's ZooKeeper jars; run by scripts/test-client.sh"]
 fn close_deletes_ephemerals_and_later_calls_fail_with_session_expired() {
-    let server = ZkServer::start(250);
-    let mut zk = connected(&server.addr(), 4_000);
-    zk.create("/e", b"", &open(), CreateMode::Ephemeral)
-        .unwrap();
-    zk.close();
-    assert_eq!(zk.state(), States::Closed);
-    assert_eq!(
-        wait_state(zk.events(), KeeperState::Closed, BOUND),
-        vec![KeeperState::Closed]
-    );
-    assert_eq!(
-        zk.exists("/", false),
-        Err(Error::Zk(ErrorCode::SessionExpired))
-    );
-    let other = connected(&server.addr(), 4_000);
-    assert_eq!(other.exists("/e", false).unwrap(), None);
+    scenarios::close_deletes_ephemerals_and_later_calls_fail_with_session_expired(ZooKeeper);
 }
 
 #[test]
 #[ignore = "needs Java and Debian's ZooKeeper jars; run by scripts/test-client.sh"]
 fn dropped_connection_reconnects_to_the_same_session() {
-    let server = ZkServer::start(250);
-    let zk = connected(&server.addr(), 4_000);
-    let sid = zk.session_id();
-    zk.create("/e", b"", &open(), CreateMode::Ephemeral)
-        .unwrap();
-    zk.drop_connection();
-    assert_eq!(
-        wait_state(zk.events(), KeeperState::SyncConnected, BOUND),
-        vec![KeeperState::Disconnected, KeeperState::SyncConnected]
-    );
-    assert_eq!(zk.session_id(), sid);
-    assert!(zk.exists("/e", false).unwrap().is_some());
+    scenarios::dropped_connection_reconnects_to_the_same_session(ZooKeeper);
 }
 
 #[test]
 #[ignore = "needs Java and Debian's ZooKeeper jars; run by scripts/test-client.sh"]
 fn second_handle_resuming_the_session_takes_it_over() {
-    let server = ZkServer::start(250);
-    let zk = connected(&server.addr(), 4_000);
-    zk.create("/e", b"", &open(), CreateMode::Ephemeral)
-        .unwrap();
-    let twin = ZooKeeper::connect_with(
-        &server.addr(),
-        ClientConfig {
-            session_timeout: Duration::from_millis(4_000),
-            resume: Some((zk.session_id(), zk.session_password())),
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    wait_state(twin.events(), KeeperState::SyncConnected, BOUND);
-    assert_eq!(twin.session_id(), zk.session_id());
-    assert!(twin.exists("/e", false).unwrap().is_some());
+    scenarios::second_handle_resuming_the_session_takes_it_over(ZooKeeper);
 }
 
 #[test]
 #[ignore = "needs Java and Debian's ZooKeeper jars; run by scripts/test-client.sh"]
 fn idle_session_outlives_its_timeout_through_pings() {
-    let server = ZkServer::start(250);
-    let zk = connected(&server.addr(), 1_000);
-    let sid = zk.session_id();
-    zk.create("/e", b"", &open(), CreateMode::Ephemeral)
-        .unwrap();
-    // Three timeouts of idleness: only pings keep the session.
-    match zk.events().recv_timeout(Duration::from_millis(3_000)) {
-        Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
-        other => panic!("unexpected event while idle: {other:?}"),
-    }
-    assert_eq!(zk.state(), States::Connected);
-    assert_eq!(zk.session_id(), sid);
-    assert!(zk.exists("/e", false).unwrap().is_some());
+    scenarios::idle_session_outlives_its_timeout_through_pings(ZooKeeper);
 }
 
 #[test]
 #[ignore = "needs Java and Debian's ZooKeeper jars; run by scripts/test-client.sh"]
 fn silent_servers_are_abandoned_after_the_connect_timeout() {
-    let server = ZkServer::start(250);
-    // Listeners that never accept: TCP connects, the handshake never gets an answer.
-    let silent: Vec<std::net::TcpListener> = (0..2)
-        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
-        .collect();
-    let mut hosts: Vec<String> = silent
-        .iter()
-        .map(|l| l.local_addr().unwrap().to_string())
-        .collect();
-    hosts.push(server.addr());
-    for seed in 0..3 {
-        let zk = ZooKeeper::connect_with(
-            &hosts.join(","),
-            ClientConfig {
-                session_timeout: Duration::from_millis(3_000),
-                seed: Some(seed),
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        assert_eq!(
-            wait_state(zk.events(), KeeperState::SyncConnected, BOUND),
-            vec![KeeperState::SyncConnected]
-        );
-        assert_eq!(zk.current_server().unwrap().port, server.port);
-    }
+    scenarios::silent_servers_are_abandoned_after_the_connect_timeout(ZooKeeper);
 }

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod scenarios;
+
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -33,17 +35,39 @@ fn classpath() -> String {
 
 static SEQ: AtomicU64 = AtomicU64::new(0);
 
-/// A standalone ZooKeeper server (`ZooKeeperServerMain`) with its own data directory.
+/// Which server implementation a test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Apache ZooKeeper (`ZooKeeperServerMain` from Debian's jars); persists sessions.
+    ZooKeeper,
+    /// This crate's `zksessiond` (in memory: a restart forgets every session).
+    Zksessiond,
+}
+
+/// The `zksessiond` binary next to the test executable (`cargo build --bin zksessiond`).
+pub fn zksessiond_bin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().parent().unwrap().join("zksessiond")
+}
+
+/// A standalone server with its own data directory.
 pub struct ZkServer {
     /// Client port on 127.0.0.1.
     pub port: u16,
+    /// The implementation.
+    pub kind: Kind,
     dir: PathBuf,
     child: Option<Child>,
 }
 
 impl ZkServer {
-    /// Starts a server with this tick time and waits until it serves requests.
+    /// Starts an Apache ZooKeeper server with this tick time; waits until it serves.
     pub fn start(tick_ms: u32) -> ZkServer {
+        ZkServer::start_kind(Kind::ZooKeeper, tick_ms)
+    }
+
+    /// Starts a server of this kind with this tick time; waits until it serves.
+    pub fn start_kind(kind: Kind, tick_ms: u32) -> ZkServer {
         let port = free_port();
         let dir = std::env::temp_dir().join(format!(
             "zks-client-test-{}-{}",
@@ -62,6 +86,7 @@ impl ZkServer {
         .unwrap();
         let mut s = ZkServer {
             port,
+            kind,
             dir,
             child: None,
         };
@@ -85,17 +110,29 @@ impl ZkServer {
     /// Starts the server again on the same port and data, and waits until it is up.
     pub fn resume(&mut self) {
         assert!(self.child.is_none());
-        let child = Command::new("java")
-            .arg("-cp")
-            .arg(classpath())
-            .arg("-Xmx128m")
-            .arg("org.apache.zookeeper.server.ZooKeeperServerMain")
-            .arg(self.dir.join("zoo.cfg"))
+        let cfg = self.dir.join("zoo.cfg");
+        let mut cmd = match self.kind {
+            Kind::ZooKeeper => {
+                let mut c = Command::new("java");
+                c.arg("-cp")
+                    .arg(classpath())
+                    .arg("-Xmx128m")
+                    .arg("org.apache.zookeeper.server.ZooKeeperServerMain")
+                    .arg(&cfg);
+                c
+            }
+            Kind::Zksessiond => {
+                let mut c = Command::new(zksessiond_bin());
+                c.arg("--config").arg(&cfg);
+                c
+            }
+        };
+        let child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("java with Debian's zookeeper jars");
+            .expect("the server binary (java with Debian's jars, or zksessiond)");
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(60);
         while !serving(self.port) {
