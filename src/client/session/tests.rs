@@ -880,3 +880,66 @@ fn empty_server_list_update_is_refused() {
     let mut h = harness(2);
     assert_eq!(h.s.update_server_list(h.now, vec![]), Err(EmptyServerList));
 }
+
+#[test]
+fn never_connected_session_retries_forever_and_requests_fail_with_connection_loss() {
+    let mut h = harness(2);
+    h.s.submit(h.now, 1, get_data("/a", false));
+    let mut completions = Vec::new();
+    let mut events = Vec::new();
+    while h.now < 1_000 + 10 * T as u64 {
+        let out = h.tick();
+        if out.iter().any(|o| matches!(o, Output::Dial(_))) {
+            h.s.on_transport_error(h.now);
+        }
+        let more = h.drain();
+        completions.extend(Harness::completions(&out));
+        completions.extend(Harness::completions(&more));
+        events.extend(Harness::events(&out));
+        events.extend(Harness::events(&more));
+    }
+    assert_eq!(
+        events,
+        vec![],
+        "no Expired for a session that never existed"
+    );
+    assert_eq!(completions, vec![(1, Err(ErrorCode::ConnectionLoss))]);
+    assert_eq!(h.s.state(), States::Connecting);
+}
+
+#[test]
+fn recovers_after_multiple_failed_attempts_without_expiry() {
+    // Five silent hosts (TCP connects, no handshake reply) and one real one.
+    let mut h = harness(6);
+    h.connect(T as i32);
+    let real = h.s.connected_to().cloned().unwrap();
+    let mut all = h.drain();
+    h.s.on_transport_error(h.now);
+    let lost = h.now;
+    loop {
+        let out = h.tick();
+        all.extend(out.iter().cloned());
+        let Some(Output::Dial(addr)) = out.iter().find(|o| matches!(o, Output::Dial(_))) else {
+            continue;
+        };
+        h.s.on_tcp_connected(h.now);
+        h.drain();
+        if *addr == real {
+            h.s.on_incoming(h.now, resp(T as i32, 0x55));
+            all.extend(h.drain());
+            break;
+        }
+    }
+    assert!(
+        h.now - lost >= 5 * (T as u64 / 6),
+        "every silent host got its connect timeout"
+    );
+    assert_eq!(
+        Harness::events(&all),
+        vec![
+            KeeperState::SyncConnected,
+            KeeperState::Disconnected,
+            KeeperState::SyncConnected
+        ]
+    );
+}
