@@ -68,3 +68,9 @@ fn idle_session_outlives_its_timeout_through_pings() {
 fn silent_servers_are_abandoned_after_the_connect_timeout() {
     scenarios::silent_servers_are_abandoned_after_the_connect_timeout(Zksessiond);
 }
+
+#[test]
+#[ignore = "needs the zksessiond binary; run by scripts/test-client.sh"]
+fn every_create_mode_makes_the_right_kind_of_node() {
+    scenarios::every_create_mode_makes_the_right_kind_of_node(Zksessiond);
+}

@@ -6,9 +6,9 @@
 //! Must never: define byte layouts of its own (the wire codec owns them) or keep state.
 
 use crate::wire::{
-    self, write_frame, write_request, AuthPacket, CheckVersionRequest, CreateRequest, DecodeError,
-    DeleteRequest, ErrorCode, OpCode, PathRequest, PathWatchRequest, Reader, ReplyHeader,
-    SetDataRequest, WatcherEvent,
+    self, write_frame, write_request, AuthPacket, CheckVersionRequest, CreateMode, CreateRequest,
+    CreateTtlRequest, DecodeError, DeleteRequest, ErrorCode, OpCode, PathRequest, PathWatchRequest,
+    Reader, ReplyHeader, SetDataRequest, WatcherEvent,
 };
 
 use super::ops::{ConnectResponse, Incoming, MultiOp, MultiResult, Outgoing, Request, Response};
@@ -56,8 +56,27 @@ fn to_wire(req: &Request) -> wire::Request {
             path,
             data,
             acl,
+            mode: mode @ CreateMode::Container,
+        } => wire::Request::CreateContainer(create(path, data, acl, *mode)),
+        Request::Create {
+            path,
+            data,
+            acl,
             mode,
         } => wire::Request::Create(create(path, data, acl, *mode)),
+        Request::CreateTtl {
+            path,
+            data,
+            acl,
+            mode,
+            ttl,
+        } => wire::Request::CreateTtl(CreateTtlRequest {
+            path: path.clone(),
+            data: data.clone(),
+            acl: acl.clone(),
+            flags: *mode as i32,
+            ttl: *ttl,
+        }),
         Request::Delete { path, version } => wire::Request::Delete(DeleteRequest {
             path: path.clone(),
             version: *version,
@@ -78,6 +97,12 @@ fn to_wire(req: &Request) -> wire::Request {
         Request::Multi(ops) => wire::Request::Multi(
             ops.iter()
                 .map(|op| match op {
+                    MultiOp::Create {
+                        path,
+                        data,
+                        acl,
+                        mode: mode @ CreateMode::Container,
+                    } => wire::MultiOp::CreateContainer(create(path, data, acl, *mode)),
                     MultiOp::Create {
                         path,
                         data,
@@ -205,7 +230,7 @@ fn from_wire(resp: wire::Response) -> Response {
 mod tests {
     use super::super::ops::ConnectRequest;
     use super::*;
-    use crate::wire::{Acl, CreateMode, EventType, KeeperState};
+    use crate::wire::{Acl, EventType, KeeperState};
 
     fn hex(s: &str) -> Vec<u8> {
         let s: String = s.split_whitespace().collect();
@@ -252,6 +277,28 @@ mod tests {
             &create[12..],
             hex("00000004 2f666f6f 00000003 626172 00000001 0000001f 00000005 776f726c64 00000006 616e796f6e65 00000001")
         );
+    }
+
+    #[test]
+    fn container_and_ttl_modes_use_their_opcodes() {
+        let frame = |request| encode_frame(&Outgoing::Request { xid: 1, request });
+        let op = |bytes: &[u8]| i32::from_be_bytes(bytes[8..12].try_into().unwrap());
+        let container = frame(Request::Create {
+            path: "/c".into(),
+            data: vec![],
+            acl: vec![Acl::world_anyone()],
+            mode: CreateMode::Container,
+        });
+        assert_eq!(op(&container), OpCode::CreateContainer as i32);
+        let ttl = frame(Request::CreateTtl {
+            path: "/t".into(),
+            data: vec![],
+            acl: vec![Acl::world_anyone()],
+            mode: CreateMode::PersistentWithTtl,
+            ttl: 5_000,
+        });
+        assert_eq!(op(&ttl), OpCode::CreateTtl as i32);
+        assert_eq!(&ttl[ttl.len() - 8..], &5_000i64.to_be_bytes());
     }
 
     #[test]

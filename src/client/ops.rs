@@ -72,7 +72,7 @@ pub enum MultiResult {
 /// chroot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
-    /// create (op 1).
+    /// create (op 1), or createContainer (op 19) for [`CreateMode::Container`].
     Create {
         /// Path.
         path: String,
@@ -82,6 +82,19 @@ pub enum Request {
         acl: Vec<Acl>,
         /// Mode.
         mode: CreateMode,
+    },
+    /// createTTL (op 21), for the TTL modes.
+    CreateTtl {
+        /// Path.
+        path: String,
+        /// Data.
+        data: Vec<u8>,
+        /// ACL.
+        acl: Vec<Acl>,
+        /// Mode (a TTL mode).
+        mode: CreateMode,
+        /// Time to live in ms.
+        ttl: i64,
     },
     /// delete (op 2).
     Delete {
@@ -155,7 +168,12 @@ impl Request {
     /// The request's opcode.
     pub fn op_code(&self) -> OpCode {
         match self {
+            Request::Create {
+                mode: CreateMode::Container,
+                ..
+            } => OpCode::CreateContainer,
             Request::Create { .. } => OpCode::Create,
+            Request::CreateTtl { .. } => OpCode::CreateTtl,
             Request::Delete { .. } => OpCode::Delete,
             Request::Exists { .. } => OpCode::Exists,
             Request::GetData { .. } => OpCode::GetData,
@@ -174,6 +192,7 @@ impl Request {
     pub fn map_paths(&mut self, f: &dyn Fn(&str) -> String) {
         match self {
             Request::Create { path, .. }
+            | Request::CreateTtl { path, .. }
             | Request::Delete { path, .. }
             | Request::Exists { path, .. }
             | Request::GetData { path, .. }

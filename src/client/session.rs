@@ -665,6 +665,7 @@ impl Session {
 
     fn strip_response(&self, resp: Response) -> Response {
         let strip = |p: String| self.chroot.strip(&p).unwrap_or(p);
+        // Create, createContainer and createTTL all answer with the created path.
         match resp {
             Response::Create { path } => Response::Create { path: strip(path) },
             Response::Sync { path } => Response::Sync { path: strip(path) },

@@ -238,6 +238,8 @@ impl ZooKeeper {
     }
 
     /// Creates a node; returns its path (with the sequence suffix for sequential modes).
+    /// Containers use createContainer; the TTL modes need [`ZooKeeper::create_ttl`] and
+    /// are refused here with `BadArguments`.
     pub fn create(
         &self,
         path: &str,
@@ -246,11 +248,42 @@ impl ZooKeeper {
         mode: CreateMode,
     ) -> Result<String, Error> {
         check_create_path(path, mode)?;
+        if is_ttl(mode) {
+            return Err(Error::Zk(ErrorCode::BadArguments));
+        }
         match self.call(Request::Create {
             path: path.into(),
             data: data.to_vec(),
             acl: acl.to_vec(),
             mode,
+        })? {
+            Response::Create { path } => Ok(path),
+            _ => Err(Error::UnexpectedResponse),
+        }
+    }
+
+    /// Creates a node that the server deletes once it has had no children for `ttl` ms
+    /// (modes `PersistentWithTtl` and `PersistentSequentialWithTtl`; the server must
+    /// have extended types enabled). Other modes, or a `ttl` outside 1..=2^40-1, give
+    /// `BadArguments` without a request.
+    pub fn create_ttl(
+        &self,
+        path: &str,
+        data: &[u8],
+        acl: &[Acl],
+        mode: CreateMode,
+        ttl: i64,
+    ) -> Result<String, Error> {
+        check_create_path(path, mode)?;
+        if !is_ttl(mode) || !(1..(1i64 << 40)).contains(&ttl) {
+            return Err(Error::Zk(ErrorCode::BadArguments));
+        }
+        match self.call(Request::CreateTtl {
+            path: path.into(),
+            data: data.to_vec(),
+            acl: acl.to_vec(),
+            mode,
+            ttl,
         })? {
             Response::Create { path } => Ok(path),
             _ => Err(Error::UnexpectedResponse),
@@ -333,6 +366,10 @@ impl ZooKeeper {
     pub fn multi(&self, ops: Vec<MultiOp>) -> Result<Vec<MultiResult>, Error> {
         for op in &ops {
             match op {
+                MultiOp::Create { path, mode, .. } if is_ttl(*mode) => {
+                    check_create_path(path, *mode)?;
+                    return Err(Error::Zk(ErrorCode::BadArguments));
+                }
                 MultiOp::Create { path, mode, .. } => check_create_path(path, *mode)?,
                 MultiOp::Delete { path, .. }
                 | MultiOp::SetData { path, .. }
@@ -406,4 +443,11 @@ fn check_create_path(path: &str, mode: CreateMode) -> Result<(), Error> {
     } else {
         check(path)
     }
+}
+
+fn is_ttl(mode: CreateMode) -> bool {
+    matches!(
+        mode,
+        CreateMode::PersistentWithTtl | CreateMode::PersistentSequentialWithTtl
+    )
 }

@@ -117,6 +117,7 @@ impl ZkServer {
                 c.arg("-cp")
                     .arg(classpath())
                     .arg("-Xmx128m")
+                    .arg("-Dzookeeper.extendedTypesEnabled=true")
                     .arg("org.apache.zookeeper.server.ZooKeeperServerMain")
                     .arg(&cfg);
                 c

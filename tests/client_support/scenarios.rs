@@ -399,3 +399,68 @@ pub fn silent_servers_are_abandoned_after_the_connect_timeout(kind: Kind) {
         assert_eq!(zk.current_server().unwrap().port, server.port);
     }
 }
+
+/// Scenario run against each server kind.
+pub fn every_create_mode_makes_the_right_kind_of_node(kind: Kind) {
+    let server = ZkServer::start_kind(kind, 250);
+    let zk = connected(&server.addr(), 4_000);
+    let sid = zk.session_id();
+    let owner = |p: &str| zk.exists(p, false).unwrap().unwrap().ephemeral_owner;
+
+    assert_eq!(
+        zk.create("/p", b"", &open(), CreateMode::Persistent)
+            .unwrap(),
+        "/p"
+    );
+    assert_eq!(owner("/p"), 0);
+    assert_eq!(
+        zk.create("/p/e", b"", &open(), CreateMode::Ephemeral)
+            .unwrap(),
+        "/p/e"
+    );
+    assert_eq!(owner("/p/e"), sid);
+    let ps = zk
+        .create("/p/ps-", b"", &open(), CreateMode::PersistentSequential)
+        .unwrap();
+    assert_eq!(ps, "/p/ps-0000000001");
+    let es = zk
+        .create("/p/es-", b"", &open(), CreateMode::EphemeralSequential)
+        .unwrap();
+    assert_eq!(es, "/p/es-0000000002");
+    assert_eq!(owner(&es), sid);
+    assert_eq!(
+        zk.create("/c", b"", &open(), CreateMode::Container)
+            .unwrap(),
+        "/c"
+    );
+    assert_eq!(owner("/c"), i64::MIN, "container marker 0x8000000000000000");
+    let t = zk
+        .create_ttl("/t", b"", &open(), CreateMode::PersistentWithTtl, 60_000)
+        .unwrap();
+    assert_eq!(t, "/t");
+    assert_eq!(
+        (owner("/t") as u64) >> 56,
+        0xff,
+        "TTL marker in the owner's high byte"
+    );
+    let ts = zk
+        .create_ttl(
+            "/p/ts-",
+            b"",
+            &open(),
+            CreateMode::PersistentSequentialWithTtl,
+            60_000,
+        )
+        .unwrap();
+    assert_eq!(ts, "/p/ts-0000000003");
+
+    assert_eq!(
+        zk.create("/x", b"", &open(), CreateMode::PersistentWithTtl),
+        Err(Error::Zk(ErrorCode::BadArguments))
+    );
+    assert_eq!(
+        zk.create_ttl("/x", b"", &open(), CreateMode::Persistent, 1_000),
+        Err(Error::Zk(ErrorCode::BadArguments))
+    );
+    assert_eq!(zk.exists("/x", false).unwrap(), None);
+}
