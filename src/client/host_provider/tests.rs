@@ -307,3 +307,33 @@ fn same_host_on_another_port_is_another_server() {
     ];
     assert!(hp.update_server_list(moved, Some(&me)).unwrap());
 }
+
+#[test]
+fn thousand_clients_growing_from_three_to_five_hosts_spread_evenly() {
+    // ZooKeeper's documented example: each client moves with probability 1 - 3/5 = 0.4,
+    // to one of the two new hosts, so every host ends with about 200 clients.
+    let (mut hps, mut cur) = connect_all(3, 1_000);
+    let before = cur.clone();
+    update_all(&mut hps, &mut cur, servers(0..5), true);
+    let moved = before.iter().zip(&cur).filter(|(a, b)| a != b).count();
+    // Binomial(1000, 0.4): mean 400, sd 15.5; allow 4 sd.
+    assert!((338..=462).contains(&moved), "{moved} moved");
+    for c in before
+        .iter()
+        .zip(&cur)
+        .filter(|(a, b)| a != b)
+        .map(|(_, b)| b)
+    {
+        assert!(
+            c.port >= 1235 + 3,
+            "a moving client goes to a new host, not {c}"
+        );
+    }
+    let mut counts = [0i32; 5];
+    for c in &cur {
+        counts[(c.port - 1235) as usize] += 1;
+    }
+    for n in counts {
+        assert!((n - 200).abs() <= 50, "{counts:?}");
+    }
+}
