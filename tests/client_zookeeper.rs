@@ -73,3 +73,15 @@ fn silent_servers_are_abandoned_after_the_connect_timeout() {
 fn every_create_mode_makes_the_right_kind_of_node() {
     scenarios::every_create_mode_makes_the_right_kind_of_node(ZooKeeper);
 }
+
+#[test]
+#[ignore = "needs Java and Debian's ZooKeeper jars; run by scripts/test-client.sh"]
+fn changes_during_a_disconnection_fire_rearmed_watches_on_reconnect() {
+    scenarios::changes_during_a_disconnection_fire_rearmed_watches_on_reconnect(ZooKeeper);
+}
+
+#[test]
+#[ignore = "needs Java and Debian's ZooKeeper jars; run by scripts/test-client.sh"]
+fn concurrent_callers_share_one_session() {
+    scenarios::concurrent_callers_share_one_session(ZooKeeper);
+}

@@ -461,3 +461,77 @@ pub fn every_create_mode_makes_the_right_kind_of_node(kind: Kind) {
     );
     assert_eq!(zk.exists("/x", false).unwrap(), None);
 }
+
+/// Scenario run against each server kind.
+pub fn changes_during_a_disconnection_fire_rearmed_watches_on_reconnect(kind: Kind) {
+    let server = ZkServer::start_kind(kind, 500);
+    let proxy = Proxy::new(server.port);
+    let zk = connected(&format!("127.0.0.1:{}", proxy.port), 10_000);
+    let direct = connected(&server.addr(), 4_000);
+    direct
+        .create("/w", b"0", &open(), CreateMode::Persistent)
+        .unwrap();
+    direct
+        .create("/d", b"", &open(), CreateMode::Persistent)
+        .unwrap();
+    zk.get_data("/w", true).unwrap();
+    zk.get_children("/d", true).unwrap();
+    zk.exists("/n", true).unwrap();
+
+    proxy.cut();
+    wait_state(zk.events(), KeeperState::Disconnected, BOUND);
+    direct.set_data("/w", b"1", -1).unwrap();
+    direct
+        .create("/d/k", b"", &open(), CreateMode::Persistent)
+        .unwrap();
+    direct
+        .create("/n", b"", &open(), CreateMode::Persistent)
+        .unwrap();
+    proxy.heal();
+
+    // SetWatches carries the last zxid seen: the server fires what changed meanwhile.
+    assert_eq!(
+        wait_state(zk.events(), KeeperState::SyncConnected, BOUND),
+        vec![KeeperState::SyncConnected]
+    );
+    let mut fired: Vec<(EventType, String)> = (0..3)
+        .map(|_| {
+            let e = wait_node_event(zk.events(), BOUND);
+            (e.event_type, e.path.unwrap())
+        })
+        .collect();
+    fired.sort_by_key(|(_, p)| p.clone());
+    assert_eq!(
+        fired,
+        vec![
+            (EventType::NodeChildrenChanged, "/d".to_string()),
+            (EventType::NodeCreated, "/n".to_string()),
+            (EventType::NodeDataChanged, "/w".to_string()),
+        ]
+    );
+}
+
+/// Scenario run against each server kind.
+pub fn concurrent_callers_share_one_session(kind: Kind) {
+    let server = ZkServer::start_kind(kind, 250);
+    let zk = connected(&server.addr(), 4_000);
+    zk.create("/q", b"", &open(), CreateMode::Persistent)
+        .unwrap();
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let zk = &zk;
+            s.spawn(move || {
+                for i in 0..100 {
+                    let p = format!("/q/{t}-{i}");
+                    assert_eq!(
+                        zk.create(&p, p.as_bytes(), &open(), CreateMode::Ephemeral)
+                            .unwrap(),
+                        p
+                    );
+                    assert_eq!(zk.get_data(&p, false).unwrap().0, p.as_bytes());
+                }
+            });
+        }
+    });
+    assert_eq!(zk.get_children("/q", false).unwrap().len(), 400);
+}
