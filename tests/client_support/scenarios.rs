@@ -206,11 +206,16 @@ pub fn server_restart_within_the_timeout_keeps_the_session_and_rearms_watches(ki
     );
     server.resume();
     if kind == Kind::Zksessiond {
-        // An in-memory server forgets its sessions: the reconnect is told Expired.
+        // An in-memory server restarts at zxid 0 and, like ZooKeeper, refuses a client
+        // that has seen a later zxid: the session cannot come back, requests fail with
+        // ConnectionLoss, and the client keeps looking for a server.
         assert_eq!(
-            wait_state(zk.events(), KeeperState::Expired, BOUND),
-            vec![KeeperState::Expired]
+            zk.exists("/e", false),
+            Err(Error::Zk(ErrorCode::ConnectionLoss))
         );
+        assert!(zk.state().is_alive());
+        let fresh = connected(&server.addr(), 4_000);
+        assert_eq!(fresh.exists("/e", false).unwrap(), None);
         return;
     }
     assert_eq!(
