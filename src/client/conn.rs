@@ -361,8 +361,10 @@ impl Driver {
 
     fn read_frames(&mut self) -> Result<(), ()> {
         let mut buf = [0u8; 64 * 1024];
+        let token = self.conn.as_ref().map(|c| c.token);
         loop {
-            let Some(c) = self.conn.as_mut() else {
+            // Stop once the session has dropped (or replaced) this connection.
+            let Some(c) = self.conn.as_mut().filter(|c| Some(c.token) == token) else {
                 return Ok(());
             };
             match c.stream.read(&mut buf) {

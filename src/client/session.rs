@@ -366,9 +366,9 @@ impl Session {
         }
     }
 
-    /// Closes the session: sends closeSession and completes `ticket` once the session is
-    /// closed. When disconnected, the session is abandoned locally (it then expires on
-    /// the server).
+    /// Closes the session: sends closeSession (after the handshake, if one is under way)
+    /// and completes `ticket` once the session is closed. With no TCP connection, the
+    /// session is abandoned locally (it then expires on the server).
     pub fn close(&mut self, now: u64, ticket: Ticket) {
         if !self.state.is_alive() || self.closing {
             self.complete(ticket, Ok(Response::Empty));
@@ -376,7 +376,8 @@ impl Session {
         }
         self.closing = true;
         self.close_ticket = Some(ticket);
-        if self.phase == Phase::Established {
+        if matches!(self.phase, Phase::Established | Phase::Handshaking) {
+            // During the handshake the closeSession waits for it, as in ZooKeeper.
             self.enqueue(now, Request::CloseSession, None);
         } else {
             self.fail_all(ErrorCode::ConnectionLoss);

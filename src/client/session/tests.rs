@@ -943,3 +943,23 @@ fn recovers_after_multiple_failed_attempts_without_expiry() {
         ]
     );
 }
+
+#[test]
+fn close_during_the_handshake_is_sent_once_it_completes() {
+    let mut h = harness(1);
+    h.dial();
+    h.s.on_tcp_connected(h.now);
+    h.drain();
+    h.s.close(h.now, 5);
+    assert!(
+        h.drain().is_empty(),
+        "nothing written before the handshake reply"
+    );
+    h.s.on_incoming(h.now, resp(T as i32, 0x55));
+    let out = h.drain();
+    assert_eq!(Harness::sent(&out), vec![(1, Request::CloseSession)]);
+    h.s.on_incoming(h.now, reply(1, 1, ErrorCode::Ok, None));
+    let out = h.drain();
+    assert_eq!(Harness::events(&out), vec![KeeperState::Closed]);
+    assert_eq!(Harness::completions(&out), vec![(5, Ok(Response::Empty))]);
+}
