@@ -87,3 +87,15 @@ fn changes_during_a_disconnection_fire_rearmed_watches_on_reconnect() {
 fn concurrent_callers_share_one_session() {
     scenarios::concurrent_callers_share_one_session(Zksessiond);
 }
+
+#[test]
+#[ignore = "needs the zksessiond binary; run by scripts/test-client.sh"]
+fn credentials_survive_a_reconnect_and_guard_nodes() {
+    scenarios::credentials_survive_a_reconnect_and_guard_nodes(Zksessiond);
+}
+
+#[test]
+#[ignore = "needs the zksessiond binary; run by scripts/test-client.sh"]
+fn unknown_auth_scheme_fails_the_session() {
+    scenarios::unknown_auth_scheme_fails_the_session(Zksessiond);
+}

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use super::{free_port, wait_node_event, wait_state, wait_until, Kind, Proxy, ZkServer};
 use zksession::client::{ClientConfig, Error, MultiOp, MultiResult, States, ZooKeeper};
-use zksession::wire::{Acl, CreateMode, ErrorCode, EventType, KeeperState};
+use zksession::wire::{perms, Acl, CreateMode, ErrorCode, EventType, Id, KeeperState};
 
 pub const BOUND: Duration = Duration::from_secs(30);
 
@@ -354,6 +354,11 @@ pub fn second_handle_resuming_the_session_takes_it_over(kind: Kind) {
     )
     .unwrap();
     wait_state(twin.events(), KeeperState::SyncConnected, BOUND);
+    // The server closes the older connection of the session.
+    assert_eq!(
+        wait_state(zk.events(), KeeperState::Disconnected, BOUND),
+        vec![KeeperState::Disconnected]
+    );
     assert_eq!(twin.session_id(), zk.session_id());
     assert!(twin.exists("/e", false).unwrap().is_some());
 }
@@ -547,4 +552,45 @@ pub fn concurrent_callers_share_one_session(kind: Kind) {
         }
     });
     assert_eq!(zk.get_children("/q", false).unwrap().len(), 400);
+}
+
+/// Scenario run against each server kind.
+pub fn credentials_survive_a_reconnect_and_guard_nodes(kind: Kind) {
+    let server = ZkServer::start_kind(kind, 250);
+    let zk = connected(&server.addr(), 4_000);
+    zk.add_auth("digest", b"user:secret");
+    let mine = Acl {
+        perms: perms::ALL,
+        id: Id {
+            scheme: "auth".into(),
+            id: String::new(),
+        },
+    };
+    zk.create("/private", b"s", &[mine], CreateMode::Persistent)
+        .unwrap();
+    let stranger = connected(&server.addr(), 4_000);
+    assert_eq!(
+        stranger.get_data("/private", false),
+        Err(Error::Zk(ErrorCode::NoAuth))
+    );
+    zk.drop_connection();
+    wait_state(zk.events(), KeeperState::SyncConnected, BOUND);
+    assert_eq!(
+        zk.get_data("/private", false).unwrap().0,
+        b"s",
+        "auth re-sent"
+    );
+}
+
+/// Scenario run against each server kind.
+pub fn unknown_auth_scheme_fails_the_session(kind: Kind) {
+    let server = ZkServer::start_kind(kind, 250);
+    let zk = connected(&server.addr(), 4_000);
+    zk.add_auth("no-such-scheme", b"x");
+    assert_eq!(
+        wait_state(zk.events(), KeeperState::AuthFailed, BOUND),
+        vec![KeeperState::AuthFailed]
+    );
+    assert_eq!(zk.state(), States::AuthFailed);
+    assert_eq!(zk.exists("/", false), Err(Error::Zk(ErrorCode::AuthFailed)));
 }
