@@ -426,4 +426,67 @@ mod tests {
         let cs: ConnectString = "a:1/x".parse().unwrap();
         assert_eq!(cs.chroot.as_deref(), Some("/x"));
     }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn host() -> impl Strategy<Value = (String, bool)> {
+            prop_oneof![
+                "[a-z][a-z0-9.-]{0,20}".prop_map(|h| (h, false)),
+                (0u8..=255, 0u8..=255, 0u8..=255, 0u8..=255)
+                    .prop_map(|(a, b, c, d)| (format!("{a}.{b}.{c}.{d}"), false)),
+                "[0-9a-f]{1,4}(:[0-9a-f]{0,4}){2,7}".prop_map(|h| (h, true)),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn written_strings_parse_back(
+                hosts in prop::collection::vec((host(), prop::option::of(1u16..=65535)), 1..6),
+                chroot in prop::option::of("(/[a-z0-9_]{1,8}){1,3}"),
+            ) {
+                let mut s = String::new();
+                let mut want = Vec::new();
+                for (i, ((h, v6), port)) in hosts.iter().enumerate() {
+                    if i > 0 {
+                        s.push(',');
+                    }
+                    if *v6 {
+                        s.push_str(&format!("[{h}]"));
+                    } else {
+                        s.push_str(h);
+                    }
+                    if let Some(p) = port {
+                        s.push_str(&format!(":{p}"));
+                    }
+                    want.push(HostAddr::new(h.clone(), port.unwrap_or(DEFAULT_PORT)));
+                }
+                if let Some(c) = &chroot {
+                    s.push_str(c);
+                }
+                let cs = parse(&s).unwrap();
+                prop_assert_eq!(cs.hosts, want);
+                prop_assert_eq!(cs.chroot, chroot);
+            }
+
+            #[test]
+            fn arbitrary_input_parses_to_hosts_or_a_typed_error(s in ".{0,64}") {
+                // Never panics; a success always has a host and a valid chroot.
+                if let Ok(cs) = parse(&s) {
+                    prop_assert!(!cs.hosts.is_empty());
+                    if let Some(c) = &cs.chroot {
+                        prop_assert_eq!(validate_path(c), Ok(()));
+                    }
+                }
+            }
+
+            #[test]
+            fn display_round_trips(h in host(), port in 1u16..=65535) {
+                let addr = HostAddr::new(h.0, port);
+                let cs = parse(&addr.to_string()).unwrap();
+                prop_assert_eq!(cs.hosts, vec![addr]);
+            }
+        }
+    }
 }
