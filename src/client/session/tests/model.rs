@@ -1,4 +1,5 @@
 //! Random input scripts: the session's observable invariants hold whatever happens.
+
 use super::*;
 use proptest::prelude::*;
 use std::collections::HashMap;
