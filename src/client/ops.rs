@@ -254,7 +254,7 @@ pub struct ConnectRequest {
     pub protocol_version: i32,
     /// The last zxid this client saw.
     pub last_zxid_seen: i64,
-    /// Requested (or last negotiated) timeout in ms.
+    /// Requested timeout in ms (the requested one on every reconnect too).
     pub timeout: i32,
     /// Session to resume, or 0 for a new one.
     pub session_id: i64,

@@ -308,7 +308,8 @@ impl Session {
             .push_back(Output::Send(Outgoing::Connect(ConnectRequest {
                 protocol_version: 0,
                 last_zxid_seen: self.last_zxid,
-                timeout: self.timeout_ms as i32,
+                // Always the requested timeout, as ZooKeeper's client sends.
+                timeout: self.cfg.session_timeout_ms as i32,
                 session_id,
                 passwd: self.passwd.clone(),
                 read_only: self.cfg.can_be_read_only,

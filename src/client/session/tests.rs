@@ -810,6 +810,16 @@ fn read_only_server_gives_connected_read_only_and_its_session_is_not_reused() {
 }
 
 #[test]
+fn reconnect_asks_for_the_requested_timeout_again() {
+    let mut h = harness(1);
+    h.connect(6_000);
+    h.drain();
+    h.s.on_transport_error(h.now);
+    h.drain();
+    assert_eq!(h.connect(6_000).timeout, T as i32);
+}
+
+#[test]
 fn negotiated_timeout_rescales_the_timers() {
     let mut h = harness(1);
     h.connect(6_000);
