@@ -38,7 +38,7 @@ suite "loom models" env RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
 # One release build (with the JNI exports) serves the C, Java and server suites.
 suite "release build" cargo build --release --all-features --bins --lib
 
-for area in c java server client; do
+for area in namespace c java server client; do
   if [ -x "scripts/test-$area.sh" ]; then
     suite "$area suite" "scripts/test-$area.sh"
   fi
