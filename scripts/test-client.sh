@@ -51,8 +51,8 @@ run_bounded() {
 echo "== client unit tests"
 run_bounded cargo test --lib client::
 
-echo "== client example builds"
-run_bounded cargo build --example zkcli
+echo "== client examples build"
+run_bounded cargo build --example zkcli --example zklatency
 
 echo "== client integration tests against Apache ZooKeeper"
 run_bounded cargo test --test client_zookeeper -- --ignored --test-threads=3

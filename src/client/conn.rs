@@ -17,7 +17,7 @@ use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token, Waker};
 use parking_lot::Mutex;
 
-use crate::wire::ErrorCode;
+use crate::wire::{ErrorCode, KeeperState};
 
 use super::codec;
 use super::connect_string::HostAddr;
@@ -54,6 +54,8 @@ pub enum Command {
 pub struct Snapshot {
     /// Client state.
     pub state: States,
+    /// The last session-state event reported.
+    pub last_event: KeeperState,
     /// Session id.
     pub session_id: i64,
     /// Session password.
@@ -68,6 +70,7 @@ impl Snapshot {
     fn of(s: &Session) -> Snapshot {
         Snapshot {
             state: s.state(),
+            last_event: s.last_state_event(),
             session_id: s.session_id(),
             passwd: s.password().to_vec(),
             timeout_ms: s.timeout_ms(),

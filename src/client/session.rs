@@ -193,6 +193,14 @@ impl Session {
         self.state
     }
 
+    /// The last session-state event reported: `Disconnected` before the first
+    /// connection, then SyncConnected, ConnectedReadOnly, Disconnected, and finally
+    /// Expired, Closed or AuthFailed. It tells an expired session from a closed one,
+    /// which [`States::Closed`] does not.
+    pub fn last_state_event(&self) -> KeeperState {
+        self.last_state_event
+    }
+
     /// The session id (0 before the first connection).
     pub fn session_id(&self) -> i64 {
         self.session_id

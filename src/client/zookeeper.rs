@@ -14,7 +14,7 @@ use crossbeam_channel::{Receiver, Sender};
 use mio::Waker;
 use parking_lot::Mutex;
 
-use crate::wire::{Acl, CreateMode, ErrorCode, Stat};
+use crate::wire::{Acl, CreateMode, ErrorCode, KeeperState, Stat};
 
 use super::chroot::Chroot;
 use super::conn::{Command, Driver, Snapshot};
@@ -164,6 +164,7 @@ impl ZooKeeper {
         let (ev_tx, ev_rx) = crossbeam_channel::unbounded();
         let snapshot = Arc::new(Mutex::new(Snapshot {
             state: States::Connecting,
+            last_event: KeeperState::Disconnected,
             session_id: 0,
             passwd: Vec::new(),
             timeout_ms: 0,
@@ -192,6 +193,14 @@ impl ZooKeeper {
     /// The client state.
     pub fn state(&self) -> States {
         self.snapshot.lock().state
+    }
+
+    /// The last session-state event (see [`Session::last_state_event`]): tells
+    /// Disconnected from connected, and Expired from Closed.
+    ///
+    /// [`Session::last_state_event`]: super::session::Session::last_state_event
+    pub fn last_state_event(&self) -> KeeperState {
+        self.snapshot.lock().last_event
     }
 
     /// The session id (0 until the first connection).

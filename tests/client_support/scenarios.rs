@@ -300,6 +300,7 @@ pub fn all_servers_down_expires_the_session_client_side(kind: Kind) {
         zk.get_data("/", false),
         Err(Error::Zk(ErrorCode::SessionExpired))
     );
+    assert_eq!(zk.last_state_event(), KeeperState::Expired);
 }
 
 /// Scenario run against each server kind.
@@ -310,6 +311,7 @@ pub fn close_deletes_ephemerals_and_later_calls_fail_with_session_expired(kind: 
         .unwrap();
     zk.close();
     assert_eq!(zk.state(), States::Closed);
+    assert_eq!(zk.last_state_event(), KeeperState::Closed);
     assert_eq!(
         wait_state(zk.events(), KeeperState::Closed, BOUND),
         vec![KeeperState::Closed]

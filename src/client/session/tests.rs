@@ -312,6 +312,7 @@ fn outage_longer_than_the_timeout_reports_disconnected_then_expired() {
     );
     assert_eq!(h.now - heard, 40_000, "client-side expiry at 4T/3");
     assert_eq!(h.s.state(), States::Closed);
+    assert_eq!(h.s.last_state_event(), KeeperState::Expired);
     assert_eq!(h.s.next_deadline(), None);
     h.s.submit(h.now, 10, get_data("/a", false));
     assert_eq!(
