@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Tests of the Java bindings: the JNI layer's Rust unit tests, JUnit 4 tests of
+# Tests of the Java bindings: the JNI layer's Rust unit tests, a doclint-clean javadoc
+# build, JUnit 4 tests of
 # SessionEngine and of the ZooKeeper SessionTracker adapter (manual clock), and end-to-end
 # tests of a real ZooKeeper 3.8 server running on the engine, driven by the ZooKeeper Java
 # client, zkCli.sh and kazoo. Prints a last line "N passed, M failed"; exits non-zero on
@@ -59,9 +60,16 @@ rust_jni_tests() {
     echo "$ok passed, $bad failed"
 }
 
+javadoc_clean() {
+    if "$java_dir/build.sh" docs; then echo "1 passed, 0 failed"; else echo "0 passed, 1 failed"; fi
+}
+
 "$java_dir/build.sh" all
 
-run_suite "rust jni unit tests" 900 bash -c "$(declare -f rust_jni_tests); root='$root'; rust_jni_tests"
+run_suite "javadoc of the Java API builds without doclint warnings" 300 \
+    bash -c "$(declare -f javadoc_clean); java_dir='$java_dir'; javadoc_clean"
+
+run_suite "rust jni unit tests" 1800 bash -c "$(declare -f rust_jni_tests); root='$root'; rust_jni_tests"
 
 java_cmd=(java -Djava.library.path="$NATIVE_DIR"
     -Dorg.slf4j.simpleLogger.defaultLogLevel=warn

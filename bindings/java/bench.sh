@@ -2,7 +2,7 @@
 # Benchmark: ZooKeeper's SessionTrackerImpl against the engine-backed tracker in one JVM
 # (touchSession throughput at 1M sessions with 1 and 2 threads, the batch call, and bytes
 # per session). Builds what it needs first.
-# Usage: bench.sh [sessions] [touchesPerThread] [repetitions]   (defaults 1000000 4000000 5)
+# Usage: bench.sh [sessions] [touchesPerThread] [repetitions]   (defaults 1000000 2000000 5)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=classpath.sh

@@ -2,8 +2,9 @@
 # Builds what the Java bindings need, skipping what is up to date:
 #   the native library (cargo build --release --features jni),
 #   build/zksession.jar (the API, the ZooKeeper adapter and the server main),
-#   build/zksession-tests.jar and build/zksession-bench.jar (with `all`).
-# Usage: build.sh [all]. Prints nothing on success but cargo's and javac's own output.
+#   build/zksession-tests.jar and build/zksession-bench.jar (with `all`),
+#   build/javadoc (with `docs`; fails on any doclint warning).
+# Usage: build.sh [all|docs]. Prints nothing on success but cargo's and javac's own output.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -33,4 +34,8 @@ javac_jar zksession "$here/src/main/java" "$ZK_CP"
 if [[ "$what" == all ]]; then
     javac_jar zksession-tests "$here/src/test/java" "$here/build/zksession.jar:$ZK_CP:$JUNIT_CP"
     javac_jar zksession-bench "$here/src/bench/java" "$here/build/zksession.jar:$ZK_CP"
+fi
+if [[ "$what" == docs ]]; then
+    javadoc -quiet -Xdoclint:all -Werror -d "$here/build/javadoc" -cp "$ZK_CP" \
+        -sourcepath "$here/src/main/java" -subpackages org.zksession 2> >(grep -v 'bad path element' >&2)
 fi

@@ -5,7 +5,10 @@
 //!
 //! Invariants: every node but the root has its parent in the map and its name in the
 //! parent's child set; `stat.num_children` is the child set's size and `stat.data_length`
-//! the data's length; a node with a session owner is in that session's ephemeral set and
+//! the data's length; the stored `stat.cversion` counts the creates of children ever made
+//! (ZooKeeper's persisted form, which also numbers sequential children), and clients see
+//! it as `2 * creates - live children`, i.e. creates plus deletes, via
+//! [`Node::client_stat`]; a node with a session owner is in that session's ephemeral set and
 //! nowhere else; `data_size` is the sum over nodes of path length plus data length.
 //!
 //! Must never: fire watches from a read; reads only register watches.
@@ -44,6 +47,17 @@ impl Node {
         }
     }
 
+    /// The stat as clients see it (ZooKeeper's `DataNode.copyStat`): cversion is
+    /// `2 * creates - live children`, and containers show ephemeralOwner 0.
+    pub(crate) fn client_stat(&self) -> Stat {
+        let mut s = self.stat;
+        s.cversion = s.cversion.wrapping_mul(2).wrapping_sub(s.num_children);
+        if s.ephemeral_owner == CONTAINER_OWNER {
+            s.ephemeral_owner = 0;
+        }
+        s
+    }
+
     /// The session owning this node, if it is a session ephemeral.
     pub(crate) fn session_owner(&self) -> Option<SessionId> {
         let owner = self.stat.ephemeral_owner;
@@ -71,7 +85,8 @@ impl Default for Namespace {
 
 impl Namespace {
     /// A fresh tree as a new ZooKeeper server has it: `/`, `/zookeeper`,
-    /// `/zookeeper/quota` and `/zookeeper/config` (read-only), all with zeroed stats;
+    /// `/zookeeper/quota` and `/zookeeper/config` (read-only, aversion −1), with zeroed
+    /// stats otherwise (so `/` shows cversion −1 and `/zookeeper` −2, as in ZooKeeper);
     /// the last zxid is 0.
     pub fn new() -> Namespace {
         let mut ns = Namespace {
@@ -92,6 +107,10 @@ impl Namespace {
             ("/zookeeper/config", acl::read_only()),
         ] {
             ns.insert_node(p.to_owned(), Node::new(Vec::new(), a, Stat::default()));
+        }
+        // ZooKeeper sets the config node's ACL with version -1, which becomes its aversion.
+        if let Some(config) = ns.nodes.get_mut("/zookeeper/config") {
+            config.stat.aversion = -1;
         }
         ns
     }
@@ -173,7 +192,7 @@ impl Namespace {
         if let Some(w) = watch {
             self.data_watches.add(path, w, WatchMode::Standard);
         }
-        Ok(self.node(path)?.stat)
+        Ok(self.node(path)?.client_stat())
     }
 
     /// getData: data and stat (`NoNode`, `NoAuth` without READ). The watch is only left
@@ -185,7 +204,7 @@ impl Namespace {
     ) -> Result<(Vec<u8>, Stat), ErrorCode> {
         let node = self.node(path)?;
         acl::check(&node.acl, perms::READ)?;
-        let out = (node.data.clone(), node.stat);
+        let out = (node.data.clone(), node.client_stat());
         if let Some(w) = watch {
             self.data_watches.add(path, w, WatchMode::Standard);
         }
@@ -201,7 +220,7 @@ impl Namespace {
     ) -> Result<(Vec<String>, Stat), ErrorCode> {
         let node = self.node(path)?;
         acl::check(&node.acl, perms::READ)?;
-        let out = (node.children.iter().cloned().collect(), node.stat);
+        let out = (node.children.iter().cloned().collect(), node.client_stat());
         if let Some(w) = watch {
             self.child_watches.add(path, w, WatchMode::Standard);
         }
@@ -212,7 +231,7 @@ impl Namespace {
     pub fn get_acl(&self, path: &str) -> Result<(Vec<Acl>, Stat), ErrorCode> {
         let node = self.node(path)?;
         acl::check(&node.acl, perms::READ | perms::ADMIN)?;
-        Ok((node.acl.to_vec(), node.stat))
+        Ok((node.acl.to_vec(), node.client_stat()))
     }
 
     /// getAllChildrenNumber: the number of descendants (`NoNode`, `NoAuth` without READ).
@@ -267,7 +286,7 @@ impl Namespace {
                 match got {
                     Err(e) => ReadResult::Error(e),
                     Ok(n) if children => ReadResult::Children(n.children.iter().cloned().collect()),
-                    Ok(n) => ReadResult::Data(n.data.clone(), n.stat),
+                    Ok(n) => ReadResult::Data(n.data.clone(), n.client_stat()),
                 }
             })
             .collect()

@@ -222,10 +222,12 @@ impl Namespace {
             num_children: 0,
             pzxid: txn.zxid,
         };
-        self.insert_node(full.clone(), Node::new(data, acl, stat));
+        let node = Node::new(data, acl, stat);
+        let shown = node.client_stat();
+        self.insert_node(full.clone(), node);
         txn.undo.push(Undo::Inserted(full.clone()));
         txn.effects.push(Effect::Created(full.clone()));
-        Ok((full, stat))
+        Ok((full, shown))
     }
 
     fn apply_delete(&mut self, txn: &mut Txn, path: &str, version: i32) -> Result<(), ErrorCode> {
@@ -244,7 +246,9 @@ impl Namespace {
         Ok(())
     }
 
-    /// Removes a childless node: parent pzxid raised to the txn's zxid, cversion kept.
+    /// Removes a childless node: the parent's pzxid is raised to the txn's zxid and its
+    /// stored create count is kept (so clients see its cversion grow by one, since one
+    /// child fewer is live).
     fn unlink(&mut self, txn: &mut Txn, path: &str) {
         let parent_path = path::split(path).0.to_owned();
         let parent = self.nodes.get_mut(&parent_path).expect("parent of a node");
@@ -276,7 +280,7 @@ impl Namespace {
         node.stat.mtime = txn.time;
         node.stat.mzxid = txn.zxid;
         txn.effects.push(Effect::DataChanged(path.to_owned()));
-        Ok(node.stat)
+        Ok(node.client_stat())
     }
 
     fn apply_check(&self, path: &str, version: i32) -> Result<(), ErrorCode> {
@@ -331,7 +335,8 @@ impl Namespace {
     /// missing parent → `NoNode`; parent without CREATE → `NoAuth`; the final path's
     /// syntax → `BadArguments`; `NodeExists`; an ephemeral parent →
     /// `NoChildrenForEphemerals`. Containers are stored like persistent nodes with
-    /// ephemeralOwner `0x8000000000000000` (they are not reaped when emptied).
+    /// ephemeralOwner `0x8000000000000000` (clients see 0; containers are not reaped
+    /// when emptied).
     pub fn create(
         &mut self,
         session: SessionId,
@@ -349,7 +354,8 @@ impl Namespace {
     /// delete with an expected version (−1 = any). Checks: no `/`, NUL or a special path
     /// (`/`, `/zookeeper`, `/zookeeper/quota`, `/zookeeper/config`) → `BadArguments`;
     /// missing parent → `NoNode`; parent without DELETE → `NoAuth`; missing node →
-    /// `NoNode`; `BadVersion`; `NotEmpty`. The parent's pzxid moves, its cversion does not.
+    /// `NoNode`; `BadVersion`; `NotEmpty`. The parent's pzxid moves; its stored create
+    /// count does not, so the cversion clients see grows by one (creates plus deletes).
     pub fn delete(&mut self, path: &str, version: i32) -> Result<Applied<()>, ErrorCode> {
         self.run(0, |ns, txn| ns.apply_delete(txn, path, version))
     }
@@ -389,7 +395,7 @@ impl Namespace {
                 .push(Undo::Acl(path.to_owned(), node.acl.clone(), node.stat));
             node.acl = acl;
             node.stat.aversion = next_version(node.stat.aversion);
-            Ok(node.stat)
+            Ok(node.client_stat())
         })
     }
 
@@ -435,8 +441,9 @@ impl Namespace {
     }
 
     /// Deletes every ephemeral of `session` (its closeSession txn, which takes a zxid even
-    /// when there is nothing to delete): each deletion fires watches like a delete, moves
-    /// the parent's pzxid and keeps its cversion. Returns the deleted paths, sorted.
+    /// when there is nothing to delete): each deletion is exactly a delete (watches fire,
+    /// the parent's pzxid moves, its stored create count stays). Returns the deleted
+    /// paths, sorted.
     pub fn kill_session(&mut self, session: SessionId) -> Applied<Vec<String>> {
         let mut txn = self.begin(0);
         let paths: Vec<String> = self

@@ -2,6 +2,7 @@
 
 mod multi;
 mod sessions;
+mod trace;
 mod tree;
 mod watches;
 
@@ -62,8 +63,11 @@ fn fresh_tree_has_the_zookeeper_nodes() {
         ns.get_children("/zookeeper", None).unwrap().0,
         ["config", "quota"]
     );
+    // As a fresh ZooKeeper 3.8 shows them: cversion is 2 * creates - children.
     assert_eq!(stat(&mut ns, "/").num_children, 1);
-    assert_eq!(stat(&mut ns, "/").cversion, 0);
+    assert_eq!(stat(&mut ns, "/").cversion, -1);
+    assert_eq!(stat(&mut ns, "/zookeeper").cversion, -2);
+    assert_eq!(stat(&mut ns, "/zookeeper/config").aversion, -1);
     assert_eq!(
         ns.get_acl("/zookeeper/config").unwrap().0,
         acl_with(perms::READ)

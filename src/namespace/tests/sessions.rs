@@ -19,7 +19,7 @@ fn kill_session_deletes_only_that_sessions_ephemerals() {
 }
 
 #[test]
-fn kill_session_bumps_parent_pzxid_not_cversion() {
+fn kill_session_moves_parent_pzxid_and_counts_like_a_delete() {
     let mut ns = Namespace::new();
     persistent(&mut ns, "/p");
     mk(&mut ns, "/p/e", CreateMode::Ephemeral);
@@ -27,7 +27,7 @@ fn kill_session_bumps_parent_pzxid_not_cversion() {
     let done = ns.kill_session(S1);
     let after = stat(&mut ns, "/p");
     assert_eq!(after.pzxid, done.zxid);
-    assert_eq!(after.cversion, before.cversion);
+    assert_eq!(after.cversion, before.cversion + 1);
     assert_eq!(after.num_children, 0);
 }
 

@@ -37,7 +37,8 @@ fn create_sets_the_full_stat_and_parent_stat() {
     );
     assert_eq!(stat(&mut ns, "/a"), s);
     let root = stat(&mut ns, "/");
-    assert_eq!((root.cversion, root.pzxid, root.num_children), (1, 1, 2));
+    // 1 create and 2 children (with /zookeeper): 2 * 1 - 2.
+    assert_eq!((root.cversion, root.pzxid, root.num_children), (0, 1, 2));
     assert_eq!(ns.get_data("/a", None).unwrap().0, b"hello");
 }
 
@@ -82,6 +83,31 @@ fn create_sequential_appends_parent_cversion() {
 }
 
 #[test]
+fn cversion_counts_creates_and_deletes_but_sequence_counts_creates() {
+    // Observed on ZooKeeper 3.8: create /p/a, /p/b, delete /p/a -> cversion 3, and the
+    // next sequential child is numbered by creates only.
+    let mut ns = Namespace::new();
+    persistent(&mut ns, "/p");
+    persistent(&mut ns, "/p/a");
+    persistent(&mut ns, "/p/b");
+    ns.delete("/p/a", -1).unwrap();
+    let s = stat(&mut ns, "/p");
+    assert_eq!((s.cversion, s.num_children), (3, 1));
+    let n = ns
+        .create(
+            S1,
+            "/p/n-",
+            vec![],
+            &open(),
+            CreateMode::PersistentSequential,
+            1,
+        )
+        .unwrap();
+    assert_eq!(n.value.0, "/p/n-0000000002");
+    assert_eq!(stat(&mut ns, "/p").cversion, 4);
+}
+
+#[test]
 fn create_sequential_accepts_a_trailing_slash() {
     let mut ns = Namespace::new();
     persistent(&mut ns, "/q");
@@ -102,7 +128,9 @@ fn create_sequential_accepts_a_trailing_slash() {
 fn create_container_is_persistent_like_with_container_owner() {
     let mut ns = Namespace::new();
     let s = mk(&mut ns, "/c", CreateMode::Container);
-    assert_eq!(s.ephemeral_owner, i64::MIN);
+    // Stored with the container marker, shown to clients as 0.
+    assert_eq!(s.ephemeral_owner, 0);
+    assert_eq!(ns.nodes["/c"].stat.ephemeral_owner, i64::MIN);
     persistent(&mut ns, "/c/child");
     assert_eq!(ns.ephemeral_count(), 0);
 }
@@ -254,7 +282,7 @@ fn zxids_strictly_increase() {
 }
 
 #[test]
-fn delete_removes_and_bumps_parent_pzxid_not_cversion() {
+fn delete_removes_and_moves_parent_pzxid_and_cversion() {
     let mut ns = Namespace::new();
     persistent(&mut ns, "/p");
     persistent(&mut ns, "/p/c");
@@ -262,7 +290,7 @@ fn delete_removes_and_bumps_parent_pzxid_not_cversion() {
     let z = ns.delete("/p/c", 0).unwrap().zxid;
     let after = stat(&mut ns, "/p");
     assert_eq!(after.pzxid, z);
-    assert_eq!(after.cversion, before.cversion);
+    assert_eq!(after.cversion, before.cversion + 1);
     assert_eq!(after.num_children, 0);
     assert_eq!(ns.exists("/p/c", None), Err(ErrorCode::NoNode));
 }

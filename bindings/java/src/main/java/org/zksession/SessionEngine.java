@@ -235,13 +235,14 @@ public final class SessionEngine implements AutoCloseable {
         int[] to = new int[1];
         long h = h();
         long id = nativeCreate(h, requestedTimeoutMs, local, to);
-        byte[] pw = new byte[16];
-        nativePassword(h, id, pw);
-        Reference.reachabilityFence(this);
         if (id == 0) {
             throw new IllegalStateException("native create failed");
         }
-        return new Created(id, to[0], pw, local && isLocal(id));
+        byte[] pw = new byte[16];
+        nativePassword(h, id, pw);
+        boolean isLocal = local && nativeKind(h, id) == 1;
+        Reference.reachabilityFence(this);
+        return new Created(id, to[0], pw, isLocal);
     }
 
     /**
@@ -492,10 +493,6 @@ public final class SessionEngine implements AutoCloseable {
         Reference.reachabilityFence(this);
         check(r, id);
         return r == 0;
-    }
-
-    private boolean isLocal(long id) {
-        return nativeKind(h(), id) == 1;
     }
 
     /**

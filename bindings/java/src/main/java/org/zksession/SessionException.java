@@ -7,9 +7,12 @@ package org.zksession;
  * is made on the Java side, so a successful call costs no exception machinery.
  */
 public final class SessionException extends Exception {
+    /** Serialization version. */
     private static final long serialVersionUID = 1L;
 
+    /** Why the operation failed. */
     private final Code code;
+    /** The session concerned (0 if none). */
     private final long sessionId;
 
     /**

@@ -228,6 +228,20 @@ public class SessionEngineTest {
     }
 
     @Test
+    public void nullOrOutOfRangeArgumentsFailCleanly() {
+        expectCode(Code.BAD_ARGUMENTS, () -> engine.restore(null, null, 1));
+        expectCode(Code.BAD_ARGUMENTS, () -> engine.restore(new long[1], new int[1], -1));
+        expectCode(Code.BAD_ARGUMENTS, () -> engine.restore(new long[] {5}, new int[0], 1));
+        assertThrows(IllegalArgumentException.class, () -> engine.pollExpired(null, 0));
+        long id = engine.createId(2000, false);
+        expectCode(Code.BAD_ARGUMENTS, () -> engine.touch(id, -5));
+        expectCode(Code.BAD_ARGUMENTS, () -> engine.add(id, -1, false));
+        assertThrows(NullPointerException.class, () -> engine.touchMany(null, 0, 0));
+        // The engine is still fine afterwards.
+        assertEquals(0, engine.tryTouch(id));
+    }
+
+    @Test
     public void touchManyTouchesKnownLiveSessionsOnly() throws Exception {
         long a = engine.createId(2000, false);
         long b = engine.createId(2000, false);

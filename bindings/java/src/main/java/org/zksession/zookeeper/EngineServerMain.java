@@ -38,6 +38,10 @@ public final class EngineServerMain {
         }
         ServerConfig config = new ServerConfig();
         config.parse(args[0]);
+        if (config.getClientPortAddress() == null) {
+            System.err.println("zoo.cfg must set clientPort (the secure client port is not supported)");
+            System.exit(2);
+        }
         MetricsProvider metrics = MetricsProviderBootstrap.startMetricsProvider(
             config.getMetricsProviderClassName(), config.getMetricsProviderConfiguration());
         ServerMetrics.metricsProviderInitialized(metrics);

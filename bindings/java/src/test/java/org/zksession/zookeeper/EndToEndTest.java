@@ -97,6 +97,10 @@ public class EndToEndTest {
             "clientPortAddress=127.0.0.1",
             "maxClientCnxns=100",
             "admin.enableServer=false",
+            "4lw.commands.whitelist=*",
+            // No fsync per transaction: on a busy machine an fsync can take longer than the
+            // 1 s slack the expiry-timing test allows, and it is not what these tests measure.
+            "forceSync=no",
             ""));
         launch();
     }
@@ -349,6 +353,20 @@ public class EndToEndTest {
         for (String k : List.of("same_session", "owner_ok", "bad_pw_expired", "bad_pw_new_id", "live_ok")) {
             assertEquals(out + " " + k, "True", kv.get(k));
         }
+    }
+
+    @Test
+    public void fourLetterDumpListsTheEnginesSessions() throws Exception {
+        ZooKeeper zk = connect(5000);
+        String out;
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+            s.setSoTimeout(20_000);
+            s.getOutputStream().write("dump".getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            out = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
+        assertTrue(out, out.contains("Session Sets ("));
+        assertTrue(out, out.contains("0x" + Long.toHexString(zk.getSessionId())));
     }
 
     @Test
