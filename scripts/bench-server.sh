@@ -84,7 +84,8 @@ CFG
 }
 
 echo "== building the load generator" >&2
-LOADGEN="$(cargo bench --bench loadgen --no-run --message-format=json 2>/dev/null |
+# The release profile, so the library build is shared with `cargo build --release`.
+LOADGEN="$(cargo build --release --bench loadgen --message-format=json 2>/dev/null |
     python3 -c 'import sys, json
 for line in sys.stdin:
     m = json.loads(line)
