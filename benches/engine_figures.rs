@@ -78,11 +78,12 @@ fn bytes_per_session(n: usize) -> (f64, f64) {
     (engine_bytes, zk_bytes)
 }
 
-fn create_rate(n: usize) -> (f64, f64) {
-    let e = Engine::builder(config(2000))
-        .workers(false)
-        .build()
-        .unwrap();
+fn create_rate(n: usize, mode: zksession::engine::PasswordMode) -> (f64, f64) {
+    let c = Config {
+        password_mode: mode,
+        ..config(2000)
+    };
+    let e = Engine::builder(c).workers(false).build().unwrap();
     let t = Instant::now();
     for _ in 0..n {
         e.create(30_000, SessionKind::Global);
@@ -206,13 +207,26 @@ fn main() {
     }
     let (hmac_ns, zk_ns) = password_cost();
     println!("password      ns/op      : hmac-sha256 {hmac_ns:.0}  zookeeper-random {zk_ns:.0}");
-    let (ec, zc) = create_rate(n);
-    println!(
-        "creates/s     @{n:>9}: engine {:7.0}k zk_shaped {:7.0}k ratio {:.2}x",
-        ec / 1e3,
-        zc / 1e3,
-        ec / zc
-    );
+    for (label, mode) in [
+        (
+            "hmac",
+            zksession::engine::PasswordMode::Hmac {
+                secret: vec![7; 32],
+            },
+        ),
+        (
+            "zk-pw",
+            zksession::engine::PasswordMode::ZooKeeperCompatible,
+        ),
+    ] {
+        let (ec, zc) = create_rate(n, mode);
+        println!(
+            "creates/s {label:>5} @{n:>9}: engine {:7.0}k zk_shaped {:7.0}k ratio {:.2}x",
+            ec / 1e3,
+            zc / 1e3,
+            ec / zc
+        );
+    }
     let s = storm(n);
     println!(
         "expiry storm  @{n:>9}: {} expired in {:.1} ms ({:.1} M/s); {} touches elsewhere meanwhile: p50 {:.2} us, p99 {:.2} us, max {:.0} us",

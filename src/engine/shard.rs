@@ -165,20 +165,18 @@ impl ShardState {
         kind: SessionKind,
         deadline: u32,
     ) -> bool {
-        if self.table.contains_key(&id) {
+        // One probe: the vacant entry is filled in place.
+        let hashbrown::hash_map::Entry::Vacant(slot) = self.table.entry(id) else {
             return false;
-        }
+        };
         let filed = self.wheel.insert(id, deadline as u64) as u32;
         let flags = if kind == SessionKind::Local { LOCAL } else { 0 };
-        self.table.insert(
-            id,
-            Record {
-                deadline: filed.max(deadline),
-                filed,
-                timeout_ms,
-                flags,
-            },
-        );
+        slot.insert(Record {
+            deadline: filed.max(deadline),
+            filed,
+            timeout_ms,
+            flags,
+        });
         *self.count_mut(flags) += 1;
         true
     }
