@@ -191,6 +191,20 @@ fn password_cost() -> (f64, f64) {
     (out[0], out[1])
 }
 
+/// Nanoseconds per read of the engine's clock.
+fn clock_cost() -> f64 {
+    use zksession::engine::{Clock, SystemClock};
+    let c = SystemClock::new();
+    let n = 10_000_000u64;
+    let t = Instant::now();
+    let mut acc = 0u64;
+    for _ in 0..n {
+        acc = acc.wrapping_add(std::hint::black_box(&c).now_ms());
+    }
+    std::hint::black_box(acc);
+    t.elapsed().as_nanos() as f64 / n as f64
+}
+
 fn main() {
     // Ignore criterion-style arguments (`--bench`).
     let n: usize = std::env::var("ZKS_FIGURES_SESSIONS")
@@ -205,6 +219,7 @@ fn main() {
             zb / eb
         );
     }
+    println!("clock         ns/read    : {:.1}", clock_cost());
     let (hmac_ns, zk_ns) = password_cost();
     println!("password      ns/op      : hmac-sha256 {hmac_ns:.0}  zookeeper-random {zk_ns:.0}");
     for (label, mode) in [

@@ -11,6 +11,7 @@
 #   SECS         seconds of the ping phase per count        [5]
 #   PACED_MS     interval of the paced ping phase, 0 = none [1000]
 #   TICK         tickTime of both servers in ms             [2000]
+#   SESSION_MS   session timeout the clients ask for        [30000]
 #   WINDOW       handshakes in flight per load process      [100]
 #   ONLY         run only "zksessiond" or "zookeeper"       [both]
 #   WARMUP       1 = an unrecorded 100-session, 2 s run on each fresh server [1]
@@ -22,6 +23,7 @@ SESSIONS="${SESSIONS:-1000,10000}"
 SECS="${SECS:-5}"
 PACED_MS="${PACED_MS:-1000}"
 TICK="${TICK:-2000}"
+SESSION_MS="${SESSION_MS:-30000}"
 WINDOW="${WINDOW:-100}"
 ONLY="${ONLY:-}"
 WARMUP="${WARMUP:-1}"
@@ -130,7 +132,7 @@ bench_server() { # label
         fi
         timeout 600 "$LOADGEN" --addr "127.0.0.1:$port" --pid "$SERVER_PID" \
             --label "$label" --sessions "$n" --secs "$SECS" --window "$WINDOW" \
-            --paced-ms "$PACED_MS" | tee -a "$RESULTS"
+            --timeout-ms "$SESSION_MS" --paced-ms "$PACED_MS" | tee -a "$RESULTS"
         stop_server
     done
 }
