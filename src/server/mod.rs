@@ -1,5 +1,5 @@
 //! `zksessiond`: a standalone ZooKeeper-compatible server for unmodified clients, built on
-//! the session [`engine`](crate::engine) and the [`namespace`](crate::namespace).
+//! the session engine ([`crate::engine`]) and the namespace ([`crate::namespace`]).
 //!
 //! Owns: the event loops (one mio `Poll` per core, connections spread over them, a `Waker`
 //! per loop for cross-loop messages), connections and their handshake, request execution,
