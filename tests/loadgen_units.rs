@@ -57,6 +57,36 @@ mod proto_tests {
     }
 
     #[test]
+    fn ping_and_close_frames_are_bare_request_headers() {
+        assert_eq!(
+            PING.as_slice(),
+            [0, 0, 0, 8, 0xff, 0xff, 0xff, 0xfe, 0, 0, 0, 11]
+        );
+        assert_eq!(
+            CLOSE.as_slice(),
+            [0, 0, 0, 8, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xf5]
+        );
+    }
+
+    #[test]
+    fn connect_responses_parse_with_and_without_read_only() {
+        let mut p = vec![0, 0, 0, 0, 0, 0, 0x75, 0x30];
+        p.extend_from_slice(&0x0186_9f5b_2c3d_0000i64.to_be_bytes());
+        p.extend_from_slice(&16i32.to_be_bytes());
+        p.extend_from_slice(&[7; 16]);
+        assert_eq!(
+            parse_connect_response(&p),
+            Some((0x0186_9f5b_2c3d_0000, 30000))
+        );
+        p.push(0);
+        assert_eq!(
+            parse_connect_response(&p),
+            Some((0x0186_9f5b_2c3d_0000, 30000))
+        );
+        assert_eq!(parse_connect_response(&p[..20]), None);
+    }
+
+    #[test]
     fn frames_split_and_headers_parse() {
         let mut buf = vec![0, 0, 0, 16];
         buf.extend_from_slice(&[0xff, 0xff, 0xff, 0xfe, 0, 0, 0, 1, 0, 0, 0, 5, 0, 0, 0, 0]);

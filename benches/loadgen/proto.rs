@@ -1,54 +1,56 @@
-//! The few ZooKeeper frames the load generator speaks, hand-framed.
+//! The few ZooKeeper frames the load generator speaks, built and parsed with the crate's
+//! wire codec.
 //!
 //! Owns: the bytes of a ConnectRequest for a new session, a ping, a closeSession request,
 //! and the parsing of a ConnectResponse and of a reply header.
 //!
-//! Must never: block or allocate per frame on the hot path (frames are constant bytes).
+//! Must never: block or allocate per frame on the hot path (the ping and close frames are
+//! encoded once).
+
+use std::sync::LazyLock;
+use zksession::wire::{
+    write_frame, xid, ConnectRequest, ConnectResponse, OpCode, Reader, Record, ReplyHeader,
+    RequestHeader,
+};
 
 /// xid of pings.
-pub const PING_XID: i32 = -2;
+pub const PING_XID: i32 = xid::PING;
 /// xid used for the closeSession request.
 pub const CLOSE_XID: i32 = 1;
 
 /// A framed ConnectRequest for a new session (protocol 0, lastZxid 0, timeout, session 0,
 /// 16 zero password bytes, readOnly false): 4 + 45 bytes.
 pub fn connect_request(timeout_ms: i32) -> Vec<u8> {
-    let mut p = Vec::with_capacity(49);
-    p.extend_from_slice(&45i32.to_be_bytes());
-    p.extend_from_slice(&0i32.to_be_bytes());
-    p.extend_from_slice(&0i64.to_be_bytes());
-    p.extend_from_slice(&timeout_ms.to_be_bytes());
-    p.extend_from_slice(&0i64.to_be_bytes());
-    p.extend_from_slice(&16i32.to_be_bytes());
-    p.extend_from_slice(&[0u8; 16]);
-    p.push(0);
-    p
+    let mut out = Vec::with_capacity(49);
+    write_frame(&mut out, |w| {
+        ConnectRequest::new_session(timeout_ms).write(w)
+    });
+    out
+}
+
+fn header_only(xid: i32, op: OpCode) -> Vec<u8> {
+    let mut out = Vec::with_capacity(12);
+    write_frame(&mut out, |w| RequestHeader { xid, op: op as i32 }.write(w));
+    out
 }
 
 /// A framed ping: RequestHeader{xid -2, type 11}.
-pub const PING: [u8; 12] = [0, 0, 0, 8, 0xff, 0xff, 0xff, 0xfe, 0, 0, 0, 11];
+pub static PING: LazyLock<Vec<u8>> = LazyLock::new(|| header_only(PING_XID, OpCode::Ping));
 
 /// A framed closeSession: RequestHeader{xid 1, type -11}.
-pub const CLOSE: [u8; 12] = [0, 0, 0, 8, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xf5];
+pub static CLOSE: LazyLock<Vec<u8>> =
+    LazyLock::new(|| header_only(CLOSE_XID, OpCode::CloseSession));
 
 /// The session id and timeout of a ConnectResponse payload (36 or 37 bytes), if well formed.
 pub fn parse_connect_response(payload: &[u8]) -> Option<(i64, i32)> {
-    if payload.len() < 36 {
-        return None;
-    }
-    let timeout = i32::from_be_bytes(payload[4..8].try_into().ok()?);
-    let session = i64::from_be_bytes(payload[8..16].try_into().ok()?);
-    Some((session, timeout))
+    let r = ConnectResponse::read(&mut Reader::new(payload)).ok()?;
+    Some((r.session_id, r.timeout_ms))
 }
 
 /// The (xid, err) of a reply payload, if it holds a ReplyHeader.
 pub fn parse_reply_header(payload: &[u8]) -> Option<(i32, i32)> {
-    if payload.len() < 16 {
-        return None;
-    }
-    let xid = i32::from_be_bytes(payload[0..4].try_into().ok()?);
-    let err = i32::from_be_bytes(payload[12..16].try_into().ok()?);
-    Some((xid, err))
+    let h = ReplyHeader::read(&mut Reader::new(payload)).ok()?;
+    Some((h.xid, h.err))
 }
 
 /// Splits complete frames off the front of `buf`, calling `f` with each payload; returns
