@@ -27,6 +27,9 @@ suite() {
 }
 
 export CARGO_TERM_COLOR=never
+# The namespace suite records a fresh trace from the real ZooKeeper; a fixed seed keeps the
+# run reproducible (set TRACE_SEED yourself to explore other seeds).
+export TRACE_SEED="${TRACE_SEED:-20261122}"
 
 suite "rustfmt" cargo fmt --all -- --check
 suite "clippy" cargo clippy --all-targets --all-features -- -D warnings
