@@ -369,19 +369,13 @@ impl ShardState {
                 left -= 1;
                 let id = self.pending.ids[self.pending.pos];
                 self.pending.pos += 1;
-                self.decide(id, to_ms(self.pending.tick), &to_ms, out);
+                self.decide(id, &to_ms, out);
             }
         }
     }
 
     /// Handles one wheel entry of the pending slot.
-    fn decide(
-        &mut self,
-        id: u64,
-        _tick_ms: u64,
-        to_ms: &impl Fn(u64) -> u64,
-        out: &mut Vec<Expired>,
-    ) {
+    fn decide(&mut self, id: u64, to_ms: &impl Fn(u64) -> u64, out: &mut Vec<Expired>) {
         let Some(r) = self.table.get_mut(&id) else {
             return; // removed: stale entry
         };

@@ -150,14 +150,19 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Inner {
+    /// The shard of `id`: the top bits of a multiplicative hash (ids are sequential).
     #[inline]
-    fn shard(&self, id: u64) -> &Mutex<ShardState> {
-        let i = if self.shard_bits == 0 {
+    fn shard_index(&self, id: u64) -> usize {
+        if self.shard_bits == 0 {
             0
         } else {
             (id.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - self.shard_bits)) as usize
-        };
-        &self.shards[i]
+        }
+    }
+
+    #[inline]
+    fn shard(&self, id: u64) -> &Mutex<ShardState> {
+        &self.shards[self.shard_index(id)]
     }
 
     /// The wheel tick (relative to `base_tick`) of clock time `ms`.
@@ -377,9 +382,7 @@ impl Engine {
                 .count();
         }
         // Counting sort by shard: one pass to count, one to place.
-        let shard_index = |id: u64| -> usize {
-            (id.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - inner.shard_bits)) as usize
-        };
+        let shard_index = |id: u64| inner.shard_index(id);
         let mut starts = vec![0usize; n + 1];
         for &id in ids {
             starts[shard_index(id) + 1] += 1;
