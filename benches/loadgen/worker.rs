@@ -208,6 +208,24 @@ impl Worker {
         }
     }
 
+    /// Waits up to `wait` for readiness and returns (connection index, writable,
+    /// readable-or-closed) for each event, or `None` if polling failed.
+    fn wait_ready(&mut self, wait: Duration) -> Option<Vec<(usize, bool, bool)>> {
+        self.poll.poll(&mut self.events, Some(wait)).ok()?;
+        Some(
+            self.events
+                .iter()
+                .map(|e| {
+                    (
+                        e.token().0,
+                        e.is_writable(),
+                        e.is_readable() || e.is_read_closed(),
+                    )
+                })
+                .collect(),
+        )
+    }
+
     fn kill(&mut self, i: usize) {
         let c = &mut self.conns[i];
         if c.state != State::Dead {
@@ -232,24 +250,9 @@ impl Worker {
             if in_flight == 0 {
                 continue;
             }
-            if self
-                .poll
-                .poll(&mut self.events, Some(Duration::from_millis(100)))
-                .is_err()
-            {
+            let Some(ready) = self.wait_ready(Duration::from_millis(100)) else {
                 continue;
-            }
-            let ready: Vec<(usize, bool, bool)> = self
-                .events
-                .iter()
-                .map(|e| {
-                    (
-                        e.token().0,
-                        e.is_writable(),
-                        e.is_readable() || e.is_read_closed(),
-                    )
-                })
-                .collect();
+            };
             for (i, writable, readable) in ready {
                 let before = self.conns[i].state;
                 if !matches!(before, State::Connecting | State::Handshake) {
@@ -374,20 +377,9 @@ impl Worker {
                 at.saturating_duration_since(now)
                     .min(Duration::from_millis(50))
             });
-            if self.poll.poll(&mut self.events, Some(wait)).is_err() {
+            let Some(ready) = self.wait_ready(wait) else {
                 continue;
-            }
-            let ready: Vec<(usize, bool, bool)> = self
-                .events
-                .iter()
-                .map(|e| {
-                    (
-                        e.token().0,
-                        e.is_writable(),
-                        e.is_readable() || e.is_read_closed(),
-                    )
-                })
-                .collect();
+            };
             for (i, writable, readable) in ready {
                 let c = &mut self.conns[i];
                 if c.state == State::Dead {
@@ -467,24 +459,9 @@ impl Worker {
         }
         let mut acked = 0usize;
         while waiting > 0 && start.elapsed() < limit {
-            if self
-                .poll
-                .poll(&mut self.events, Some(Duration::from_millis(100)))
-                .is_err()
-            {
+            let Some(ready) = self.wait_ready(Duration::from_millis(100)) else {
                 continue;
-            }
-            let ready: Vec<(usize, bool, bool)> = self
-                .events
-                .iter()
-                .map(|e| {
-                    (
-                        e.token().0,
-                        e.is_writable(),
-                        e.is_readable() || e.is_read_closed(),
-                    )
-                })
-                .collect();
+            };
             for (i, writable, readable) in ready {
                 let c = &mut self.conns[i];
                 if c.state != State::Closing {
