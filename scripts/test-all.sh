@@ -8,23 +8,8 @@ cd "$(dirname "$0")/.."
 
 ./scripts/setup.sh || { echo "setup failed"; exit 1; }
 
-passed=0
-failed=0
-failures=()
-
-suite() {
-  local name=$1; shift
-  echo "=== $name"
-  local start=$SECONDS
-  if "$@"; then
-    passed=$((passed + 1))
-    echo "=== $name: ok ($((SECONDS - start)) s)"
-  else
-    failed=$((failed + 1))
-    failures+=("$name")
-    echo "=== $name: FAILED ($((SECONDS - start)) s)"
-  fi
-}
+# shellcheck source=lib/suite.sh
+source scripts/lib/suite.sh
 
 export CARGO_TERM_COLOR=never
 # The namespace suite records a fresh trace from the real ZooKeeper; a fixed seed keeps the
@@ -43,14 +28,7 @@ suite "loom models" env RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
 suite "release build" cargo build --release --bins --lib
 
 for area in namespace c java server client; do
-  if [ -x "scripts/test-$area.sh" ]; then
-    suite "$area suite" "scripts/test-$area.sh"
-  fi
+  suite "$area suite" "scripts/test-$area.sh"
 done
 
-echo
-if [ ${#failures[@]} -gt 0 ]; then
-  echo "failed suites: ${failures[*]}"
-fi
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+suite_end

@@ -10,11 +10,11 @@
 use super::shared::{wall_ms, ConnShared, Shared};
 use crate::engine::Error as EngineError;
 use crate::namespace::{Op, OpResult, ReadOp, ReadResult, WatchMode};
+use crate::sync::Ordering;
 use crate::wire::{
     ClientInfo, CreateMode, CreateRequest, ErrorCode, MultiOp, MultiResult, OpCode, Request,
     Response, WatcherType,
 };
-use std::sync::atomic::Ordering;
 
 /// The owner every session of this standalone server has.
 const OWNER: u64 = 1;
