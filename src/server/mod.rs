@@ -31,7 +31,7 @@
 //! whose engine stops and joins its expiry workers on that same thread. Dropping a
 //! `Server` does both, so no thread outlives it.
 //!
-//! Locks (all `parking_lot` mutexes through [`crate::sync`]; none is held across socket
+//! Locks (all `parking_lot` mutexes, through `crate::sync`; none is held across socket
 //! I/O or across a call into another loop), in the order they may nest:
 //! 1. `Shared::ns`, the namespace;
 //! 2. `Shared::conns` (connections by id) or `Shared::sessions` (session → connection);
