@@ -8,12 +8,24 @@ record, as ZooKeeper always does). Drives it with kazoo: persistent, ephemeral,
 sequential, container and TTL nodes, setData, delete, a multi that succeeds and one that
 fails, a failed create (an error txn), ACLs (digest, world, ip), setACL, sessions that
 close and sessions still open at the end. Then it reads the whole tree back (data, stat,
-ACL of every node) and writes it with the open sessions to WORKDIR/expected.json, and
-stops the server by its pid.
+ACL of every node) and writes it with the open sessions to WORKDIR/expected.txt, one
+line each:
+
+    node PATH DATA_HEX|- czxid mzxid pzxid ctime mtime version cversion aversion
+         ephemeralOwner numChildren PERMS,SCHEME,ID;...
+    session ID TIMEOUT
+
+and stops the server by its pid.
+
+With --check-ours, it instead starts ZooKeeper on the dataDir WORKDIR/data that the
+persist tests wrote (tests/persist_zookeeper.rs, writes_a_data_dir) and checks through
+kazoo that ZooKeeper loaded it: data, ACLs, the container, and the ephemeral of the
+session still open in it.
 
 Usage: scripts/persist-zk-fixture.py WORKDIR
+       scripts/persist-zk-fixture.py --check-ours WORKDIR
 """
-import json
+import logging
 import os
 import signal
 import socket
@@ -99,14 +111,11 @@ def dump_tree(zk):
     def walk(path):
         data, stat = zk.get(path)
         acls, _ = zk.get_acls(path)
-        nodes[path] = {
-            "data": data.hex() if data is not None else None,
-            "czxid": stat.czxid, "mzxid": stat.mzxid, "pzxid": stat.pzxid,
-            "ctime": stat.ctime, "mtime": stat.mtime, "version": stat.version,
-            "cversion": stat.cversion, "aversion": stat.aversion,
-            "ephemeralOwner": stat.ephemeralOwner, "numChildren": stat.numChildren,
-            "acl": [[a.perms, a.id.scheme, a.id.id] for a in acls],
-        }
+        fields = [data.hex() if data else "-"] + [str(v) for v in (
+            stat.czxid, stat.mzxid, stat.pzxid, stat.ctime, stat.mtime, stat.version,
+            stat.cversion, stat.aversion, stat.ephemeralOwner, stat.numChildren)]
+        fields.append(";".join(f"{a.perms},{a.id.scheme},{a.id.id}" for a in acls))
+        nodes[path] = " ".join(fields)
         for child in sorted(zk.get_children(path)):
             walk(path.rstrip("/") + "/" + child)
 
@@ -114,7 +123,46 @@ def dump_tree(zk):
     return nodes
 
 
+def check_ours(workdir):
+    proc, port = start_server(workdir)
+    zk = None
+    try:
+        zk = connect(port, auth=("digest", "admin:secret"))
+        checks = [
+            (zk.get("/ours")[0], b"changed"),
+            (zk.get("/ours/locked")[0], b"s3cret"),
+            (zk.get("/box/item")[0], b"i"),
+            ([(a.perms, a.id.scheme, a.id.id) for a in zk.get_acls("/box/item")[0]],
+             [(31, "ip", "127.0.0.1")]),
+            (zk.get("/ours/ephemeral")[1].ephemeralOwner, 0x0100000000000002),
+            (zk.exists("/gone"), None),
+            (sorted(zk.get_children("/")), ["box", "ours", "zookeeper"]),
+            (zk.get("/ours")[1].version, 1),
+        ]
+        bad = [(got, want) for got, want in checks if got != want]
+        for got, want in bad:
+            print(f"ZooKeeper read {got!r}, expected {want!r}", file=sys.stderr)
+        zk.create("/after", b"ZooKeeper continues the log")
+        if zk.get("/after")[1].czxid <= 0xd:
+            print("zxids did not continue after the log", file=sys.stderr)
+            bad.append("zxid")
+        return 1 if bad else 0
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if zk is not None:
+            zk.stop()
+            zk.close()
+
+
 def main():
+    logging.basicConfig(level=logging.CRITICAL)
+    if sys.argv[1] == "--check-ours":
+        sys.exit(check_ours(sys.argv[2]))
     workdir = sys.argv[1]
     proc, port = start_server(workdir)
     clients = []
@@ -170,9 +218,11 @@ def main():
             admin.set("/app", f"tick {i}".encode())
         admin.sync("/")
         tree = dump_tree(admin)
-        sessions = {str(c._session_id): c._session_timeout for c in clients[1:]}
-        with open(os.path.join(workdir, "expected.json"), "w") as f:
-            json.dump({"nodes": tree, "open_sessions": sessions}, f, indent=1, sort_keys=True)
+        with open(os.path.join(workdir, "expected.txt"), "w") as f:
+            for path in sorted(tree):
+                f.write(f"node {path} {tree[path]}\n")
+            for c in clients:
+                f.write(f"session {c._session_id} {c._session_timeout}\n")
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
