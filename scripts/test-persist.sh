@@ -5,6 +5,8 @@
 #  1. ZooKeeper writes a dataDir driven by kazoo (scripts/persist-zk-fixture.py); the
 #     Rust test decodes every log and snapshot, re-encodes them byte for byte, checks
 #     every stored digest by replaying, and compares the tree with what kazoo read;
+#     ZooKeeper's last log cut at every offset of its last records, and with a flipped
+#     byte, keeps every whole record before the damage and reports its offset;
 #  2. the Rust writer makes a dataDir; ZooKeeper's TxnLogToolkit and SnapshotFormatter
 #     read it, and ZooKeeper itself starts on it and serves its nodes.
 # Bounded in time; every server is stopped by its pid.
@@ -23,7 +25,7 @@ echo "== files written by Apache ZooKeeper, decoded" >&2
 mkdir "$work/zk"
 timeout 300 scripts/persist-zk-fixture.py "$work/zk"
 ZKS_PERSIST_ZK_DIR="$work/zk" timeout 900 cargo test --test persist_zookeeper -- \
-    --ignored decodes_a_zookeeper_data_dir
+    --ignored zookeeper
 
 echo "== files written by zksession, read by ZooKeeper's tools and server" >&2
 mkdir "$work/ours"

@@ -399,6 +399,68 @@ fn decodes_a_zookeeper_data_dir() {
     assert_eq!(tree.sessions, sessions, "open sessions and their timeouts");
 }
 
+/// The last log ZooKeeper wrote, as bytes up to its padding, and its whole records.
+fn last_zookeeper_log() -> (Vec<u8>, Vec<LogRecord>) {
+    let dir = version_dir(&env_dir("ZKS_PERSIST_ZK_DIR"));
+    let logs = list_files(&dir, FileKind::Log).unwrap();
+    let (_, path) = logs.last().expect("a log");
+    let bytes = std::fs::read(path).unwrap();
+    let scan = LogScan::read(&bytes).unwrap();
+    assert!(scan.records.len() >= 3, "{path:?} has a few records");
+    (bytes, scan.records)
+}
+
+#[test]
+#[ignore = "needs files from Apache ZooKeeper: scripts/test-persist.sh"]
+fn a_zookeeper_log_cut_at_every_offset_of_its_last_records_keeps_the_whole_ones() {
+    let (bytes, records) = last_zookeeper_log();
+    let end = records.last().unwrap().end();
+    let from = records[records.len() - 3].offset;
+    for cut in from..=end {
+        let scan = LogScan::read(&bytes[..cut as usize]).unwrap();
+        let whole = records.iter().filter(|r| r.end() <= cut).count();
+        assert_eq!(scan.records[..], records[..whole], "cut at {cut}");
+        let boundary = records[whole - 1].end();
+        assert_eq!(scan.end.offset(), boundary, "cut at {cut}");
+        if cut > boundary {
+            // Only a tail of zeros (the start of a checksum) can pass for padding.
+            match &scan.end {
+                LogEnd::Damaged {
+                    damage: Damage::Truncated { .. },
+                    ..
+                } => {}
+                LogEnd::Zeros { .. } => {
+                    assert!(bytes[boundary as usize..cut as usize]
+                        .iter()
+                        .all(|&b| b == 0))
+                }
+                other => panic!("cut at {cut}: {other:?}"),
+            }
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs files from Apache ZooKeeper: scripts/test-persist.sh"]
+fn a_flipped_byte_in_a_zookeeper_log_is_reported_at_its_record() {
+    let (bytes, records) = last_zookeeper_log();
+    let from = records[records.len() - 3].offset;
+    for at in from..records.last().unwrap().end() {
+        let mut bad = bytes.clone();
+        bad[at as usize] ^= 0x20;
+        let scan = LogScan::read(&bad).unwrap();
+        let hit = records
+            .iter()
+            .position(|r| r.offset <= at && at < r.end())
+            .unwrap();
+        assert_eq!(scan.records[..], records[..hit], "flip at {at}");
+        match &scan.end {
+            LogEnd::Damaged { offset, .. } => assert_eq!(*offset, records[hit].offset),
+            other => panic!("flip at {at}: {other:?}"),
+        }
+    }
+}
+
 /// The initial tree ZooKeeper 3.8 starts from (as in its first snapshot).
 fn initial_tree() -> Tree {
     let open = vec![Acl::new(31, "world", "anyone")];

@@ -93,6 +93,29 @@ impl LogWriter {
         Ok(w)
     }
 
+    /// Reopens a log to append after its whole records: cuts the file to `valid_len`
+    /// (the [`LogEnd::offset`](super::LogEnd::offset) of a scan of it), which drops a
+    /// torn or damaged tail and the old padding, makes the cut durable, and continues
+    /// there.
+    pub fn resume(path: &Path, valid_len: u64, prealloc: u64) -> io::Result<LogWriter> {
+        if valid_len < FileHeader::LEN as u64 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a log is at least its header long",
+            ));
+        }
+        let file = OpenOptions::new().read(true).write(true).open(path)?;
+        file.set_len(valid_len)?;
+        file.sync_all()?;
+        Ok(LogWriter {
+            file,
+            written: valid_len,
+            size: valid_len,
+            prealloc,
+            pending: Vec::new(),
+        })
+    }
+
     /// Buffers one entry; it reaches the file on the next [`flush`](Self::flush) or
     /// [`sync`](Self::sync).
     pub fn append(&mut self, entry: &LogEntry) {
