@@ -45,4 +45,7 @@ for want in "ZNode Details (count=10):" "/ours/ephemeral" "/box/item" "/ours/loc
     grep -qF -- "$want" <<<"$snap" || { echo "SnapshotFormatter did not print: $want" >&2; echo "$snap" >&2; exit 1; }
 done
 timeout 300 scripts/persist-zk-fixture.py --check-ours "$work/ours"
+
+echo "== zkdump over both dataDirs" >&2
+timeout 900 cargo run -q --example zkdump -- "$work/zk/data/version-2" "$v2" >/dev/null
 echo "test-persist: OK"
