@@ -14,7 +14,7 @@
 //!
 //! Must never: do I/O or panic on any input; it holds values, not a live tree.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use super::digest;
 use super::entry::adler32;
@@ -94,6 +94,22 @@ fn parent_of(path: &str) -> Option<&str> {
     path.rfind('/').map(|i| &path[..i])
 }
 
+/// Every node's parent must come before it (ZooKeeper refuses the snapshot otherwise).
+fn check_parents(nodes: &[(String, DataNode)]) -> Result<(), FormatError> {
+    let mut index: HashMap<&str, usize> = HashMap::with_capacity(nodes.len());
+    for (i, (path, _)) in nodes.iter().enumerate() {
+        index.entry(path.as_str()).or_insert(i);
+    }
+    for (i, (path, _)) in nodes.iter().enumerate() {
+        if let Some(parent) = parent_of(path) {
+            if !index.get(parent).is_some_and(|&p| p < i) {
+                return Err(FormatError::OrphanNode { path: path.clone() });
+            }
+        }
+    }
+    Ok(())
+}
+
 impl Snapshot {
     /// Decodes a snapshot file's bytes, checking both seals.
     pub fn decode(bytes: &[u8]) -> Result<Snapshot, FormatError> {
@@ -111,25 +127,19 @@ impl Snapshot {
         let sessions = r.vector(12, |r| Ok((r.long()?, r.int()?)))?;
         let acls = r.vector(12, |r| Ok((r.long()?, Acl::read_list(r)?)))?;
         let mut nodes = Vec::new();
-        let mut seen = HashSet::new();
         loop {
             let path = r.ustring()?;
             if path == "/" {
                 break;
-            }
-            if let Some(parent) = parent_of(&path) {
-                if !seen.contains(parent) {
-                    return Err(FormatError::OrphanNode { path });
-                }
             }
             let node = DataNode {
                 data: r.buffer_opt()?,
                 acl: r.long()?,
                 stat: StatPersisted::read(&mut r)?,
             };
-            seen.insert(path.clone());
             nodes.push((path, node));
         }
+        check_parents(&nodes)?;
         check_seal(bytes, &mut r)?;
         let digest = if r.remaining() == 0 {
             None
