@@ -4,7 +4,10 @@
 //! - `decodes_a_zookeeper_data_dir`: every log and snapshot ZooKeeper wrote decodes in
 //!   full (checksums, markers, padding), re-encodes to the same bytes, and replaying the
 //!   logs from the first snapshot reproduces each transaction's stored tree digest and,
-//!   at the end, exactly the tree and sessions the client saw (`ZKS_PERSIST_ZK_DIR`).
+//!   at the end, exactly the tree and sessions the client saw (`ZKS_PERSIST_ZK_DIR`, a
+//!   fresh one; the `committed_` tests check a dataDir recorded the same way, in
+//!   tests/data/zk38, and run without ZooKeeper; to record it again:
+//!   `scripts/persist-zk-fixture.py DIR`, then copy `DIR/data` and `DIR/expected.txt`).
 //! - `writes_a_data_dir`: writes a dataDir (log and snapshots) for ZooKeeper's tools and
 //!   server to read (`ZKS_PERSIST_OUT_DIR`), and reads it back byte for byte.
 
@@ -244,6 +247,10 @@ impl Tree {
     }
 }
 
+fn committed_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/zk38")
+}
+
 fn env_dir(var: &str) -> PathBuf {
     PathBuf::from(std::env::var(var).unwrap_or_else(|_| panic!("{var} is not set")))
 }
@@ -264,8 +271,16 @@ fn client_owner(owner: i64) -> i64 {
 #[test]
 #[ignore = "needs files from Apache ZooKeeper: scripts/test-persist.sh"]
 fn decodes_a_zookeeper_data_dir() {
-    let work = env_dir("ZKS_PERSIST_ZK_DIR");
-    let dir = version_dir(&work);
+    check_zookeeper_dir(&env_dir("ZKS_PERSIST_ZK_DIR"));
+}
+
+#[test]
+fn committed_zookeeper_data_dir_decodes_and_replays() {
+    check_zookeeper_dir(&committed_dir());
+}
+
+fn check_zookeeper_dir(work: &Path) {
+    let dir = version_dir(work);
     let snaps = list_files(&dir, FileKind::Snapshot).unwrap();
     let logs = list_files(&dir, FileKind::Log).unwrap();
     assert!(
@@ -400,8 +415,8 @@ fn decodes_a_zookeeper_data_dir() {
 }
 
 /// The last log ZooKeeper wrote, as bytes up to its padding, and its whole records.
-fn last_zookeeper_log() -> (Vec<u8>, Vec<LogRecord>) {
-    let dir = version_dir(&env_dir("ZKS_PERSIST_ZK_DIR"));
+fn last_zookeeper_log(work: &Path) -> (Vec<u8>, Vec<LogRecord>) {
+    let dir = version_dir(work);
     let logs = list_files(&dir, FileKind::Log).unwrap();
     let (_, path) = logs.last().expect("a log");
     let bytes = std::fs::read(path).unwrap();
@@ -413,7 +428,16 @@ fn last_zookeeper_log() -> (Vec<u8>, Vec<LogRecord>) {
 #[test]
 #[ignore = "needs files from Apache ZooKeeper: scripts/test-persist.sh"]
 fn a_zookeeper_log_cut_at_every_offset_of_its_last_records_keeps_the_whole_ones() {
-    let (bytes, records) = last_zookeeper_log();
+    cut_at_every_offset(&env_dir("ZKS_PERSIST_ZK_DIR"));
+}
+
+#[test]
+fn committed_zookeeper_log_cut_at_every_offset_keeps_the_whole_records() {
+    cut_at_every_offset(&committed_dir());
+}
+
+fn cut_at_every_offset(work: &Path) {
+    let (bytes, records) = last_zookeeper_log(work);
     let end = records.last().unwrap().end();
     let from = records[records.len() - 3].offset;
     for cut in from..=end {
@@ -443,7 +467,16 @@ fn a_zookeeper_log_cut_at_every_offset_of_its_last_records_keeps_the_whole_ones(
 #[test]
 #[ignore = "needs files from Apache ZooKeeper: scripts/test-persist.sh"]
 fn a_flipped_byte_in_a_zookeeper_log_is_reported_at_its_record() {
-    let (bytes, records) = last_zookeeper_log();
+    flip_every_byte(&env_dir("ZKS_PERSIST_ZK_DIR"));
+}
+
+#[test]
+fn committed_zookeeper_log_with_a_flipped_byte_reports_its_record() {
+    flip_every_byte(&committed_dir());
+}
+
+fn flip_every_byte(work: &Path) {
+    let (bytes, records) = last_zookeeper_log(work);
     let from = records[records.len() - 3].offset;
     for at in from..records.last().unwrap().end() {
         let mut bad = bytes.clone();
