@@ -41,7 +41,7 @@ for want in "createSession 30000" "create2 /ours,written by zksession" "create /
 done
 snap="$(timeout 120 java -cp "$TOOLS_CP" org.apache.zookeeper.server.SnapshotFormatter "$v2/snapshot.d")"
 for want in "ZNode Details (count=10):" "/ours/ephemeral" "/box/item" "/ours/locked" \
-    "ephemeralOwner = 0x100000000000002" "0x100000000000002, 10000, 1"; do
+    "ephemeralOwner = 0x100000000000002" "0x100000000000002, 40000, 1"; do
     grep -qF -- "$want" <<<"$snap" || { echo "SnapshotFormatter did not print: $want" >&2; echo "$snap" >&2; exit 1; }
 done
 timeout 300 scripts/persist-zk-fixture.py --check-ours "$work/ours"
