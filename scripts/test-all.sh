@@ -23,10 +23,12 @@ suite "rust tests" cargo test
 # keeps loom's coroutine stacks from overflowing as unoptimised code does.
 suite "loom models" env RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
   CARGO_PROFILE_DEV_OPT_LEVEL=1 LOOM_MAX_PREEMPTIONS=2 cargo test --test loom_engine
-# One release build serves the C, server and client suites (the Java suite adds the JNI
-# exports with --features jni, which rebuilds only this crate).
+# The full release build (zksessiond and the library with every default feature); the C
+# and Java suites rebuild only this crate as their users get it (--no-default-features,
+# plus --features jni for Java).
 suite "release build" cargo build --release --bins --lib
 
+suite "persist suite" scripts/test-persist.sh
 for area in namespace c java server client; do
   suite "$area suite" "scripts/test-$area.sh"
 done

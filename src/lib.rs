@@ -10,6 +10,8 @@
 //! - `jni` (feature `jni`): the JNI exports used by `bindings/java`.
 //! - `wire` (feature `wire`): the ZooKeeper client wire protocol (jute), bytes to structs
 //!   and back.
+//! - `persist` (feature `persist`): ZooKeeper 3.8's transaction logs and snapshots, read
+//!   and written byte for byte.
 //! - `namespace` (feature `namespace`): the znode tree, ephemeral ownership and watches.
 //! - `server` (feature `server`): a mio event-loop server for unmodified ZooKeeper
 //!   clients, run by the `zksessiond` binary (feature `zksessiond`).
@@ -24,6 +26,7 @@
 //! | `jni` | the JNI exports for `bindings/java` | no |
 //! | `wire` | the wire codec | via `server`/`client` |
 //! | `namespace` | the znode tree | via `server` |
+//! | `persist` | ZooKeeper's on-disk format (adler2, crc32fast) | yes |
 //! | `server` | the event-loop server (mio, tracing) | yes |
 //! | `client` | the Rust client (mio) | yes |
 //! | `zksessiond` | the `zksessiond` binary (log output, signal handling) | yes |
@@ -49,6 +52,9 @@ pub mod jni;
 
 #[cfg(all(feature = "wire", not(loom)))]
 pub mod wire;
+
+#[cfg(all(feature = "persist", not(loom)))]
+pub mod persist;
 
 #[cfg(all(feature = "namespace", not(loom)))]
 pub mod namespace;
