@@ -1,8 +1,9 @@
 //! Loom models of the engine's concurrent protocols. Run with
-//! `RUSTFLAGS="--cfg loom" cargo test --release --test loom_engine`.
+//! `RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom CARGO_PROFILE_DEV_OPT_LEVEL=1
+//! LOOM_MAX_PREEMPTIONS=2 cargo test --test loom_engine`.
 //!
-//! Each model drives a tiny engine (one or two shards, no worker threads, a manual clock)
-//! from two loom threads so loom explores every interleaving of the shard locks, the id
+//! Each model drives a tiny engine (one or two shards, a manual clock, no worker threads
+//! except in the stop model) from two loom threads so loom explores every interleaving of the shard locks, the id
 //! counter and the expiry queue.
 #![cfg(loom)]
 
@@ -210,12 +211,14 @@ fn repeated_touches_of_one_id_racing_drain() {
         let first = e.drain_touched();
         toucher.join().unwrap();
         let second = e.drain_touched();
-        assert!(first.len() <= 1 && second.len() == 1);
-        assert_eq!(
-            second,
-            vec![(11, 500)],
-            "the last touch is in the last drain"
+        assert!(
+            first.len() <= 1 && second.len() <= 1,
+            "an id twice in one drain"
         );
+        // The last touch lands in exactly one drain, and nothing recorded after it.
+        let all: Vec<(u64, u32)> = first.iter().chain(&second).copied().collect();
+        assert_eq!(all.last(), Some(&(11, 500)));
+        assert_eq!(all.iter().filter(|x| x.1 == 500).count(), 1);
     });
 }
 
