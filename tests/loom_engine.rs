@@ -3,8 +3,8 @@
 //! LOOM_MAX_PREEMPTIONS=2 cargo test --test loom_engine`.
 //!
 //! Each model drives a tiny engine (one or two shards, a manual clock, no worker threads
-//! except in the stop model) from two loom threads so loom explores every interleaving of the shard locks, the id
-//! counter and the expiry queue.
+//! except in the stop model) from two loom threads so loom explores every interleaving of
+//! the shard locks, the id counter, the touch table and the expiry queue.
 #![cfg(loom)]
 
 use loom::thread;
