@@ -163,7 +163,8 @@ impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
             .field("config", &self.inner.config)
-            .field("workers", &self.workers.lock().len())
+            .field("workers", &self.worker_ids.len())
+            .field("workers_stopped", &self.workers_stopped())
             .finish()
     }
 }
@@ -782,9 +783,11 @@ impl Engine {
     /// `local_session_upgrade`.
     pub fn make_global(&self, id: u64) -> Result<u32, Error> {
         let inner = &*self.inner;
-        let mut s = inner.shard(id).lock();
-        let fresh = |t: u32| inner.deadline(inner.clock.now_ms(), t);
-        s.make_global(id, fresh)
+        let now = inner.clock.now_ms();
+        inner
+            .shard(id)
+            .lock()
+            .make_global(id, |t| inner.deadline(now, t))
     }
 }
 
