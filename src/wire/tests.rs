@@ -612,3 +612,73 @@ proptest! {
         let _ = decode_request_default(&payload);
     }
 }
+
+#[test]
+fn for_each_path_mut_reaches_every_path_of_a_request() {
+    let mut multi = Request::Multi(vec![
+        MultiOp::create(
+            "/a",
+            vec![],
+            vec![Acl::world_anyone()],
+            CreateMode::Container,
+        ),
+        MultiOp::check("/b", 1),
+    ]);
+    multi.for_each_path_mut(|p| p.insert_str(0, "/root"));
+    let paths: Vec<&str> = match &multi {
+        Request::Multi(ops) => ops.iter().map(MultiOp::path).collect(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(paths, ["/root/a", "/root/b"]);
+    let mut watches = Request::SetWatches(SetWatches {
+        relative_zxid: 3,
+        data: vec!["/d".into()],
+        exist: vec!["/e".into()],
+        child: vec!["/c".into()],
+    });
+    let mut seen = Vec::new();
+    watches.for_each_path_mut(|p| seen.push(p.clone()));
+    assert_eq!(seen, ["/d", "/e", "/c"]);
+}
+
+#[test]
+fn decode_reply_reads_notifications_answers_and_error_answers() {
+    let mut bytes = Vec::new();
+    let event = WatcherEvent {
+        event_type: EventType::NodeCreated,
+        state: KeeperState::SyncConnected,
+        path: "/n".into(),
+    };
+    write_notification(&mut bytes, 9, &event);
+    assert_eq!(
+        decode_reply(&bytes[4..], DEFAULT_MAX_BUFFER, |_| unreachable!()),
+        Ok(Reply::Notification { zxid: 9, event })
+    );
+    let header = |err| ReplyHeader {
+        xid: 5,
+        zxid: 2,
+        err,
+    };
+    let mut bytes = Vec::new();
+    write_reply(&mut bytes, header(0), &Response::Sync("/s".into()));
+    assert_eq!(
+        decode_reply(&bytes[4..], DEFAULT_MAX_BUFFER, |xid| {
+            assert_eq!(xid, 5);
+            Some(OpCode::Sync)
+        }),
+        Ok(Reply::Answer {
+            header: header(0),
+            body: Some(Response::Sync("/s".into()))
+        })
+    );
+    let mut bytes = Vec::new();
+    let no_node = ErrorCode::NoNode.code();
+    write_reply(&mut bytes, header(no_node), &Response::Empty);
+    assert_eq!(
+        decode_reply(&bytes[4..], DEFAULT_MAX_BUFFER, |_| Some(OpCode::Sync)),
+        Ok(Reply::Answer {
+            header: header(no_node),
+            body: None
+        })
+    );
+}

@@ -159,6 +159,74 @@ fn empty_multi_succeeds_with_no_results() {
     assert_eq!(done.zxid, 1);
 }
 
+#[test]
+fn check_multi_refuses_bad_modes_at_their_index_and_reads_as_a_whole() {
+    use crate::namespace::{check_multi, MultiRefusal};
+    use crate::wire::{CreateTtlRequest, PathWatchRequest};
+    let ephemeral = MultiOp::create("/e", vec![], open(), CreateMode::Ephemeral);
+    assert_eq!(
+        check_multi(&[create("/a"), MultiOp::delete("/b", -1)]),
+        Ok(false)
+    );
+    assert_eq!(check_multi(&[create("/a"), ephemeral.clone()]), Ok(true));
+    // A container mode needs the createContainer opcode.
+    let container_as_create = MultiOp::Create(CreateRequest {
+        path: "/c".into(),
+        data: vec![],
+        acl: open(),
+        flags: CreateMode::Container as i32,
+    });
+    assert_eq!(
+        check_multi(&[ephemeral.clone(), container_as_create]),
+        Err(MultiRefusal::Op {
+            at: 1,
+            code: ErrorCode::BadArguments
+        })
+    );
+    let ttl = MultiOp::CreateTtl(CreateTtlRequest {
+        path: "/t".into(),
+        data: vec![],
+        acl: open(),
+        flags: CreateMode::PersistentWithTtl as i32,
+        ttl: 1_000,
+    });
+    assert_eq!(
+        check_multi(&[ttl]),
+        Err(MultiRefusal::Op {
+            at: 0,
+            code: ErrorCode::Unimplemented
+        })
+    );
+    let read = MultiOp::GetData(PathWatchRequest {
+        path: "/a".into(),
+        watch: false,
+    });
+    assert_eq!(
+        check_multi(&[ephemeral, read]),
+        Err(MultiRefusal::Request(ErrorCode::MarshallingError))
+    );
+}
+
+#[test]
+fn create_answers_as_create_or_create2_as_asked() {
+    let mut ns = Namespace::new();
+    let done = ns.multi(
+        S1,
+        vec![
+            MultiOp::create("/plain", vec![], open(), CreateMode::Persistent),
+            create("/two"),
+        ],
+        5,
+    );
+    match &done.value[..] {
+        [MultiResult::Create(p1), MultiResult::Create2 { path: p2, stat }] => {
+            assert_eq!((p1.as_str(), p2.as_str()), ("/plain", "/two"));
+            assert_eq!(stat.czxid, done.zxid);
+        }
+        other => panic!("unexpected results {other:?}"),
+    }
+}
+
 fn arb_path() -> impl Strategy<Value = String> {
     prop::sample::select(vec!["/a", "/b", "/a/x", "/a/y", "/b/x", "/c/z", "bad", "/"])
         .prop_map(str::to_owned)
