@@ -6,7 +6,6 @@
 //! Must never: touch the socket or the session directly; it talks to the I/O thread
 //! through a channel and a waker.
 
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
@@ -14,6 +13,7 @@ use mio::Waker;
 
 use fastrand::Rng;
 
+use crate::sync::thread::{self, JoinHandle};
 use crate::sync::{Arc, Mutex};
 use crate::wire::path::{self, PathError};
 use crate::wire::{
@@ -174,7 +174,7 @@ impl ZooKeeper {
         }));
         let (driver, waker) = Driver::new(session, cmd_rx, ev_tx, snapshot.clone(), start)
             .map_err(|e| Error::Io(e.kind()))?;
-        let thread = std::thread::Builder::new()
+        let thread = thread::Builder::new()
             .name("zk-client-io".into())
             .spawn(move || driver.run())
             .map_err(|e| Error::Io(e.kind()))?;
