@@ -564,6 +564,15 @@ proptest! {
     }
 
     #[test]
+    fn every_response_decodes_as_the_reply_to_its_opcode((op, resp) in response(), zxid in any::<i64>()) {
+        let mut out = Vec::new();
+        let header = ReplyHeader { xid: 5, zxid, err: 0 };
+        write_reply(&mut out, header, &resp);
+        let reply = decode_reply(&out[4..], DEFAULT_MAX_BUFFER, |xid| (xid == 5).then_some(op));
+        prop_assert_eq!(reply, Ok(Reply::Answer { header, body: Some(resp) }));
+    }
+
+    #[test]
     fn connect_records_round_trip(
         to in any::<i32>(), sid in any::<i64>(), z in any::<i64>(),
         pw in proptest::collection::vec(any::<u8>(), 0..20), ro in any::<bool>(), legacy in any::<bool>()
@@ -588,6 +597,7 @@ proptest! {
         let _ = ConnectResponse::from_bytes(&bytes);
         let _ = WatcherEvent::from_bytes(&bytes);
         let _ = ReplyHeader::from_bytes(&bytes);
+        let _ = decode_reply(&bytes, 64, |_| OpCode::from_code(op));
         if let Some(code) = OpCode::from_code(op) {
             let _ = Response::read(code, &mut Reader::new(&bytes));
         }
