@@ -23,7 +23,7 @@ use super::stats::Stats;
 use crate::engine::{Engine, Expired};
 use crate::namespace::{Namespace, Notification};
 use crate::sync::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Mutex, Ordering};
-use crate::wire::{write_notification, KeeperState, WatcherEvent};
+use crate::wire::write_notification;
 use mio::net::TcpStream;
 use mio::{Token, Waker};
 use std::cell::Cell;
@@ -196,14 +196,9 @@ impl Shared {
             let Some(c) = conns.get(&n.watcher) else {
                 continue;
             };
-            let event = WatcherEvent {
-                event_type: n.event.event_type,
-                state: KeeperState::SyncConnected,
-                path: n.event.path.clone(),
-            };
             let queued = {
                 let mut p = c.pending.lock();
-                write_notification(&mut p, n.event.zxid, &event);
+                write_notification(&mut p, n.zxid, &n.event);
                 p.len()
             };
             Stats::bump(&self.stats.watch_events);
