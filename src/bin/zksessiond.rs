@@ -1,8 +1,8 @@
 //! `zksessiond`: a standalone, in-memory, ZooKeeper-compatible server.
 //!
-//! Usage: `zksessiond [--config FILE]`. Without a file it listens on 127.0.0.1:2181 with
-//! tickTime 2000. SIGTERM and SIGINT stop it cleanly. Logs go to stderr; `RUST_LOG`
-//! selects the level (default `info`).
+//! Usage: `zksessiond [--config FILE]`, `zksessiond --help`, `zksessiond --version`.
+//! Without a file it listens on 127.0.0.1:2181 with tickTime 2000. SIGTERM and SIGINT stop
+//! it cleanly. Logs go to stderr; `RUST_LOG` selects the level (default `info`).
 
 // Under `--cfg loom` (the engine's model-checking build) the library has no server, but
 // cargo still builds every binary for integration tests: compile a stub there.
@@ -16,12 +16,30 @@ use {
     std::io::IsTerminal,
     std::path::PathBuf,
     std::process::ExitCode,
-    zksession::server::{Server, ServerConfig},
+    zksession::server::{version_line, Server, ServerConfig, PROTOCOL_VERSION},
 };
 
 #[cfg(not(loom))]
+const HELP: &str = "\
+zksessiond: a standalone ZooKeeper-compatible server (ZooKeeper's wire protocol and
+four-letter words), built on the zksession session engine.
+
+Usage: zksessiond [--config FILE]
+
+Options:
+  -c, --config FILE  read settings from a ZooKeeper zoo.cfg file (clientPort,
+                     clientPortAddress, tickTime, min/maxSessionTimeout, maxClientCnxns,
+                     maxCnxns, 4lw.commands.whitelist, ...); unknown keys are warnings
+  -h, --help         print this help and exit
+  -V, --version      print the version and exit
+
+Without --config it listens on 127.0.0.1:2181 with tickTime 2000.
+SIGTERM or SIGINT stops it. Logs go to stderr; RUST_LOG sets the level (default info).
+";
+
+#[cfg(not(loom))]
 fn usage() -> ExitCode {
-    eprintln!("usage: zksessiond [--config FILE]");
+    eprintln!("usage: zksessiond [--config FILE] | --help | --version");
     ExitCode::from(2)
 }
 
@@ -45,7 +63,15 @@ fn main() -> ExitCode {
                 None => return usage(),
             },
             "--help" | "-h" => {
-                println!("usage: zksessiond [--config FILE]");
+                print!("{HELP}");
+                return ExitCode::SUCCESS;
+            }
+            "--version" | "-V" => {
+                println!(
+                    "zksessiond {} (ZooKeeper {PROTOCOL_VERSION} protocol; reports {})",
+                    env!("CARGO_PKG_VERSION"),
+                    version_line()
+                );
                 return ExitCode::SUCCESS;
             }
             _ => return usage(),
@@ -57,7 +83,7 @@ fn main() -> ExitCode {
         Some(path) => match ServerConfig::from_file(path) {
             Ok((config, unknown)) => {
                 for k in unknown {
-                    tracing::warn!(key = %k.key, line = k.line, "unknown configuration key ignored");
+                    tracing::warn!(key = %k.key, line = k.line, "unknown configuration setting ignored");
                 }
                 config
             }

@@ -482,15 +482,27 @@ impl Namespace {
         out
     }
 
-    /// The `wchs` figures.
+    /// The `wchs` figures, O(1). As in ZooKeeper, they cover the data table (data and
+    /// exist watches, persistent ones included), not child watches.
     pub fn watch_summary(&self) -> WatchSummary {
-        let by_path = self.watches_by_path();
-        let watchers: BTreeSet<WatcherId> = by_path.values().flatten().copied().collect();
         WatchSummary {
-            watchers: watchers.len(),
-            paths: by_path.len(),
-            total: self.watch_count(),
+            watchers: self.data_watches.watcher_count(),
+            paths: self.data_watches.path_count(),
+            total: self.data_watches.len(),
         }
+    }
+
+    /// The paths `watcher` has a data watch on (for `wchc`/`wchp`, which, as in ZooKeeper,
+    /// list the data table): O(that watcher's own watches), unsorted.
+    pub fn data_watches_of(&self, watcher: WatcherId) -> Vec<String> {
+        self.data_watches.paths_of(watcher)
+    }
+
+    /// Whether the incremental watch counts match a recount (for tests).
+    #[cfg(test)]
+    pub(crate) fn watch_counts_consistent(&self) -> bool {
+        self.data_watches.len() == self.data_watches.recount()
+            && self.child_watches.len() == self.child_watches.recount()
     }
 }
 

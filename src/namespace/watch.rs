@@ -6,7 +6,8 @@
 //! `NodeChildrenChanged`), and per-watcher removal.
 //!
 //! Invariants: `by_path[p]` holds `w` exactly when `by_watcher[w]` holds `p`; no empty set
-//! is kept in either index; `recursive` counts the recursive entries of the table.
+//! is kept in either index; `recursive` counts the recursive entries of the table and
+//! `entries` all of them, so every figure the four-letter words ask for is O(1).
 //!
 //! Must never: deliver anything itself; triggers return the watcher ids to notify.
 
@@ -64,6 +65,7 @@ pub(crate) struct Table {
     by_path: HashMap<String, HashMap<WatcherId, WatchMode>>,
     by_watcher: HashMap<WatcherId, HashSet<String>>,
     recursive: usize,
+    entries: usize,
 }
 
 impl Table {
@@ -78,7 +80,9 @@ impl Table {
         if mode == WatchMode::PersistentRecursive {
             self.recursive += 1;
         }
-        entries.insert(w, mode);
+        if entries.insert(w, mode).is_none() {
+            self.entries += 1;
+        }
         self.by_watcher
             .entry(w)
             .or_default()
@@ -115,6 +119,7 @@ impl Table {
             for w in &fired_once {
                 entries.remove(w);
             }
+            self.entries -= fired_once.len();
             if entries.is_empty() {
                 self.by_path.remove(path);
             }
@@ -166,6 +171,7 @@ impl Table {
                     self.recursive -= 1;
                 }
                 entries.remove(&w);
+                self.entries -= 1;
                 if entries.is_empty() {
                     self.by_path.remove(path);
                 }
@@ -183,8 +189,13 @@ impl Table {
         };
         for p in &paths {
             if let Some(entries) = self.by_path.get_mut(p) {
-                if entries.remove(&w) == Some(WatchMode::PersistentRecursive) {
-                    self.recursive -= 1;
+                match entries.remove(&w) {
+                    Some(WatchMode::PersistentRecursive) => {
+                        self.recursive -= 1;
+                        self.entries -= 1;
+                    }
+                    Some(_) => self.entries -= 1,
+                    None => {}
                 }
                 if entries.is_empty() {
                     self.by_path.remove(p);
@@ -194,8 +205,32 @@ impl Table {
         paths.len()
     }
 
-    /// The number of (path, watcher) entries.
+    /// The number of (path, watcher) entries (kept as entries come and go: O(1)).
     pub(crate) fn len(&self) -> usize {
+        self.entries
+    }
+
+    /// The number of watched paths.
+    pub(crate) fn path_count(&self) -> usize {
+        self.by_path.len()
+    }
+
+    /// The number of watchers with at least one entry.
+    pub(crate) fn watcher_count(&self) -> usize {
+        self.by_watcher.len()
+    }
+
+    /// The paths `w` watches (a copy: O(its own entries), unsorted).
+    pub(crate) fn paths_of(&self, w: WatcherId) -> Vec<String> {
+        self.by_watcher
+            .get(&w)
+            .map(|p| p.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Recounts the entries from the index (tests compare it with [`Table::len`]).
+    #[cfg(test)]
+    pub(crate) fn recount(&self) -> usize {
         self.by_watcher.values().map(HashSet::len).sum()
     }
 

@@ -13,9 +13,10 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
-/// Every four-letter word the server knows.
-pub const ALL_FOUR_LETTER_WORDS: [&str; 8] = [
-    "ruok", "srvr", "stat", "cons", "dump", "wchs", "mntr", "isro",
+/// Every four-letter word the server knows (ZooKeeper 3.8's, less `stmk`).
+pub const ALL_FOUR_LETTER_WORDS: [&str; 17] = [
+    "conf", "cons", "crst", "dump", "envi", "ruok", "srst", "srvr", "stat", "wchs", "wchc", "wchp",
+    "dirs", "mntr", "isro", "hash", "gtmk",
 ];
 
 /// Which four-letter words may run.
@@ -36,7 +37,9 @@ impl FourLetterWords {
         }
     }
 
-    /// Parses a whitelist value: `*` or a comma/space separated list of known commands.
+    /// Parses a whitelist value: `*` or a comma/space separated list of commands. Words
+    /// the server does not know are left out (as ZooKeeper does); [`FourLetterWords::unknown`]
+    /// lists them so the caller can warn.
     pub fn parse(value: &str) -> Result<FourLetterWords, ConfigError> {
         let mut set = BTreeSet::new();
         for word in value.split(|c: char| c == ',' || c.is_whitespace()) {
@@ -47,15 +50,21 @@ impl FourLetterWords {
             if word == "*" {
                 return Ok(FourLetterWords::All);
             }
-            if !ALL_FOUR_LETTER_WORDS.contains(&word) {
-                return Err(ConfigError::InvalidValue {
-                    key: "4lw.commands.whitelist",
-                    value: word.to_owned(),
-                });
+            if ALL_FOUR_LETTER_WORDS.contains(&word) {
+                set.insert(word.to_owned());
             }
-            set.insert(word.to_owned());
         }
         Ok(FourLetterWords::Only(set))
+    }
+
+    /// The words of a whitelist value the server does not know.
+    pub fn unknown(value: &str) -> Vec<String> {
+        value
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .map(str::trim)
+            .filter(|w| !w.is_empty() && *w != "*" && !ALL_FOUR_LETTER_WORDS.contains(w))
+            .map(str::to_owned)
+            .collect()
     }
 }
 
@@ -263,7 +272,16 @@ impl ServerConfig {
                 "localSessionsUpgradingEnabled" => {
                     c.local_sessions_upgrading = boolean("localSessionsUpgradingEnabled", value)?
                 }
-                "4lw.commands.whitelist" => c.four_letter_words = FourLetterWords::parse(value)?,
+                "4lw.commands.whitelist" => {
+                    c.four_letter_words = FourLetterWords::parse(value)?;
+                    // Reported like unknown keys: a warning, not a refusal.
+                    unknown.extend(FourLetterWords::unknown(value).into_iter().map(|w| {
+                        UnknownKey {
+                            line: i + 1,
+                            key: format!("4lw.commands.whitelist word {w}"),
+                        }
+                    }));
+                }
                 "jute.maxbuffer" => {
                     c.max_buffer = parse_int_maybe_hex("jute.maxbuffer", value)?;
                     if c.max_buffer < 1024 {
@@ -390,6 +408,23 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_whitelist_word_is_a_warning() {
+        let (c, unknown) =
+            ServerConfig::parse("4lw.commands.whitelist=stat, ruok, conf, isro, boom\n").unwrap();
+        for w in ["stat", "ruok", "conf", "isro"] {
+            assert!(c.four_letter_words.allows(w), "{w}");
+        }
+        assert!(!c.four_letter_words.allows("boom"));
+        assert_eq!(
+            unknown,
+            vec![UnknownKey {
+                line: 1,
+                key: "4lw.commands.whitelist word boom".into()
+            }]
+        );
+    }
+
+    #[test]
     fn star_whitelist_allows_everything() {
         let (c, _) = ServerConfig::parse("4lw.commands.whitelist=*").unwrap();
         assert!(ALL_FOUR_LETTER_WORDS
@@ -418,7 +453,6 @@ mod tests {
             ("clientPortAddress=nowhere", "clientPortAddress"),
             ("maxClientCnxns=-1", "maxClientCnxns"),
             ("localSessionsEnabled=maybe", "localSessionsEnabled"),
-            ("4lw.commands.whitelist=ruok,boom", "4lw.commands.whitelist"),
             ("jute.maxbuffer=12", "jute.maxbuffer"),
             ("minSessionTimeout=x", "minSessionTimeout"),
         ] {

@@ -34,6 +34,9 @@ enum Phase {
     Handshake,
     /// Attached to a session.
     Active(u64),
+    /// A four-letter word is being answered on the four-letter-word thread: read nothing
+    /// more; its answer arrives with a `Close`.
+    Answering,
     /// Closing: flush what is queued, read nothing more.
     Closing,
 }
@@ -110,6 +113,9 @@ impl Conn {
             if self.flush() == Status::Closed {
                 return Status::Closed;
             }
+            if self.proto.phase == Phase::Answering {
+                return Status::Open;
+            }
             if self.proto.phase == Phase::Closing {
                 return if self.pending_output() == 0 {
                     Status::Closed
@@ -130,6 +136,7 @@ impl Conn {
                 Ok(0) => return Status::Closed,
                 Ok(n) => {
                     tracing::trace!(n, "read");
+                    server.stats.bytes_received.fetch_add(n as u64, Relaxed);
                     self.frames.push(&buf[..n]);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Status::Open,
@@ -190,7 +197,7 @@ impl Conn {
     /// Executes every complete frame buffered, unless back-pressure or closing stops it.
     fn handle_frames(&mut self, server: &Shared) -> Frames {
         loop {
-            if self.proto.phase == Phase::Closing {
+            if matches!(self.proto.phase, Phase::Closing | Phase::Answering) {
                 return Frames::Drained;
             }
             if self.backlogged(server) {
@@ -198,9 +205,12 @@ impl Conn {
             }
             if self.proto.phase == Phase::Handshake {
                 if let Some(cmd) = self.frames.peek4().and_then(fourlw::recognise) {
-                    let text = fourlw::run(server, cmd);
-                    self.proto.out.extend_from_slice(text.as_bytes());
-                    self.proto.phase = Phase::Closing;
+                    // Answered on the four-letter-word thread, never on this loop.
+                    self.proto.phase = if server.answers.ask(&self.shared, cmd) {
+                        Phase::Answering
+                    } else {
+                        Phase::Closing
+                    };
                     return Frames::Drained;
                 }
             }
@@ -218,7 +228,7 @@ impl Conn {
             let status = match self.proto.phase {
                 Phase::Handshake => self.proto.handshake(server, &self.shared, frame),
                 Phase::Active(session) => self.proto.request(server, &self.shared, session, frame),
-                Phase::Closing => Status::Open,
+                Phase::Closing | Phase::Answering => Status::Open,
             };
             if status == Status::Closed {
                 return Frames::Closed;

@@ -1,20 +1,44 @@
 //! Four-letter words: text commands recognised from the first 4 bytes of a new connection.
 //!
-//! Owns: recognising a command ([`recognise`]) and producing its output ([`run`]):
-//! `ruok`, `isro`, `srvr`, `stat`, `cons`, `dump`, `wchs`, `mntr`, each gated by the
-//! `4lw.commands.whitelist` setting.
+//! Owns: recognising a command ([`recognise`]) and producing its output ([`run`]) in
+//! ZooKeeper 3.8's format (same lines, keys and layout; values are zksessiond's): `conf`,
+//! `cons`, `crst`, `dump`, `envi`, `ruok`, `srst`, `srvr`, `stat`, `wchs`, `wchc`,
+//! `wchp`, `dirs`, `mntr`, `isro`, `hash`, `gtmk`, each gated by `4lw.commands.whitelist`;
+//! the version zksessiond reports ([`VERSION`], [`version_line`]).
 //!
-//! Must never: do I/O or hold the namespace lock longer than one figure-gathering call.
+//! `run` is called on the four-letter-word thread (`answers`), never on an event loop.
+//!
+//! Must never: hold a lock the request path needs for work proportional to the data. Each
+//! figure is O(1) (kept incrementally) or gathered one connection or one session at a
+//! time, with the namespace lock taken and released around each.
 
 use super::config::ALL_FOUR_LETTER_WORDS;
+use super::mntr_names;
 use super::shared::{wall_ms, ConnShared, Shared};
 use super::stats::Stats;
 use crate::sync::Ordering::Relaxed;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
+use std::path::Path;
 use std::sync::Arc;
 
-/// The version string reported by `srvr`, `stat` and `mntr`.
-pub const VERSION: &str = concat!("3.8.0-zksession-", env!("CARGO_PKG_VERSION"));
+/// The ZooKeeper version whose protocol zksessiond speaks.
+pub const PROTOCOL_VERSION: &str = "3.8.0";
+
+/// The version zksessiond reports as `zookeeper.version` (before `, built on ...`): the
+/// ZooKeeper version it speaks, then its own name and version where ZooKeeper puts its
+/// git hash, e.g. `3.8.0-zksessiond-0.1.0`. Clients read the leading `x.y.z`.
+pub const VERSION: &str = concat!("3.8.0-zksessiond-", env!("CARGO_PKG_VERSION"));
+
+/// `VERSION, built on YYYY-MM-DD HH:MM UTC`, ZooKeeper 3.8's full version line. The date
+/// is `SOURCE_DATE_EPOCH` at build time when set (reproducible builds), else the epoch.
+pub fn version_line() -> String {
+    let secs: i64 = option_env!("SOURCE_DATE_EPOCH")
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0);
+    let t = format_ms(secs * 1000);
+    format!("{VERSION}, built on {} UTC", &t[..16])
+}
 
 /// The command spelled by the first 4 bytes of a connection, if they spell one.
 pub(crate) fn recognise(first: [u8; 4]) -> Option<&'static str> {
@@ -32,8 +56,26 @@ pub(crate) fn run(shared: &Shared, cmd: &str) -> String {
     match cmd {
         "ruok" => "imok".to_owned(),
         "isro" => "rw".to_owned(),
+        "gtmk" => "0".to_owned(),
+        "hash" => String::new(),
         "srvr" => server_stats(shared, false),
         "stat" => server_stats(shared, true),
+        "conf" => conf(shared),
+        "envi" => envi(),
+        "dirs" => {
+            let (data, log) = dir_sizes(shared);
+            format!("datadir_size: {data}\nlogdir_size: {log}\n")
+        }
+        "crst" => {
+            for c in connections(shared) {
+                c.reset_figures();
+            }
+            "Connection stats reset.\n".to_owned()
+        }
+        "srst" => {
+            shared.stats.reset();
+            "Server stats reset.\n".to_owned()
+        }
         "cons" => {
             let mut out = String::new();
             for c in connections(shared) {
@@ -50,34 +92,75 @@ pub(crate) fn run(shared: &Shared, cmd: &str) -> String {
                 w.watchers, w.paths, w.total
             )
         }
+        "wchc" => {
+            let mut out = String::new();
+            for (sid, paths) in watches_by_connection(shared) {
+                let _ = writeln!(out, "0x{sid:x}");
+                for p in paths {
+                    let _ = writeln!(out, "\t{p}");
+                }
+            }
+            out.push('\n');
+            out
+        }
+        "wchp" => {
+            let mut by_path: BTreeMap<String, BTreeSet<u64>> = BTreeMap::new();
+            for (sid, paths) in watches_by_connection(shared) {
+                for p in paths {
+                    by_path.entry(p).or_default().insert(sid);
+                }
+            }
+            let mut out = String::new();
+            for (p, sids) in by_path {
+                let _ = writeln!(out, "{p}");
+                for sid in sids {
+                    let _ = writeln!(out, "\t0x{sid:x}");
+                }
+            }
+            out.push('\n');
+            out
+        }
         "mntr" => mntr(shared),
         _ => String::new(),
     }
 }
 
+/// Open connections, sorted by id (one short `conns` lock).
 fn connections(shared: &Shared) -> Vec<Arc<ConnShared>> {
     let mut v: Vec<_> = shared.conns.lock().values().cloned().collect();
     v.sort_by_key(|c| c.id);
     v
 }
 
+/// Each watching connection's session id and its data watches, sorted; the namespace lock
+/// is taken once per connection.
+fn watches_by_connection(shared: &Shared) -> Vec<(u64, Vec<String>)> {
+    let mut out = Vec::new();
+    for c in connections(shared) {
+        let mut paths = shared.ns.lock().data_watches_of(c.id);
+        if paths.is_empty() {
+            continue;
+        }
+        paths.sort_unstable();
+        out.push((c.session.load(Relaxed), paths));
+    }
+    out
+}
+
 fn connection_line(out: &mut String, c: &ConnShared, full: bool) {
+    let sid = c.session.load(Relaxed);
     let _ = write!(
         out,
-        " /{}[1](queued={},recved={},sent={}",
+        " /{}[{}](queued={},recved={},sent={}",
         c.peer,
+        u8::from(sid != 0),
         c.queued.load(Relaxed),
         c.received.load(Relaxed),
         c.sent.load(Relaxed)
     );
-    let sid = c.session.load(Relaxed);
     if full && sid != 0 {
         let i = c.info.lock().clone();
-        let avg = if i.requests == 0 {
-            0.0
-        } else {
-            i.latency_sum_us as f64 / i.requests as f64 / 1000.0
-        };
+        let avg = i.latency_sum_us.checked_div(i.requests).unwrap_or(0) / 1000;
         let min = if i.min_latency_us == u64::MAX {
             0
         } else {
@@ -85,7 +168,7 @@ fn connection_line(out: &mut String, c: &ConnShared, full: bool) {
         };
         let _ = write!(
             out,
-            ",sid=0x{sid:x},lop={},est={},to={},lcxid=0x{:x},lzxid=0x{:x},lresp={},llat={},minlat={},avglat={avg:.0},maxlat={}",
+            ",sid=0x{sid:x},lop={},est={},to={},lcxid=0x{:x},lzxid=0x{:x},lresp={},llat={},minlat={},avglat={avg},maxlat={}",
             i.last_op,
             c.established_ms,
             c.timeout_ms.load(Relaxed),
@@ -100,12 +183,14 @@ fn connection_line(out: &mut String, c: &ConnShared, full: bool) {
     out.push_str(")\n");
 }
 
+/// A latency average as ZooKeeper prints a double (`0.0`, `0.25`).
+fn java_double(v: f64) -> String {
+    format!("{v:?}")
+}
+
 fn server_stats(shared: &Shared, with_clients: bool) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "Zookeeper version: {VERSION}, built on 01/01/1970 00:00 GMT"
-    );
+    let _ = writeln!(out, "Zookeeper version: {}", version_line());
     if with_clients {
         out.push_str("Clients:\n");
         for c in connections(shared) {
@@ -115,7 +200,11 @@ fn server_stats(shared: &Shared, with_clients: bool) -> String {
     }
     let s = &shared.stats;
     let (min, avg, max) = s.latency_ms();
-    let _ = writeln!(out, "Latency min/avg/max: {min:.0}/{avg:.4}/{max:.0}");
+    let _ = writeln!(
+        out,
+        "Latency min/avg/max: {min:.0}/{}/{max:.0}",
+        java_double(avg)
+    );
     let _ = writeln!(out, "Received: {}", Stats::get(&s.received));
     let _ = writeln!(out, "Sent: {}", Stats::get(&s.sent));
     let _ = writeln!(out, "Connections: {}", Stats::get(&s.alive_connections));
@@ -126,46 +215,215 @@ fn server_stats(shared: &Shared, with_clients: bool) -> String {
     out
 }
 
+/// ZooKeeper keeps its files under `<dataDir>/version-2`.
+fn version_dir(shared: &Shared) -> Option<std::path::PathBuf> {
+    shared.config.data_dir.as_ref().map(|d| d.join("version-2"))
+}
+
+/// Total size of the regular files directly in `dir` (0 when unreadable).
+fn dir_size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|e| e.metadata().ok())
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// `(data dir size, log dir size)`: one directory holds both.
+fn dir_sizes(shared: &Shared) -> (u64, u64) {
+    let size = version_dir(shared).map(|d| dir_size(&d)).unwrap_or(0);
+    (size, size)
+}
+
+fn conf(shared: &Shared) -> String {
+    let c = &shared.config;
+    let e = c.engine_config();
+    let dir = version_dir(shared)
+        .map(|d| d.display().to_string())
+        .unwrap_or_default();
+    let (data, log) = dir_sizes(shared);
+    let mut out = String::new();
+    let _ = writeln!(out, "clientPort={}", c.client_addr.port());
+    let _ = writeln!(out, "secureClientPort=-1");
+    let _ = writeln!(out, "dataDir={dir}");
+    let _ = writeln!(out, "dataDirSize={data}");
+    let _ = writeln!(out, "dataLogDir={dir}");
+    let _ = writeln!(out, "dataLogSize={log}");
+    let _ = writeln!(out, "tickTime={}", c.tick_ms);
+    let _ = writeln!(out, "maxClientCnxns={}", c.max_client_cnxns);
+    let _ = writeln!(out, "minSessionTimeout={}", e.min_session_timeout_ms);
+    let _ = writeln!(out, "maxSessionTimeout={}", e.max_session_timeout_ms);
+    let _ = writeln!(out, "clientPortListenBacklog=-1");
+    let _ = writeln!(out, "serverId=0");
+    out
+}
+
+/// A one-line file of `/proc`, trimmed.
+fn proc_line(path: &str) -> Option<String> {
+    std::fs::read_to_string(path)
+        .ok()
+        .map(|s| s.trim().to_owned())
+}
+
+/// A `kB` field of a `/proc` status-like file, in MB.
+fn proc_mb(path: &str, field: &str) -> u64 {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix(field))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map(|kb| kb / 1024)
+        .unwrap_or(0)
+}
+
+/// ZooKeeper's `envi`: the same keys, in the same order. The `java.*` keys have no meaning
+/// for zksessiond and read `<NA>`; `os.memory.*` are the machine's available and total
+/// memory and the process's resident size.
+fn envi() -> String {
+    let na = "<NA>".to_owned();
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        other => other,
+    };
+    let os = match std::env::consts::OS {
+        "linux" => "Linux",
+        "macos" => "Mac OS X",
+        other => other,
+    };
+    let lines: [(&str, String); 19] = [
+        ("zookeeper.version", version_line()),
+        (
+            "host.name",
+            proc_line("/proc/sys/kernel/hostname").unwrap_or_else(|| "localhost".into()),
+        ),
+        ("java.version", na.clone()),
+        ("java.vendor", na.clone()),
+        ("java.home", na.clone()),
+        ("java.class.path", na.clone()),
+        ("java.library.path", na.clone()),
+        ("java.io.tmpdir", std::env::temp_dir().display().to_string()),
+        ("java.compiler", na),
+        ("os.name", os.to_owned()),
+        ("os.arch", arch.to_owned()),
+        (
+            "os.version",
+            proc_line("/proc/sys/kernel/osrelease").unwrap_or_default(),
+        ),
+        (
+            "user.name",
+            std::env::var("USER").unwrap_or_else(|_| "?".into()),
+        ),
+        (
+            "user.home",
+            std::env::var("HOME").unwrap_or_else(|_| "?".into()),
+        ),
+        (
+            "user.dir",
+            std::env::current_dir()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default(),
+        ),
+        (
+            "os.memory.free",
+            format!("{}MB", proc_mb("/proc/meminfo", "MemAvailable:")),
+        ),
+        (
+            "os.memory.max",
+            format!("{}MB", proc_mb("/proc/meminfo", "MemTotal:")),
+        ),
+        (
+            "os.memory.total",
+            format!("{}MB", proc_mb("/proc/self/status", "VmRSS:")),
+        ),
+        ("", String::new()),
+    ];
+    let mut out = String::from("Environment:\n");
+    for (k, v) in lines.iter().filter(|(k, _)| !k.is_empty()) {
+        let _ = writeln!(out, "{k}={v}");
+    }
+    out
+}
+
 fn dump(shared: &Shared) -> String {
     let mut out = String::from("SessionTracker dump:\nSession Sets (");
     let map = shared.engine.expiry_map();
     let total: usize = map.values().map(Vec::len).sum();
     let _ = writeln!(out, "{})/({}):", map.len(), total);
-    let now_wall = wall_ms();
-    let now_engine = shared.engine.now_ms();
+    let now_wall = wall_ms() as i64;
+    let now_engine = shared.engine.now_ms() as i64;
+    let wall_of = |deadline: u64| now_wall + (deadline as i64 - now_engine);
+    let mut deadline_of: BTreeMap<u64, i64> = BTreeMap::new();
     for (deadline, ids) in &map {
-        let at = now_wall as i64 + (*deadline as i64 - now_engine as i64);
-        let _ = writeln!(out, "{} expire at {}:", ids.len(), format_ms(at));
+        let _ = writeln!(
+            out,
+            "{} expire at {}:",
+            ids.len(),
+            java_date(wall_of(*deadline))
+        );
         for id in ids {
             let _ = writeln!(out, "\t0x{id:x}");
+            deadline_of.insert(*id, wall_of(*deadline));
         }
     }
-    let eph = shared.ns.lock().ephemerals_by_session();
+    // One short namespace lock per session, never one for the whole table.
+    let mut eph = Vec::new();
+    for id in deadline_of.keys() {
+        let paths = shared.ns.lock().get_ephemerals(*id, "/");
+        if !paths.is_empty() {
+            eph.push((*id, paths));
+        }
+    }
     let _ = writeln!(
         out,
         "ephemeral nodes dump:\nSessions with Ephemerals ({}):",
         eph.len()
     );
-    for (sid, paths) in &eph {
+    for (sid, mut paths) in eph {
+        paths.sort_unstable();
         let _ = writeln!(out, "0x{sid:x}:");
         for p in paths {
             let _ = writeln!(out, "\t{p}");
         }
     }
-    out.push_str("Connections dump:\n");
-    for c in connections(shared) {
-        let _ = writeln!(out, "\t0x{:x}\t{}", c.session.load(Relaxed), c.peer);
+    // Connections by the time they would be dropped: their session's deadline, or the
+    // handshake deadline for a connection without one.
+    let mut sets: BTreeMap<i64, Vec<(u64, String)>> = BTreeMap::new();
+    let conns = connections(shared);
+    for c in &conns {
+        let sid = c.session.load(Relaxed);
+        let at = deadline_of
+            .get(&sid)
+            .copied()
+            .unwrap_or(c.established_ms as i64 + 10_000);
+        // Grouped to the second, as the printed times are.
+        sets.entry(at / 1000 * 1000)
+            .or_default()
+            .push((sid, c.peer.to_string()));
+    }
+    let _ = writeln!(
+        out,
+        "Connections dump:\nConnections Sets ({})/({}):",
+        sets.len(),
+        conns.len()
+    );
+    for (at, members) in sets {
+        let _ = writeln!(out, "{} expire at {}:", members.len(), java_date(at));
+        for (sid, peer) in members {
+            let _ = writeln!(out, "\tip: /{peer} sessionId: 0x{sid:x}");
+        }
     }
     out
 }
 
-/// `YYYY-MM-DD HH:MM:SS.mmm` (UTC) for a wall-clock ms value.
-fn format_ms(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let milli = ms.rem_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil-from-days (Howard Hinnant's algorithm).
+/// Days since the epoch → (year, month 1-12, day 1-31) (civil-from-days).
+fn civil(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -175,7 +433,15 @@ fn format_ms(ms: i64) -> String {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// `YYYY-MM-DD HH:MM:SS.mmm` (UTC) for a wall-clock ms value.
+fn format_ms(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let milli = ms.rem_euclid(1000);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil(secs.div_euclid(86_400));
     format!(
         "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{milli:03}",
         rem / 3600,
@@ -184,7 +450,46 @@ fn format_ms(ms: i64) -> String {
     )
 }
 
-fn mntr(shared: &Shared) -> String {
+/// `Tue Dec 01 04:26:23 UTC 2026`, the form ZooKeeper's `dump` prints times in (UTC).
+fn java_date(ms: i64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil(days);
+    format!(
+        "{} {} {d:02} {:02}:{:02}:{:02} UTC {y}",
+        DAYS[days.rem_euclid(7) as usize],
+        MONTHS[(m - 1) as usize],
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Descriptors open by this process and its limit (`/proc`; 0 where unreadable).
+fn descriptors() -> (u64, u64) {
+    let open = std::fs::read_dir("/proc/self/fd")
+        .map(|d| d.count() as u64)
+        .unwrap_or(0);
+    let max = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Max open files"))
+                .and_then(|l| l.split_whitespace().nth(3))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0);
+    (open, max)
+}
+
+/// Every `mntr` line, in order: ZooKeeper's keys (zero where zksessiond has no such
+/// figure), then zksessiond's own `zks_` keys.
+pub(crate) fn mntr_lines(shared: &Shared) -> Vec<(String, String)> {
     let s = &shared.stats;
     let (min, avg, max) = s.latency_ms();
     let counts = shared.engine.counts();
@@ -199,57 +504,72 @@ fn mntr(shared: &Shared) -> String {
             ns.approximate_data_size(),
         )
     };
-    let lines: Vec<(&str, String)> = vec![
-        (
-            "zk_version",
-            format!("{VERSION}, built on 01/01/1970 00:00 GMT"),
-        ),
+    let (open_fds, max_fds) = descriptors();
+    let get = |c: &crate::sync::AtomicU64| Stats::get(c).to_string();
+    let mut lines: Vec<(String, String)> = [
+        ("zk_version", version_line()),
         ("zk_server_state", "standalone".into()),
-        ("zk_avg_latency", format!("{avg:.4}")),
-        ("zk_max_latency", format!("{max:.0}")),
-        ("zk_min_latency", format!("{min:.0}")),
-        ("zk_packets_received", Stats::get(&s.received).to_string()),
-        ("zk_packets_sent", Stats::get(&s.sent).to_string()),
-        (
-            "zk_num_alive_connections",
-            Stats::get(&s.alive_connections).to_string(),
-        ),
+        ("zk_ephemerals_count", ephemerals.to_string()),
+        ("zk_num_alive_connections", get(&s.alive_connections)),
+        ("zk_avg_latency", java_double(avg)),
         ("zk_outstanding_requests", "0".into()),
         ("zk_znode_count", nodes.to_string()),
+        ("zk_global_sessions", counts.global.to_string()),
+        ("zk_last_client_response_size", "-1".into()),
+        ("zk_packets_sent", get(&s.sent)),
+        ("zk_packets_received", get(&s.received)),
+        ("zk_max_client_response_size", "-1".into()),
+        ("zk_connection_drop_probability", "0.0".into()),
         ("zk_watch_count", watches.to_string()),
-        ("zk_ephemerals_count", ephemerals.to_string()),
+        ("zk_min_latency", format!("{min:.0}")),
+        ("zk_max_file_descriptor_count", max_fds.to_string()),
         ("zk_approximate_data_size", data_size.to_string()),
+        ("zk_open_file_descriptor_count", open_fds.to_string()),
+        ("zk_local_sessions", counts.local.to_string()),
         (
             "zk_uptime",
             shared.started.elapsed().as_millis().to_string(),
         ),
-        ("zk_global_sessions", counts.global.to_string()),
-        ("zk_local_sessions", counts.local.to_string()),
-        ("zk_connection_drop_probability", "0.0".into()),
-        (
-            "zk_stale_sessions_expired",
-            Stats::get(&s.sessions_expired).to_string(),
-        ),
+        ("zk_max_latency", format!("{max:.0}")),
+        ("zk_min_client_response_size", "-1".into()),
+        ("zk_connection_rejected", get(&s.connections_rejected)),
         (
             "zk_sessionless_connections_expired",
-            Stats::get(&s.sessionless_expired).to_string(),
+            get(&s.sessionless_expired),
         ),
-        (
-            "zk_connection_request_count",
-            Stats::get(&s.connection_requests).to_string(),
-        ),
+        ("zk_connection_drop_count", get(&s.connections_dropped)),
+        ("zk_bytes_received_count", get(&s.bytes_received)),
+        ("zk_connection_request_count", get(&s.connection_requests)),
         (
             "zk_connection_revalidate_count",
-            Stats::get(&s.connection_revalidates).to_string(),
+            get(&s.connection_revalidates),
         ),
-        (
-            "zk_connection_rejected",
-            Stats::get(&s.connections_rejected).to_string(),
-        ),
-        (
-            "zk_connection_drop_count",
-            Stats::get(&s.connections_dropped).to_string(),
-        ),
+        ("zk_stale_sessions_expired", get(&s.sessions_expired)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    for name in mntr_names::ZERO_COUNTERS {
+        lines.push((format!("zk_{name}"), "0".into()));
+    }
+    let summary = |lines: &mut Vec<(String, String)>, name: &str, quantiles: bool| {
+        lines.push((format!("zk_avg_{name}"), "0.0".into()));
+        for p in ["min", "max", "cnt", "sum"] {
+            lines.push((format!("zk_{p}_{name}"), "0".into()));
+        }
+        if quantiles {
+            for p in ["p50", "p95", "p99", "p999"] {
+                lines.push((format!("zk_{p}_{name}"), "0".into()));
+            }
+        }
+    };
+    for name in mntr_names::SUMMARIES {
+        summary(&mut lines, name, false);
+    }
+    for name in mntr_names::QUANTILE_SUMMARIES {
+        summary(&mut lines, name, true);
+    }
+    let own: [(&str, String); 10] = [
         ("zks_sessions_closing", counts.closing.to_string()),
         ("zks_sessions_total", counts.total().to_string()),
         ("zks_sessions_created", totals.creates.to_string()),
@@ -268,15 +588,17 @@ fn mntr(shared: &Shared) -> String {
         ("zks_expiry_lag_max_ms", lag.max_ms.to_string()),
         (
             "zks_dead_session_requests_dropped",
-            Stats::get(&s.dropped_dead_session).to_string(),
-        ),
-        (
-            "zks_watch_events_sent",
-            Stats::get(&s.watch_events).to_string(),
+            get(&s.dropped_dead_session),
         ),
     ];
+    lines.extend(own.into_iter().map(|(k, v)| (k.to_owned(), v)));
+    lines.push(("zks_watch_events_sent".into(), get(&s.watch_events)));
+    lines
+}
+
+fn mntr(shared: &Shared) -> String {
     let mut out = String::new();
-    for (k, v) in lines {
+    for (k, v) in mntr_lines(shared) {
         let _ = writeln!(out, "{k}\t{v}");
     }
     out
@@ -290,6 +612,7 @@ mod tests {
     fn known_words_are_recognised_and_frames_are_not() {
         assert_eq!(recognise(*b"ruok"), Some("ruok"));
         assert_eq!(recognise(*b"mntr"), Some("mntr"));
+        assert_eq!(recognise(*b"envi"), Some("envi"));
         assert_eq!(recognise([0, 0, 0, 45]), None);
         assert_eq!(recognise(*b"kill"), None);
     }
@@ -298,5 +621,36 @@ mod tests {
     fn wall_times_format_as_utc() {
         assert_eq!(format_ms(0), "1970-01-01 00:00:00.000");
         assert_eq!(format_ms(1_700_000_000_123), "2023-11-14 22:13:20.123");
+        assert_eq!(java_date(0), "Thu Jan 01 00:00:00 UTC 1970");
+        assert_eq!(java_date(1_796_099_183_000), "Tue Dec 01 04:26:23 UTC 2026");
+    }
+
+    #[test]
+    fn the_version_line_parses_as_zookeeper_3_8_0() {
+        let v = version_line();
+        assert!(v.starts_with("3.8.0-zksessiond-"), "{v}");
+        assert!(v.contains(", built on "), "{v}");
+        let digits: Vec<u32> = v
+            .split('-')
+            .next()
+            .unwrap()
+            .split('.')
+            .map(|d| d.parse().unwrap())
+            .collect();
+        assert_eq!(digits, [3, 8, 0]);
+    }
+
+    #[test]
+    fn envi_has_zookeepers_keys_in_order() {
+        let out = envi();
+        let keys: Vec<&str> = out
+            .lines()
+            .skip(1)
+            .map(|l| l.split_once('=').unwrap().0)
+            .collect();
+        assert_eq!(out.lines().next(), Some("Environment:"));
+        assert_eq!(keys[0], "zookeeper.version");
+        assert_eq!(keys.len(), 18);
+        assert_eq!(keys[17], "os.memory.total");
     }
 }

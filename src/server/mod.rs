@@ -20,6 +20,10 @@
 //!   loop 0 also owns the listening socket and deals accepted connections out to every
 //!   loop. Each holds an `Arc` of the shared state. They are the only threads doing socket
 //!   I/O and the only ones cleaning up after expired sessions.
+//! - **the four-letter-word thread** `zksessiond-4lw` (module `answers`): loops hand it
+//!   each four-letter word; it computes the answer, queues it on the connection and asks
+//!   the connection's loop to write it and close. It holds an `Arc` of the shared state
+//!   until its queue is closed, after the loops have stopped.
 //! - **the engine's expiry workers** (owned by the [`Engine`], one per core): they decide
 //!   expiries and hand each batch to the server's expirer, which only queues it as a
 //!   message on one event loop's inbox (round robin) and wakes that loop. The expirer
@@ -53,17 +57,19 @@
 //! drop(server); // stops the event loops and the engine, and joins their threads
 //! ```
 
+mod answers;
 mod config;
 mod conn;
 mod event_loop;
 mod fourlw;
 mod handshake;
+mod mntr_names;
 mod requests;
 mod shared;
 mod stats;
 
 pub use config::{ConfigError, FourLetterWords, ServerConfig, UnknownKey, ALL_FOUR_LETTER_WORDS};
-pub use fourlw::VERSION;
+pub use fourlw::{version_line, PROTOCOL_VERSION, VERSION};
 
 use crate::engine::{self, Engine, Expired};
 use crate::namespace::Namespace;
@@ -114,6 +120,8 @@ pub struct Server {
     shared: Arc<Shared>,
     loops: Loops,
     threads: Vec<thread::JoinHandle<()>>,
+    /// The four-letter-word thread, joined after the loops.
+    answerer: Option<thread::JoinHandle<()>>,
     local_addr: SocketAddr,
 }
 
@@ -168,7 +176,9 @@ impl Server {
             error,
         })?;
         let local_addr = listener.local_addr().map_err(StartError::Io)?;
+        let (answers, answer_queue) = answers::Answers::new();
         let shared = Arc::new(Shared {
+            answers,
             config,
             engine,
             ns: Mutex::new(Namespace::new()),
@@ -186,8 +196,11 @@ impl Server {
             shared,
             loops,
             threads: Vec::with_capacity(n),
+            answerer: None,
             local_addr,
         };
+        server.answerer =
+            Some(answers::spawn(server.shared.clone(), answer_queue).map_err(StartError::Io)?);
         let mut listener = Some(listener);
         for (index, poll) in polls.into_iter().enumerate() {
             let el = EventLoop::new(index, poll, server.shared.clone(), listener.take());
@@ -235,6 +248,13 @@ impl Server {
         for t in self.threads.drain(..) {
             if t.join().is_err() {
                 tracing::error!("an event loop panicked");
+            }
+        }
+        // The loops ask no more: close the queue and let the answerer finish.
+        self.shared.answers.close();
+        if let Some(t) = self.answerer.take() {
+            if t.join().is_err() {
+                tracing::error!("the four-letter-word thread panicked");
             }
         }
     }

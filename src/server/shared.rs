@@ -148,6 +148,23 @@ impl ConnShared {
         }
     }
 
+    /// Queues bytes for the loop to write (a four-letter word's answer); the caller then
+    /// sends the loop a `Flush` or `Close` for this connection.
+    pub(crate) fn push_output(&self, bytes: &[u8]) {
+        self.pending.lock().extend_from_slice(bytes);
+    }
+
+    /// `crst`: zeroes this connection's packet counts and latency figures.
+    pub(crate) fn reset_figures(&self) {
+        self.received.store(0, Ordering::Relaxed);
+        self.sent.store(0, Ordering::Relaxed);
+        *self.info.lock() = ConnInfo {
+            last_op: "NA",
+            min_latency_us: u64::MAX,
+            ..ConnInfo::default()
+        };
+    }
+
     /// Moves the frames queued by other threads onto the end of `out`.
     pub(crate) fn take_pending(&self, out: &mut Vec<u8>) {
         self.flush_scheduled.store(false, Ordering::Release);
@@ -168,6 +185,8 @@ pub(crate) fn wall_ms() -> u64 {
 
 /// Everything the loops share.
 pub(crate) struct Shared {
+    /// Four-letter words waiting for the four-letter-word thread.
+    pub(crate) answers: super::answers::Answers,
     pub(crate) config: ServerConfig,
     pub(crate) engine: Engine,
     pub(crate) ns: Mutex<Namespace>,

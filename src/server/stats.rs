@@ -31,6 +31,8 @@ pub struct Stats {
     pub dropped_dead_session: AtomicU64,
     /// Watch events sent.
     pub watch_events: AtomicU64,
+    /// Bytes read from clients.
+    pub bytes_received: AtomicU64,
     latency_count: AtomicU64,
     latency_sum_us: AtomicU64,
     latency_min_us: AtomicU64,
@@ -68,6 +70,21 @@ impl Stats {
         let max = self.latency_max_us.load(Relaxed) as f64 / 1000.0;
         let avg = self.latency_sum_us.load(Relaxed) as f64 / n as f64 / 1000.0;
         (min, avg, max)
+    }
+
+    /// `srst`: zeroes the packet counts and the latency figures (as ZooKeeper's reset
+    /// does; connection counts and session figures stay).
+    pub fn reset(&self) {
+        for c in [
+            &self.received,
+            &self.sent,
+            &self.latency_count,
+            &self.latency_sum_us,
+        ] {
+            c.store(0, Relaxed);
+        }
+        self.latency_max_us.store(0, Relaxed);
+        self.latency_min_us.store(u64::MAX, Relaxed);
     }
 
     /// Reads a counter.

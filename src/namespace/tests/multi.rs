@@ -295,6 +295,7 @@ proptest! {
             prop_assert_eq!(shape(&ns), shape(&single));
             prop_assert_eq!(ns.ephemerals_by_session(), single.ephemerals_by_session());
             prop_assert_eq!(ns.approximate_data_size(), single.approximate_data_size());
+            prop_assert!(ns.watch_counts_consistent());
         }
     }
 }

@@ -351,18 +351,27 @@ fn watch_introspection_reports_by_path_and_watcher() {
     ns.get_data("/a", Some(2)).unwrap();
     let _ = ns.exists("/b", Some(2));
     assert_eq!(ns.watch_count(), 4);
+    // `wchs` covers the data table only, as ZooKeeper's does.
     assert_eq!(
         ns.watch_summary(),
         WatchSummary {
             watchers: 2,
             paths: 2,
-            total: 4
+            total: 3
         }
     );
+    let mut of2 = ns.data_watches_of(2);
+    of2.sort();
+    assert_eq!(of2, ["/a", "/b"]);
+    assert!(ns.watch_counts_consistent());
     let by_w = ns.watches_by_watcher();
     assert_eq!(by_w[&1].iter().collect::<Vec<_>>(), ["/a"]);
     assert_eq!(by_w[&2].iter().collect::<Vec<_>>(), ["/a", "/b"]);
     let by_p = ns.watches_by_path();
     assert_eq!(by_p["/a"].iter().copied().collect::<Vec<_>>(), [1, 2]);
     assert_eq!(by_p["/b"].iter().copied().collect::<Vec<_>>(), [2]);
+    ns.remove_watcher(2);
+    assert_eq!(ns.watch_summary().total, 1);
+    ns.set_data("/a", vec![1], -1, 2).unwrap();
+    assert!(ns.watch_counts_consistent());
 }

@@ -1,0 +1,154 @@
+"""Compares zksessiond with Apache ZooKeeper 3.8 as the tools that watch ZooKeeper see them.
+
+Usage: compare_4lw.py ZKSESSIOND_PORT ZOOKEEPER_PORT
+
+Both servers get the same client state (kazoo: nodes, an ephemeral, data and child
+watches), then every four-letter word is asked of both and compared line by line in
+shape: numbers, hex ids, addresses, paths and dates are placeholders, runs of lines of
+the same shape count once (the number of entries may differ), keys and layout must be
+equal. kazoo's own uses of `envi` (server_version, transactions, create with a stat, the
+locking queue) run against both. Prints one "PASS name" or "FAIL name: why" per check.
+"""
+
+import re
+import socket
+import sys
+
+from kazoo.client import KazooClient
+from kazoo.recipe.queue import LockingQueue
+
+WORDS = "conf cons crst dump envi ruok srst srvr stat wchs wchc wchp dirs isro hash".split()
+EXPECTED_VERSION = (3, 8, 0)
+failed = 0
+
+
+def report(name, ok, why=""):
+    global failed
+    if ok:
+        print(f"PASS {name}")
+    else:
+        failed += 1
+        print(f"FAIL {name}: {why}")
+
+
+def four(port, word):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(word.encode())
+    out = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        out += d
+    s.close()
+    return out.decode()
+
+
+DATE = r"[A-Z][a-z]{2} [A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d [A-Z]+ \d{4}"
+
+
+def shape(line):
+    line = re.sub(DATE, "DATE", line)
+    line = re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", "BUILT", line)
+    line = re.sub(r"/?\d+\.\d+\.\d+\.\d+:\d+", "ADDR", line)
+    line = re.sub(r"0x[0-9a-f]+", "HEX", line)
+    line = re.sub(r"^(\t)/\S*$", r"\1PATH", line)
+    line = re.sub(r"^/\S*$", "PATH", line)
+    line = re.sub(r"-?\d+(\.\d+)?(E-?\d+)?", "N", line)
+    return line
+
+
+def shapes(text, keys_only=False):
+    out = []
+    for line in text.split("\n"):
+        s = line.split("=", 1)[0] if keys_only and "=" in line else shape(line)
+        if not out or out[-1] != s:
+            out.append(s)
+    return out
+
+
+def compare_word(word, ours, theirs):
+    keys_only = word in ("conf", "envi")
+    a, b = shapes(ours, keys_only), shapes(theirs, keys_only)
+    if a == b:
+        report(f"4lw:{word}", True)
+        return
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            report(f"4lw:{word}", False, f"line {i}: ours {x!r}, ZooKeeper {y!r}")
+            return
+    report(f"4lw:{word}", False, f"{len(a)} line shapes, ZooKeeper {len(b)}")
+
+
+def compare_mntr(ours, theirs):
+    def keys(t):
+        return [l.split("\t", 1)[0] for l in t.splitlines() if l]
+
+    # Per-namespace summaries are named after the top-level znodes touched.
+    mine = set(keys(ours))
+    zk = {k for k in keys(theirs) if not k.endswith("_per_namespace")}
+    missing = sorted(zk - mine)
+    extra = sorted(k for k in mine - zk if not k.startswith("zks_"))
+    layout = all(l.count("\t") == 1 for l in ours.splitlines() if l)
+    report("4lw:mntr keys", not missing and not extra and layout,
+           f"missing {missing[:5]}, extra {extra[:5]}")
+
+
+def populate(port):
+    zk = KazooClient(hosts=f"127.0.0.1:{port}", timeout=10)
+    zk.start(timeout=15)
+    zk.create("/eco", b"x")
+    zk.create("/eco/e", b"", ephemeral=True)
+    zk.exists("/eco", watch=lambda e: None)
+    zk.get_data("/eco/e", watch=lambda e: None)
+    zk.get_children("/eco", watch=lambda e: None)
+    return zk
+
+
+def kazoo_checks(label, zk):
+    try:
+        v = zk.server_version()
+        report(f"{label}:server_version", v[:2] == EXPECTED_VERSION[:2], f"{v}")
+    except Exception as e:  # noqa: BLE001 - the failure is the report
+        report(f"{label}:server_version", False, repr(e))
+        return
+    try:
+        t = zk.transaction()
+        t.create("/eco/t1", b"1")
+        t.set_data("/eco", b"y")
+        res = t.commit()
+        report(f"{label}:transaction", res[0] == "/eco/t1" and res[1] is not None, f"{res}")
+    except Exception as e:  # noqa: BLE001
+        report(f"{label}:transaction", False, repr(e))
+    try:
+        path, stat = zk.create("/eco/withstat", b"abc", include_data=True)
+        report(f"{label}:create include_data", path == "/eco/withstat" and stat.dataLength == 3,
+               f"{path} {stat}")
+    except Exception as e:  # noqa: BLE001
+        report(f"{label}:create include_data", False, repr(e))
+    try:
+        q = LockingQueue(zk, "/eco/lq")
+        q.put(b"one")
+        q.put(b"two", priority=10)
+        got = q.get(timeout=5)
+        done = q.consume()
+        report(f"{label}:LockingQueue", got == b"one" and done and len(q) == 1, f"{got} {len(q)}")
+    except Exception as e:  # noqa: BLE001
+        report(f"{label}:LockingQueue", False, repr(e))
+
+
+def main():
+    ours_port, zk_port = int(sys.argv[1]), int(sys.argv[2])
+    ours_zk, their_zk = populate(ours_port), populate(zk_port)
+    for word in WORDS:
+        compare_word(word, four(ours_port, word), four(zk_port, word))
+    compare_mntr(four(ours_port, "mntr"), four(zk_port, "mntr"))
+    kazoo_checks("zookeeper", their_zk)
+    kazoo_checks("zksessiond", ours_zk)
+    ours_zk.stop()
+    their_zk.stop()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

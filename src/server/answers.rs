@@ -1,0 +1,158 @@
+//! The four-letter-word thread: answers `ruok`, `mntr`, `dump` and the rest away from the
+//! event loops.
+//!
+//! Owns: [`Answers`] (the queue event loops hand commands to) and the thread draining it,
+//! `zksessiond-4lw`, which runs each command ([`fourlw::run`]), queues the answer on its
+//! connection and asks the connection's loop to write it and close.
+//!
+//! Invariants: a command's work never runs on an event loop, so a costly command (`dump`,
+//! `wchc` with many watches) delays only the connection that asked for it; commands are
+//! answered one at a time, in arrival order.
+//!
+//! Must never: do socket I/O (the loop writes the answer), or keep the shared state alive
+//! after the server stops: the thread ends when its queue is closed ([`Answers::close`]).
+
+use super::fourlw;
+use super::shared::{ConnShared, LoopMsg, Shared};
+use crate::sync::{thread, Mutex};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::Arc;
+
+/// A command and the connection that asked for it.
+struct Job {
+    conn: Arc<ConnShared>,
+    cmd: &'static str,
+}
+
+/// The queue of commands waiting for the four-letter-word thread.
+pub(crate) struct Answers {
+    queue: Mutex<Option<Sender<Job>>>,
+}
+
+#[cfg(test)]
+/// Held by a test to keep the thread from answering (showing the loops do not wait).
+pub(crate) static HOLD: Mutex<()> = parking_lot::const_mutex(());
+
+impl Answers {
+    /// A queue and its receiving end, for [`spawn`].
+    pub(crate) fn new() -> (Answers, AnswerQueue) {
+        let (tx, rx) = channel();
+        (
+            Answers {
+                queue: Mutex::new(Some(tx)),
+            },
+            AnswerQueue(rx),
+        )
+    }
+
+    /// Queues `cmd` for `conn`; false once the queue is closed (the server is stopping).
+    pub(crate) fn ask(&self, conn: &Arc<ConnShared>, cmd: &'static str) -> bool {
+        let queue = self.queue.lock();
+        queue.as_ref().is_some_and(|q| {
+            q.send(Job {
+                conn: conn.clone(),
+                cmd,
+            })
+            .is_ok()
+        })
+    }
+
+    /// Closes the queue: the thread answers what is queued, then ends.
+    pub(crate) fn close(&self) {
+        self.queue.lock().take();
+    }
+}
+
+/// The receiving end of [`Answers`].
+pub(crate) struct AnswerQueue(Receiver<Job>);
+
+/// Starts the thread answering queued commands until the queue closes.
+pub(crate) fn spawn(
+    shared: Arc<Shared>,
+    queue: AnswerQueue,
+) -> std::io::Result<thread::JoinHandle<()>> {
+    thread::Builder::new()
+        .name("zksessiond-4lw".into())
+        .spawn(move || {
+            for job in queue.0.iter() {
+                #[cfg(test)]
+                let _held = HOLD.lock();
+                let text = fourlw::run(&shared, job.cmd);
+                job.conn.push_output(text.as_bytes());
+                shared.loops[job.conn.loop_index].send(LoopMsg::Close(job.conn.token));
+            }
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::HOLD;
+    use crate::server::{FourLetterWords, Server, ServerConfig};
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::Duration;
+
+    fn frame(body: &[u8]) -> Vec<u8> {
+        let mut f = (body.len() as i32).to_be_bytes().to_vec();
+        f.extend_from_slice(body);
+        f
+    }
+
+    fn read_frame(s: &mut TcpStream) -> Vec<u8> {
+        let mut len = [0u8; 4];
+        s.read_exact(&mut len).unwrap();
+        let mut body = vec![0; i32::from_be_bytes(len) as usize];
+        s.read_exact(&mut body).unwrap();
+        body
+    }
+
+    /// A four-letter word still being computed holds up no other client: with the
+    /// answering thread held, a new session is made and served on the only event loop.
+    #[test]
+    fn a_pending_four_letter_word_does_not_stall_the_loop() {
+        let config = ServerConfig {
+            client_addr: "127.0.0.1:0".parse().unwrap(),
+            event_loops: 1,
+            four_letter_words: FourLetterWords::All,
+            ..ServerConfig::default()
+        };
+        let server = Server::start(config).unwrap();
+        let addr = server.local_addr();
+        let held = HOLD.lock();
+        let mut word = TcpStream::connect(addr).unwrap();
+        word.write_all(b"dump").unwrap();
+
+        let mut c = TcpStream::connect(addr).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        // ConnectRequest: protocol 0, last zxid 0, timeout 30 s, session 0, 16-byte password.
+        let mut connect = Vec::new();
+        connect.extend_from_slice(&0i32.to_be_bytes());
+        connect.extend_from_slice(&0i64.to_be_bytes());
+        connect.extend_from_slice(&30_000i32.to_be_bytes());
+        connect.extend_from_slice(&0i64.to_be_bytes());
+        connect.extend_from_slice(&16i32.to_be_bytes());
+        connect.extend_from_slice(&[0; 16]);
+        c.write_all(&frame(&connect)).unwrap();
+        let reply = read_frame(&mut c);
+        assert_eq!(&reply[4..8], &30_000i32.to_be_bytes(), "negotiated timeout");
+        // exists("/"), xid 1.
+        let mut exists = Vec::new();
+        exists.extend_from_slice(&1i32.to_be_bytes());
+        exists.extend_from_slice(&3i32.to_be_bytes());
+        exists.extend_from_slice(&1i32.to_be_bytes());
+        exists.push(b'/');
+        exists.push(0);
+        c.write_all(&frame(&exists)).unwrap();
+        let reply = read_frame(&mut c);
+        assert_eq!(&reply[..4], &1i32.to_be_bytes(), "xid");
+        assert_eq!(&reply[12..16], &0i32.to_be_bytes(), "error code");
+
+        drop(held);
+        let mut answer = String::new();
+        word.set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        word.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("SessionTracker dump:\n"), "{answer}");
+        assert!(answer.contains("Connections dump:\n"), "{answer}");
+    }
+}
