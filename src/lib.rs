@@ -10,6 +10,7 @@
 //! - `jni` (feature `jni`): the JNI exports used by `bindings/java`.
 //! - [`wire`]: the ZooKeeper client wire protocol (jute), bytes to structs and back.
 //! - [`namespace`]: the znode tree, ephemeral ownership and watches.
+//! - [`security`]: ACLs, authentication (digest, SASL DIGEST-MD5, x509) and TLS, sans-IO.
 //! - [`server`]: `zksessiond`, a mio event-loop server for unmodified ZooKeeper clients.
 //! - [`client`]: a Rust ZooKeeper client (connection strings, host provider, session
 //!   state machine).
@@ -37,6 +38,9 @@ pub mod persist;
 
 #[cfg(not(loom))]
 pub mod namespace;
+
+#[cfg(not(loom))]
+pub mod security;
 
 #[cfg(not(loom))]
 pub mod server;

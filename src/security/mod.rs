@@ -1,0 +1,32 @@
+//! Access control and authentication as ZooKeeper 3.8 does them, without I/O.
+//!
+//! - `acl`: permission checks and the validation of new ACL lists ([`check`],
+//!   [`fixup_acl`], [`AclPolicy`], [`AclError`]), getACL redaction and whoAmI;
+//! - `acl_cache`: one copy of each distinct ACL list, with snapshot-compatible keys
+//!   ([`AclCache`]);
+//! - `auth_info`: the identities of one connection ([`AuthInfo`]);
+//! - `ip`: the `ip` scheme's address and CIDR matching;
+//! - `digest`: the `digest` scheme and the super digest;
+//! - `x509_name`: the `x509` identity of a client certificate;
+//! - `jaas`: the users of a JAAS `Server` section;
+//! - `sasl`: the server side of SASL DIGEST-MD5 ([`DigestMd5Server`]);
+//! - `tls`: a rustls server configuration from ZooKeeper's `ssl.*` keys ([`TlsSettings`])
+//!   and a non-blocking TLS connection over byte buffers ([`TlsConn`]).
+//!
+//! Invariants: everything here is a pure function of its inputs or a state machine fed
+//! bytes; the server decides when to call it.
+//!
+//! Must never: read a socket, a clock or the environment; log secrets (passwords,
+//! digests, SASL responses).
+
+mod acl;
+mod acl_cache;
+mod auth_info;
+pub mod digest;
+pub mod ip;
+mod x509_name;
+
+pub use acl::{check, fixup_acl, perms, redact_digests, who_am_i, AclError, AclPolicy};
+pub use acl_cache::{AclCache, AclList};
+pub use auth_info::{java_host_address, AuthInfo, SUPER_SCHEME};
+pub use x509_name::{is_valid_dn, rfc2253, subject_name, SubjectError};
