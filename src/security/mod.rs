@@ -24,9 +24,17 @@ mod acl_cache;
 mod auth_info;
 pub mod digest;
 pub mod ip;
+mod jaas;
+mod sasl;
+mod sasl_fields;
 mod x509_name;
 
 pub use acl::{check, fixup_acl, perms, redact_digests, who_am_i, AclError, AclPolicy};
 pub use acl_cache::{AclCache, AclList};
 pub use auth_info::{java_host_address, AuthInfo, SUPER_SCHEME};
+pub use jaas::{JaasConfig, JaasError, JaasModule, SaslUsers, DEFAULT_SERVER_SECTION};
+pub use sasl::{
+    DigestMd5Server, SaslError, SaslServerName, SaslStep, NONCE_LEN, PROTOCOL as SASL_PROTOCOL,
+    SERVER_NAME as SASL_SERVER_NAME,
+};
 pub use x509_name::{is_valid_dn, rfc2253, subject_name, SubjectError};
