@@ -27,6 +27,8 @@ pub mod ip;
 mod jaas;
 mod sasl;
 mod sasl_fields;
+mod tls;
+mod tls_conn;
 mod x509_name;
 
 pub use acl::{check, fixup_acl, perms, redact_digests, who_am_i, AclError, AclPolicy};
@@ -37,4 +39,6 @@ pub use sasl::{
     DigestMd5Server, SaslError, SaslServerName, SaslStep, NONCE_LEN, PROTOCOL as SASL_PROTOCOL,
     SERVER_NAME as SASL_SERVER_NAME,
 };
+pub use tls::{ClientAuth, TlsConfigError, TlsSettings};
+pub use tls_conn::{Received, TlsConn, TlsError};
 pub use x509_name::{is_valid_dn, rfc2253, subject_name, SubjectError};
