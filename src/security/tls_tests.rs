@@ -453,3 +453,26 @@ fn stores_are_read_from_files() {
     pump(&mut c, &mut conn).unwrap();
     assert!(conn.peer_subject().is_some());
 }
+
+// Expected string printed by the JDK (`X509Certificate.getSubjectX500Principal().getName()`)
+// for a certificate with this subject made by openssl.
+#[test]
+fn subject_is_formatted_as_java_prints_it() {
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    let dn = &mut params.distinguished_name;
+    dn.push(DnType::CountryName, "US");
+    dn.push(DnType::OrganizationName, "zk, inc");
+    dn.push(DnType::CommonName, "client");
+    dn.push(
+        DnType::CustomDnType(vec![1, 2, 840, 113549, 1, 9, 1]),
+        rcgen::DnValue::Ia5String(rcgen::Ia5String::try_from("a@b.c").unwrap()),
+    );
+    dn.push(DnType::OrganizationalUnitName, " lead#x");
+    let cert = params.self_signed(&key).unwrap();
+    assert_eq!(
+        crate::security::subject_name(cert.der()).unwrap(),
+        "OU=\\ lead\\#x,1.2.840.113549.1.9.1=#16056140622e63,CN=client,O=zk\\, inc,C=US"
+    );
+}

@@ -291,6 +291,7 @@ mod tests {
             "CN=\"quoted, with comma\"",
             "CN=esc\\,aped",
             "EMAILADDRESS=a@b.c",
+            "CN=",
         ] {
             assert!(is_valid_dn(ok), "{ok:?} refused");
         }
