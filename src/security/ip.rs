@@ -1,7 +1,7 @@
 //! The `ip` ACL scheme: matching a peer address against `addr` or `addr/bits`.
 //!
 //! Owns: the parsing of `ip` ACL ids and peer identities into bytes, the CIDR mask, and
-//! [`matches`] / [`is_valid`] with ZooKeeper's `IPAuthenticationProvider` rules:
+//! [`matches()`] / [`is_valid`] with ZooKeeper's `IPAuthenticationProvider` rules:
 //! - IPv4 is four dot-separated decimal parts, each parsed as Java's `Integer.parseInt`
 //!   does (an optional sign, leading zeros allowed) and in 0..=255;
 //! - IPv6 follows ZooKeeper's IPv6 support (ZOOKEEPER-4240): eight colon-separated hex
