@@ -67,7 +67,7 @@ tally "$out"
 echo "== the launcher refuses read-only mode"
 ro_out="$work/ro.out"
 mkdir -p "$work/ro"
-printf 'tickTime=1000\ndataDir=%s\nclientPort=24199\nserver.1=127.0.0.1:24197:24198\nserver.2=127.0.0.1:24195:24196\n' \
+printf 'tickTime=1000\ninitLimit=10\nsyncLimit=5\ndataDir=%s\nclientPort=24199\nserver.1=127.0.0.1:24197:24198\nserver.2=127.0.0.1:24195:24196\n' \
     "$work/ro" >"$work/ro.cfg"
 echo 1 >"$work/ro/myid"
 ro_code=0

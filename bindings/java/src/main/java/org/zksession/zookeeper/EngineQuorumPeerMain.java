@@ -39,10 +39,13 @@ public class EngineQuorumPeerMain extends QuorumPeerMain {
         int code = ExitCode.EXECUTION_FINISHED.getValue();
         try {
             new EngineQuorumPeerMain().initializeAndRun(args);
-        } catch (IllegalArgumentException | QuorumPeerConfig.ConfigException e) {
+        } catch (IllegalArgumentException e) {
+            LOG.error("Invalid arguments, exiting abnormally", e);
+            System.err.println("usage: EngineQuorumPeerMain zoo.cfg (" + e.getMessage() + ")");
+            code = ExitCode.INVALID_INVOCATION.getValue();
+        } catch (QuorumPeerConfig.ConfigException e) {
             LOG.error("Invalid configuration, exiting abnormally", e);
             System.err.println("zksession: invalid configuration: " + e.getMessage());
-            System.err.println("usage: EngineQuorumPeerMain zoo.cfg");
             code = ExitCode.INVALID_INVOCATION.getValue();
         } catch (FileTxnSnapLog.DatadirException e) {
             LOG.error("Unable to access the data directory, exiting abnormally", e);
