@@ -134,11 +134,12 @@ class Ensemble:
 
     def start(self, n):
         env = dict(os.environ)
+        jvm = getattr(self.args, "jvm_opts", None) or JVM_OPTS
         if self.args.impl == "engine":
-            env["ZKS_JAVA_OPTS"] = JVM_OPTS
+            env["ZKS_JAVA_OPTS"] = jvm
             cmd = [self.args.launcher, self.cfg(n)]
         else:
-            cmd = ["java"] + JVM_OPTS.split() + [
+            cmd = ["java"] + jvm.split() + [
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=info", "-Dorg.slf4j.simpleLogger.showDateTime=true",
                 "-cp", self.args.zk_cp, "org.apache.zookeeper.server.quorum.QuorumPeerMain", self.cfg(n)]
         logf = open(self.log(n), "a")
