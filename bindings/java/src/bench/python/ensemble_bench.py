@@ -21,9 +21,11 @@ import argparse
 import heapq
 import os
 import random
+import re
 import selectors
 import socket
 import struct
+import subprocess
 import sys
 import threading
 import time
@@ -32,7 +34,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from ensemble_scenarios import Ensemble, wait_for  # noqa: E402
 
 PING = struct.pack(">iii", 8, -2, 11)
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def connect_request(sid, pw, timeout_ms):
@@ -41,9 +42,22 @@ def connect_request(sid, pw, timeout_ms):
 
 
 def cpu_s(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    """On-CPU time of every thread of pid, in seconds (schedstat: nanoseconds)."""
+    total = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                total += int(f.read().split()[0])
+        except OSError:
+            pass  # a thread that just ended
+    return total / 1e9
+
+
+def heap_used_kb(pid):
+    """Java heap in use after a full GC (jcmd GC.run, then GC.heap_info; Serial GC's format)."""
+    subprocess.run(["jcmd", str(pid), "GC.run"], capture_output=True, timeout=60)
+    out = subprocess.run(["jcmd", str(pid), "GC.heap_info"], capture_output=True, text=True, timeout=60).stdout
+    return sum(int(m) for m in re.findall(r"generation\s+total \d+K, used (\d+)K", out))
 
 
 def rss_kb(pid):
@@ -83,6 +97,7 @@ class Load:
         self.pending = []  # sessions waiting for a handshake slot
         self.in_flight = 0
         self.live = 0
+        self.low = 0  # fewest live sessions since reset_low()
         self.pings = 0
         self.expired = 0
         self.reconnects = 0
@@ -124,6 +139,7 @@ class Load:
             self.in_flight -= 1
         elif s.state == "live":
             self.live -= 1
+            self.low = min(self.low, self.live)
         s.state = "idle"
         if retry:
             s.attempt += 1
@@ -249,6 +265,7 @@ def bench_global(args):
         c0 = cpu_s(pids[lead])
         time.sleep(args.hold_secs)
         idle_cpu = (cpu_s(pids[lead]) - c0) / args.hold_secs
+        heap0 = {n: heap_used_kb(pids[n]) for n in pids}
         rss0 = {n: rss_kb(pids[n]) for n in pids}
 
         load = Load([ens.client_port[f] for f in followers], args.timeout_ms, 16)
@@ -259,7 +276,12 @@ def bench_global(args):
         result(impl=args.impl, phase="establish-global", sessions=load.live, seconds="%.2f" % est,
                per_second="%.0f" % (load.live / est if est else 0), complete=ok)
 
-        load.run_for(3)  # settle: every session is on its ping cycle
+        load.run_for(2)  # settle: every session is on its ping cycle
+        heap1 = {}
+        for n in pids:
+            heap1[n] = heap_used_kb(pids[n])
+            load.run_for(0.5)
+        load.run_for(1)
         cpu_a = {n: cpu_s(pids[n]) for n in pids}
         p0, t1 = load.pings, time.monotonic()
         load.run_for(args.hold_secs)
@@ -270,7 +292,8 @@ def bench_global(args):
         for n in sorted(pids):
             result(impl=args.impl, phase="hold", server=n, role="leader" if n == lead else "follower",
                    cpu_pct="%.1f" % (100 * cpu[n]), rss_mb="%.1f" % (rss[n] / 1024.0),
-                   rss_bytes_per_session="%.0f" % ((rss[n] - rss0[n]) * 1024.0 / max(1, load.live)))
+                   rss_bytes_per_session="%.0f" % ((rss[n] - rss0[n]) * 1024.0 / max(1, load.live)),
+                   heap_bytes_per_session="%.0f" % ((heap1[n] - heap0[n]) * 1024.0 / max(1, load.live)))
         per_touch_us = (cpu[lead] - idle_cpu) * dt / max(1, pings) * 1e6
         result(impl=args.impl, phase="hold", pings_per_s="%.0f" % (pings / dt),
                leader_idle_cpu_pct="%.1f" % (100 * idle_cpu),
@@ -288,12 +311,13 @@ def bench_global(args):
         ens.kill9(lead)
         th = threading.Thread(target=watch, daemon=True)
         th.start()
-        dropped = wait_for_drop(load, 10)
+        load.low = load.live
+        wait_for_drop(load, 10)
         back = load.run_until(lambda: load.live + load.expired >= args.sessions and "leader" in marks, 120)
         t_back = time.monotonic() - t_kill
         th.join(1)
         load.run_for(max(3, args.timeout_ms / 1000.0))
-        result(impl=args.impl, phase="failover", sessions=args.sessions, dropped_connections=dropped,
+        result(impl=args.impl, phase="failover", sessions=args.sessions, most_disconnected=args.sessions - load.low,
                new_leader_s="%.2f" % (marks.get("leader", float("nan")) - t_kill),
                all_back_s="%.2f" % t_back, all_back=back, expirations=load.expired,
                live_after="%d" % load.live, reconnect_attempts=load.reconnects)
@@ -302,11 +326,9 @@ def bench_global(args):
 
 
 def wait_for_drop(load, secs):
-    """Steps the load until connections drop (followers lose their leader); returns how many."""
+    """Steps the load until connections start dropping (followers lose their leader)."""
     live0 = load.live
     load.run_until(lambda: load.live < live0, secs)
-    load.run_for(0.2)
-    return live0 - load.live
 
 
 def bench_local(args):
