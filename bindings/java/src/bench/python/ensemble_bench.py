@@ -282,21 +282,25 @@ def bench_global(args):
             heap1[n] = heap_used_kb(pids[n])
             load.run_for(0.5)
         load.run_for(1)
+        touches0 = ens.mntr(lead).get("zk_zks_touches")
         cpu_a = {n: cpu_s(pids[n]) for n in pids}
         p0, t1 = load.pings, time.monotonic()
         load.run_for(args.hold_secs)
         dt = time.monotonic() - t1
         pings = load.pings - p0
+        touches1 = ens.mntr(lead).get("zk_zks_touches")
         cpu = {n: (cpu_s(pids[n]) - cpu_a[n]) / dt for n in pids}
         rss = {n: rss_kb(pids[n]) for n in pids}
         for n in sorted(pids):
             result(impl=args.impl, phase="hold", server=n, role="leader" if n == lead else "follower",
-                   cpu_pct="%.1f" % (100 * cpu[n]), rss_mb="%.1f" % (rss[n] / 1024.0),
+                   cpu_pct="%.2f" % (100 * cpu[n]), rss_mb="%.1f" % (rss[n] / 1024.0),
                    rss_bytes_per_session="%.0f" % ((rss[n] - rss0[n]) * 1024.0 / max(1, load.live)),
                    heap_bytes_per_session="%.0f" % ((heap1[n] - heap0[n]) * 1024.0 / max(1, load.live)))
         per_touch_us = (cpu[lead] - idle_cpu) * dt / max(1, pings) * 1e6
         result(impl=args.impl, phase="hold", pings_per_s="%.0f" % (pings / dt),
-               leader_idle_cpu_pct="%.1f" % (100 * idle_cpu),
+               leader_idle_cpu_pct="%.2f" % (100 * idle_cpu),
+               leader_engine_touches_per_s=("%.0f" % ((int(touches1) - int(touches0)) / dt)
+                                            if touches0 and touches1 else "n/a"),
                leader_cpu_us_per_forwarded_touch="%.2f" % per_touch_us)
 
         # Failover under load.
