@@ -6,9 +6,9 @@ Usage: ensemble_scenarios.py --impl plain|engine --workdir DIR --base-port N
 The same scenarios run against Debian's plain ZooKeeper (QuorumPeerMain, its own session
 trackers) and against the engine launcher (run-zookeeper.sh), so a difference is the
 engine's. Three phases, each a fresh ensemble (tickTime 1 s, sessions of 4 s):
-  a: local sessions on, upgrading on: engine in use, local session and upgrade, zkCli,
-     reconnect elsewhere (and the negatives), dead-client cleanup, failover rounds, a client
-     killed together with the leader;
+  a: local sessions on, upgrading on, plus an observer: engine in use, local session and
+     upgrade, zkCli, a session upgraded through the observer, reconnect elsewhere (and the
+     negatives), dead-client cleanup, failover rounds, a client killed with the leader;
   b: local sessions off: sessions global at once, reconnect, cleanup, failover rounds;
   c: local sessions on, upgrading off: an ephemeral on a local session fails with -120.
 Prints "ok   NAME" or "FAIL NAME: why" per check, "figure NAME VALUE" lines, and last
@@ -97,15 +97,20 @@ def wait_for(cond, timeout, step=0.05):
 class Ensemble:
     """Three servers on 127.0.0.1; started, killed and stopped by pid."""
 
-    def __init__(self, args, name, local, upgrading):
+    def __init__(self, args, name, local, upgrading, observer=False):
         self.args = args
         self.name = name
         self.dir = os.path.join(args.workdir, "%s-%s" % (args.impl, name))
         self.procs = {}
         base = args.base_port
-        self.client_port = {n: base + n for n in (1, 2, 3)}
-        servers = "".join("server.%d=127.0.0.1:%d:%d\n" % (n, base + 10 + n, base + 20 + n) for n in (1, 2, 3))
-        for n in (1, 2, 3):
+        # Servers 1-3 vote; server 4, if any, is an observer.
+        self.all = (1, 2, 3, 4) if observer else (1, 2, 3)
+        self.observer = 4 if observer else None
+        self.client_port = {n: base + n for n in self.all}
+        servers = "".join("server.%d=127.0.0.1:%d:%d%s\n" % (n, base + 10 + n, base + 20 + n,
+                                                              ":observer" if n == self.observer else "")
+                          for n in self.all)
+        for n in self.all:
             data = os.path.join(self.dir, "data%d" % n)
             os.makedirs(data, exist_ok=True)
             with open(os.path.join(data, "myid"), "w") as f:
@@ -113,6 +118,8 @@ class Ensemble:
             cfg = ("tickTime=1000\ninitLimit=10\nsyncLimit=5\ndataDir=%s\nclientPort=%d\n"
                    "clientPortAddress=127.0.0.1\nmaxClientCnxns=0\nadmin.enableServer=false\n"
                    "4lw.commands.whitelist=*\nforceSync=no\n" % (data, base + n))
+            if n == self.observer:
+                cfg += "peerType=observer\n"
             if local:
                 cfg += "localSessionsEnabled=true\nlocalSessionsUpgradingEnabled=%s\n" % (
                     "true" if upgrading else "false")
@@ -201,14 +208,17 @@ class Ensemble:
         return [n for n, m in sorted(r.items()) if m == "follower"]
 
     def start_all(self):
-        for n in (1, 2, 3):
+        for n in self.all:
             self.start(n)
             time.sleep(1.0)
-        return wait_for(self.roles, 60, 0.2)
+        formed = wait_for(self.roles, 60, 0.2)
+        if formed and self.observer:
+            return wait_for(lambda: self.mode(self.observer) == "observer", 30, 0.2)
+        return formed
 
     def logs(self):
         text = ""
-        for n in (1, 2, 3):
+        for n in self.all:
             try:
                 with open(self.log(n), errors="replace") as f:
                     text += f.read()
@@ -297,21 +307,22 @@ def p(ens, name):
 @test("engine-in-use")
 def engine_in_use(ens):
     roles = ens.roles()
-    for n in (1, 2, 3):
+    for n in ens.all:
         m = ens.mntr(n)
         if ens.args.impl == "engine":
-            want = "leader" if roles[n] == "leader" else "learner"
+            want = "leader" if roles.get(n) == "leader" else "learner"
             R.check(p(ens, "mntr %d shows the engine as %s" % (n, want)), m.get("zk_zks_engine_role") == want,
                     "zk_zks_engine_role=%r" % m.get("zk_zks_engine_role"))
         else:
             R.check(p(ens, "mntr %d has no engine keys" % n), not any("zks_" in k for k in m), "")
     trackers = len(re.findall(r"zksession engine tracks the sessions of", ens.logs()))
     if ens.args.impl == "engine":
-        R.check(p(ens, "every server built an engine tracker"), trackers >= 3, "%d in the logs" % trackers)
+        R.check(p(ens, "every server built an engine tracker"), trackers >= len(ens.all),
+                "%d in the logs" % trackers)
 
 
-def global_counts(ens, among=(1, 2, 3)):
-    return [ens.mntr(n).get("zk_global_sessions") for n in among]
+def global_counts(ens):
+    return [ens.mntr(n).get("zk_global_sessions") for n in ens.all]
 
 
 @test("local-session-and-upgrade")
@@ -333,15 +344,15 @@ def local_session_and_upgrade(ens):
     R.check(p(ens, "an ephemeral create upgrades the session in one txn (czxid = zxid + 2)"),
             st is not None and st.czxid == z0 + 2 and st.ephemeralOwner == sid,
             "czxid %s, zxid before %s" % (st and hex(st.czxid), hex(z0)))
-    R.check(p(ens, "the upgraded session is global on all three servers"),
-            wait_for(lambda: global_counts(ens) == [str(g0 + 1)] * 3, 5), global_counts(ens))
+    R.check(p(ens, "the upgraded session is global on every server"),
+            wait_for(lambda: global_counts(ens) == [str(g0 + 1)] * len(ens.all), 5), global_counts(ens))
     dump = four(ens.client_port[lead], "dump")
     gi = dump.find("Global")
     R.check(p(ens, "the leader's dump lists it under Global"), gi >= 0 and ("0x%x" % sid) in dump[gi:], dump)
     R.check(p(ens, "the follower logged the upgrade"), ("Upgrading session 0x%x" % sid) in ens.logs(), "")
     c.close()
     R.check(p(ens, "closing the upgraded session deletes its ephemeral"),
-            wait_for(lambda: global_counts(ens) == [str(g0)] * 3, 5), global_counts(ens))
+            wait_for(lambda: global_counts(ens) == [str(g0)] * len(ens.all), 5), global_counts(ens))
 
     # A local session killed without a close: expired by its follower, with no txn.
     v, vsid, vpw = victim(ens.host(f1), "-")
@@ -390,10 +401,24 @@ def reconnect(ens, survivors):
     R.check(p(ens, "a wrong password is expired"), expired_on_reconnect(ens.host(f1), live.sid, b"\0" * 16), "")
 
 
+@test("observer")
+def observer(ens, survivors):
+    o = ens.observer
+    w = Watched(ens.hosts(o), "/on-observer")
+    R.check(p(ens, "an observer's new session is local there"),
+            wait_for(lambda: ens.mntr(o).get("zk_local_sessions") == "1", 3), ens.mntr(o).get("zk_local_sessions"))
+    w.zk.create(w.path, b"x", ephemeral=True)
+    R.check(p(ens, "an ephemeral through the observer upgrades the session"), w.owns_path(), "")
+    # Its touches reach the leader through the observer's PING replies: checked with the
+    # other moved sessions at the end (3T, through every failover round).
+    survivors.append(w)
+
+
 def check_survivors(ens, survivors):
     wait_for(lambda: all(time.monotonic() - w.born >= 3 * T for w in survivors), 3 * T + 1, 0.2)
     for w in survivors:
-        R.check(p(ens, "a moved session lives on for 3T (0x%x)" % w.sid), w.healthy() and w.owns_path(),
+        R.check(p(ens, "session 0x%x (%s) lives on for 3T and keeps its ephemeral" % (w.sid, w.path)),
+                w.healthy() and w.owns_path(),
                 "lost %d expired %d" % (w.lost, w.rec.expired))
         w.close()
 
@@ -489,7 +514,7 @@ def global_at_once(ens):
     g0 = int(ens.mntr(ens.leader()).get("zk_global_sessions", "0"))
     w = Watched(ens.host(f1))
     R.check(p(ens, "with local sessions off a new session is global on all servers"),
-            wait_for(lambda: global_counts(ens) == [str(g0 + 1)] * 3, 5), global_counts(ens))
+            wait_for(lambda: global_counts(ens) == [str(g0 + 1)] * len(ens.all), 5), global_counts(ens))
     w.close()
 
 
@@ -506,11 +531,12 @@ def no_upgrade(ens):
     w.close()
 
 
-def run_phase(args, name, local, upgrading, body):
-    ens = Ensemble(args, name, local, upgrading)
+def run_phase(args, name, local, upgrading, body, observer=False):
+    ens = Ensemble(args, name, local, upgrading, observer)
     t0 = time.monotonic()
     try:
-        if not R.check("%s/%s/ensemble forms (one leader, two followers)" % (args.impl, name), ens.start_all(), ""):
+        if not R.check("%s/%s/ensemble forms (one leader, two followers%s)" % (
+            args.impl, name, ", an observer" if observer else ""), ens.start_all(), ""):
             return
         R.figure("%s/%s/ensemble_start_s" % (args.impl, name), "%.1f" % (time.monotonic() - t0))
         engine_in_use(ens)
@@ -525,12 +551,13 @@ def phase_a(args):
         local_session_and_upgrade(ens)
         zkcli(ens)
         survivors = []
+        observer(ens, survivors)
         reconnect(ens, survivors)
         dead_client_cleanup(ens)
         failover(ens, args.rounds)
         client_and_leader_killed(ens)
         check_survivors(ens, survivors)
-    run_phase(args, "local-on", True, True, body)
+    run_phase(args, "local-on", True, True, body, observer=True)
 
 
 def phase_b(args):
