@@ -5,8 +5,8 @@
 //!
 //! Must never: change engine state; write past the caller's capacity.
 
-use super::engine::{handle, zks_engine};
-use super::guard::{boundary, buffer, fill, guard, out};
+use super::guard::{buffer, fill, out};
+use super::handle::zks_engine;
 use super::result::zks_result;
 use crate::engine::{lag_bucket_upper_ms, LAG_BUCKETS};
 
@@ -97,9 +97,9 @@ pub unsafe extern "C" fn zks_time_to_live(
     id: u64,
     out_ms: *mut u64,
 ) -> zks_result {
-    guard(|| {
+    ffi_fn!(engine => |e| {
         // SAFETY: per this function's contract.
-        let (e, out_ms) = unsafe { (handle(engine)?, out(out_ms)?) };
+        let out_ms = unsafe { out(out_ms) }?;
         out_ms.set(e.engine().time_to_live(id)?);
         Ok(())
     })
@@ -118,9 +118,9 @@ pub unsafe extern "C" fn zks_counts(
     engine: *const zks_engine,
     out_counts: *mut zks_session_counts,
 ) -> zks_result {
-    guard(|| {
+    ffi_fn!(engine => |e| {
         // SAFETY: per this function's contract.
-        let (e, out_counts) = unsafe { (handle(engine)?, out(out_counts)?) };
+        let out_counts = unsafe { out(out_counts) }?;
         let c = e.engine().counts();
         out_counts.set(zks_session_counts {
             global: c.global,
@@ -145,9 +145,9 @@ pub unsafe extern "C" fn zks_totals(
     engine: *const zks_engine,
     out_totals: *mut zks_session_totals,
 ) -> zks_result {
-    guard(|| {
+    ffi_fn!(engine => |e| {
         // SAFETY: per this function's contract.
-        let (e, out_totals) = unsafe { (handle(engine)?, out(out_totals)?) };
+        let out_totals = unsafe { out(out_totals) }?;
         let t = e.engine().totals();
         out_totals.set(zks_session_totals {
             creates: t.creates,
@@ -168,9 +168,9 @@ pub unsafe extern "C" fn zks_totals(
 /// `engine` must be NULL or live; `out_len` must be NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn zks_len(engine: *const zks_engine, out_len: *mut usize) -> zks_result {
-    guard(|| {
+    ffi_fn!(engine => |e| {
         // SAFETY: per this function's contract.
-        let (e, out_len) = unsafe { (handle(engine)?, out(out_len)?) };
+        let out_len = unsafe { out(out_len) }?;
         out_len.set(e.engine().len());
         Ok(())
     })
@@ -189,9 +189,9 @@ pub unsafe extern "C" fn zks_expiry_lag(
     engine: *const zks_engine,
     out_lag: *mut zks_lag_summary,
 ) -> zks_result {
-    guard(|| {
+    ffi_fn!(engine => |e| {
         // SAFETY: per this function's contract.
-        let (e, out_lag) = unsafe { (handle(engine)?, out(out_lag)?) };
+        let out_lag = unsafe { out(out_lag) }?;
         let s = e.engine().expiry_lag();
         out_lag.set(zks_lag_summary {
             count: s.count,
@@ -212,7 +212,7 @@ pub unsafe extern "C" fn zks_expiry_lag(
 /// Thread safety: callable from any thread.
 #[no_mangle]
 pub extern "C" fn zks_lag_bucket_upper_ms(i: usize) -> u64 {
-    boundary(u64::MAX, || {
+    ffi_fn!(on_panic = u64::MAX, || {
         if i < ZKS_LAG_BUCKETS {
             lag_bucket_upper_ms(i)
         } else {
@@ -240,9 +240,9 @@ pub unsafe extern "C" fn zks_expiry_map(
     cap: usize,
     out_n: *mut usize,
 ) -> zks_result {
-    guard(|| {
+    ffi_fn!(engine => |e| {
         // SAFETY: per this function's contract.
-        let (e, buf, out_n) = unsafe { (handle(engine)?, buffer(entries, cap)?, out(out_n)?) };
+        let (buf, out_n) = unsafe { (buffer(entries, cap)?, out(out_n)?) };
         let map = e.engine().expiry_map();
         let n: usize = map.values().map(Vec::len).sum();
         if n > buf.len() {
