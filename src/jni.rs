@@ -25,15 +25,18 @@
 //! - Passwords are ZooKeeper's (`PasswordMode::ZooKeeperCompatible`): inside a ZooKeeper
 //!   server, ZooKeeper itself makes and checks them.
 //!
-//! Array layouts: `nativePollExpired` fills `(id, timeout_ms)` pairs; `nativeExpiryMap`
-//! returns `(deadline_ms, id)` pairs sorted by deadline then id; `nativeSnapshot` returns
-//! `(id, timeout_ms, kind)` triples (kind 0 = global, 1 = local).
+//! Array layouts: `nativePollExpired` fills `(id, timeout_ms)` pairs and
+//! `nativePollExpiredKinds` `(id, timeout_ms, kind)` triples; `nativeExpiryMap` and
+//! `nativeExpiryMapByKind` return `(deadline_ms, id)` pairs sorted by deadline then id;
+//! `nativeSnapshot` returns `(id, timeout_ms, kind)` triples (kind 0 = global, 1 = local);
+//! `nativeDrainTouched` returns `(id, timeout_ms)` pairs.
 //!
 //! Must never: hold a JNI critical section or local reference across an engine call that
 //! can block, call back into Java, or let a panic cross the FFI boundary.
 
 use crate::engine::{
-    Config, ConfigError, Engine, Error, ManualClock, PasswordMode, SessionEntry, SessionKind,
+    Config, ConfigError, Engine, Error, Expired, LearnerTouch, ManualClock, PasswordMode,
+    SessionEntry, SessionKind,
 };
 use jni::objects::{JByteArray, JClass, JIntArray, JLongArray};
 use jni::sys::{jboolean, jint, jlong, jlongArray, JNI_FALSE, JNI_TRUE};
@@ -50,6 +53,15 @@ const CODE_SYSTEM_ERROR: jint = -1;
 const CODE_UNIMPLEMENTED: jint = -6;
 /// ZooKeeper's `BADARGUMENTS`, for an argument out of range (timeout 0, short array).
 const CODE_BAD_ARGUMENTS: jint = Error::BadArguments.zookeeper_code();
+
+/// `nativeKindAny`: a remote entry (the Java class's `KIND_REMOTE`).
+const KIND_REMOTE: jint = 2;
+/// `nativeKindAny`: the flag of a closing session (`KIND_CLOSING`).
+const KIND_CLOSING: jint = 4;
+/// `nativeLearnerTouch`: refreshed here (`TOUCH_LOCAL`).
+const TOUCH_LOCAL: jint = 0;
+/// `nativeLearnerTouch`: recorded for the leader (`TOUCH_FORWARDED`).
+const TOUCH_FORWARDED: jint = 1;
 
 /// The result code Java sees for an engine result.
 fn code(r: Result<(), Error>) -> jint {
@@ -174,16 +186,17 @@ macro_rules! jni_fn {
     (
         $(#[$meta:meta])*
         fn $name:ident<$l:lifetime>($env:pat, $h:ident: &$T:ident $(, $arg:ident: $ty:ty)* $(,)?)
-            -> $ret:ty { failure: $failure:expr; $($body:tt)* }
+            $(-> $ret:ty)? { failure: $failure:expr; $($body:tt)* }
     ) => {
         $(#[$meta])*
         #[no_mangle]
+        #[allow(clippy::unused_unit)] // `return ();` for the exports returning nothing
         pub extern "system" fn $name<$l>(
             $env: JNIEnv<$l>,
             _class: JClass<$l>,
             handle: jlong,
             $($arg: $ty),*
-        ) -> $ret {
+        ) $(-> $ret)? {
             boundary($failure, || {
                 if handle == 0 {
                     return $failure;
@@ -657,30 +670,7 @@ jni_fn! {
         timeout_ms: jint,
     ) -> jint {
         failure: CODE_SYSTEM_ERROR;
-        if out.is_null() || timeout_ms < 0 {
-            return CODE_BAD_ARGUMENTS;
-        }
-        let Ok(len) = env.get_array_length(&out) else {
-            return bad_array(&env);
-        };
-        let max = (len / 2) as usize;
-        if max == 0 {
-            return CODE_BAD_ARGUMENTS;
-        }
-        let wait = Duration::from_millis(timeout_ms as u64);
-        let batch = match e.poll_expired(max, wait) {
-            Ok(b) => b,
-            Err(e) => return e.zookeeper_code(),
-        };
-        let mut flat = Vec::with_capacity(batch.len() * 2);
-        for x in &batch {
-            flat.push(x.id as jlong);
-            flat.push(x.timeout_ms as jlong);
-        }
-        match env.set_long_array_region(&out, 0, &flat) {
-            Ok(()) => batch.len() as jint,
-            Err(_) => CODE_SYSTEM_ERROR,
-        }
+        poll_into(&env, e, &out, timeout_ms, |x| [x.id as jlong, x.timeout_ms as jlong])
     }
 }
 
@@ -732,21 +722,69 @@ fn new_long_array(env: &mut JNIEnv<'_>, values: &[jlong]) -> jlongArray {
     }
 }
 
+/// `(deadline_ms, id)` pairs of an expiry map as a new Java array (null with an
+/// `OutOfMemoryError` pending if it cannot be made).
+fn flat_expiry_map(
+    env: &mut JNIEnv<'_>,
+    map: std::collections::BTreeMap<u64, Vec<u64>>,
+) -> jlongArray {
+    let mut flat = Vec::new();
+    for (deadline, ids) in map {
+        for id in ids {
+            flat.push(deadline as jlong);
+            flat.push(id as jlong);
+        }
+    }
+    new_long_array(env, &flat)
+}
+
+/// A timeout (>= 0) or the error's code.
+fn timeout_or_code(r: Result<u32, Error>) -> jint {
+    match r {
+        Ok(t) => t.min(jint::MAX as u32) as jint,
+        Err(e) => e.zookeeper_code(),
+    }
+}
+
+/// Waits up to `timeout_ms` for expired sessions and writes up to `out.length / N` of them
+/// into `out`, `N` longs each as `record` lays them out; the number of sessions written,
+/// or a negative code.
+fn poll_into<const N: usize>(
+    env: &JNIEnv<'_>,
+    e: &Engine,
+    out: &JLongArray<'_>,
+    timeout_ms: jint,
+    record: impl Fn(&Expired) -> [jlong; N],
+) -> jint {
+    if out.is_null() || timeout_ms < 0 {
+        return CODE_BAD_ARGUMENTS;
+    }
+    let Ok(len) = env.get_array_length(out) else {
+        return bad_array(env);
+    };
+    let max = len as usize / N;
+    if max == 0 {
+        return CODE_BAD_ARGUMENTS;
+    }
+    let wait = Duration::from_millis(timeout_ms as u64);
+    let batch = match e.poll_expired(max, wait) {
+        Ok(b) => b,
+        Err(err) => return err.zookeeper_code(),
+    };
+    let flat: Vec<jlong> = batch.iter().flat_map(&record).collect();
+    match env.set_long_array_region(out, 0, &flat) {
+        Ok(()) => batch.len() as jint,
+        Err(_) => CODE_SYSTEM_ERROR,
+    }
+}
+
 jni_fn! {
     /// `long[] nativeExpiryMap(long handle)`: `(deadline_ms, id)` pairs of every live
     /// session, deadlines on the engine clock (see `nativeNowMs`).
     /// Null (with an `OutOfMemoryError` pending) if the array cannot be made.
     fn Java_org_zksession_SessionEngine_nativeExpiryMap<'l>(mut env, e: &Engine) -> jlongArray {
         failure: std::ptr::null_mut();
-        let map = e.expiry_map();
-        let mut flat = Vec::new();
-        for (deadline, ids) in map {
-            for id in ids {
-                flat.push(deadline as jlong);
-                flat.push(id as jlong);
-            }
-        }
-        new_long_array(&mut env, &flat)
+        flat_expiry_map(&mut env, e.expiry_map())
     }
 }
 
@@ -768,14 +806,21 @@ jni_fn! {
 
 jni_fn! {
     /// `int nativeStats(long handle, long[] out)`: writes, in order, the global, local and
-    /// closing counts, then the create, touch and expiration totals (`out` needs 6 slots);
-    /// 0 or a negative code.
+    /// closing counts, the create, touch and expiration totals, then the remote entries,
+    /// the touch table, and the closing local and closing global counts: as many of these
+    /// 10 as `out` holds (at least 6); 0 or a negative code.
     fn Java_org_zksession_SessionEngine_nativeStats<'l>(
         env,
         e: &Engine,
         out: JLongArray<'l>,
     ) -> jint {
         failure: CODE_SYSTEM_ERROR;
+        let Ok(len) = env.get_array_length(&out) else {
+            return bad_array(&env);
+        };
+        if len < 6 {
+            return CODE_BAD_ARGUMENTS;
+        }
         let c = e.counts();
         let t = e.totals();
         let v = [
@@ -785,9 +830,14 @@ jni_fn! {
             t.creates,
             t.touches,
             t.expirations,
+            c.remote,
+            c.touch_table,
+            c.closing_local,
+            c.closing_global,
         ]
         .map(|x| x.min(i64::MAX as u64) as jlong);
-        match env.set_long_array_region(&out, 0, &v) {
+        let n = v.len().min(len as usize);
+        match env.set_long_array_region(&out, 0, &v[..n]) {
             Ok(()) => OK,
             Err(_) => bad_array(&env),
         }
@@ -825,6 +875,183 @@ jni_fn! {
         failure: CODE_SYSTEM_ERROR;
         let t = e.negotiate_timeout(requested_ms);
         t.min(jint::MAX as u32) as jint
+    }
+}
+
+jni_fn! {
+    /// `int nativeKindAny(long handle, long id)`: the kind of any tracked session, closing
+    /// ones included: 0 (global), 1 (local) or 2 (remote entry), OR-ed with 4 if closing;
+    /// or a negative code.
+    fn Java_org_zksession_SessionEngine_nativeKindAny<'l>(_env, e: &Engine, id: jlong) -> jint {
+        failure: CODE_SYSTEM_ERROR;
+        match e.kind_any(id as u64) {
+            Ok(s) => {
+                let kind = if s.remote {
+                    KIND_REMOTE
+                } else {
+                    s.kind as u8 as jint
+                };
+                kind | if s.closing { KIND_CLOSING } else { 0 }
+            }
+            Err(err) => err.zookeeper_code(),
+        }
+    }
+}
+
+jni_fn! {
+    /// `long nativeNextId(long handle)`: a fresh id from the engine's generator, tracked
+    /// nowhere; 0 on failure.
+    fn Java_org_zksession_SessionEngine_nativeNextId<'l>(_env, e: &Engine) -> jlong {
+        failure: 0;
+        e.next_id() as jlong
+    }
+}
+
+jni_fn! {
+    /// `int nativeAddRemote(long handle, long id, int timeoutMs)`: 1 if newly tracked as a
+    /// remote entry, 0 if the id was already tracked, or a negative code.
+    fn Java_org_zksession_SessionEngine_nativeAddRemote<'l>(
+        _env,
+        e: &Engine,
+        id: jlong,
+        timeout_ms: jint,
+    ) -> jint {
+        failure: CODE_SYSTEM_ERROR;
+        if timeout_ms <= 0 {
+            return CODE_BAD_ARGUMENTS;
+        }
+        match e.add_remote(id as u64, timeout_ms as u32) {
+            Ok(added) => added as jint,
+            Err(err) => err.zookeeper_code(),
+        }
+    }
+}
+
+jni_fn! {
+    /// `int nativeUpgradeToRemote(long handle, long id)`: the session's timeout (>= 0) once
+    /// it is a remote entry, or a negative code.
+    fn Java_org_zksession_SessionEngine_nativeUpgradeToRemote<'l>(
+        _env,
+        e: &Engine,
+        id: jlong,
+    ) -> jint {
+        failure: CODE_SYSTEM_ERROR;
+        timeout_or_code(e.upgrade_to_remote(id as u64))
+    }
+}
+
+jni_fn! {
+    /// `int nativeLearnerTouch(long handle, long id, int timeoutMs)`: 0 (refreshed here),
+    /// 1 (recorded for the leader), or a negative code.
+    fn Java_org_zksession_SessionEngine_nativeLearnerTouch<'l>(
+        _env,
+        e: &Engine,
+        id: jlong,
+        timeout_ms: jint,
+    ) -> jint {
+        failure: CODE_SYSTEM_ERROR;
+        if timeout_ms <= 0 {
+            return CODE_BAD_ARGUMENTS;
+        }
+        match e.learner_touch(id as u64, timeout_ms as u32) {
+            Ok(LearnerTouch::Local) => TOUCH_LOCAL,
+            Ok(LearnerTouch::Forwarded) => TOUCH_FORWARDED,
+            Err(err) => err.zookeeper_code(),
+        }
+    }
+}
+
+jni_fn! {
+    /// `int nativeRecordTouch(long handle, long id, int timeoutMs)`: records the touch
+    /// unconditionally; 0, or a negative code for a negative timeout.
+    fn Java_org_zksession_SessionEngine_nativeRecordTouch<'l>(
+        _env,
+        e: &Engine,
+        id: jlong,
+        timeout_ms: jint,
+    ) -> jint {
+        failure: CODE_SYSTEM_ERROR;
+        if timeout_ms < 0 {
+            return CODE_BAD_ARGUMENTS;
+        }
+        e.record_touch(id as u64, timeout_ms as u32);
+        OK
+    }
+}
+
+jni_fn! {
+    /// `long[] nativeDrainTouched(long handle)`: every recorded touch as `(id, timeout_ms)`
+    /// pairs. Null (with an `OutOfMemoryError` pending) if the array cannot be made; the
+    /// drained touches are then put back, so none is lost.
+    fn Java_org_zksession_SessionEngine_nativeDrainTouched<'l>(mut env, e: &Engine) -> jlongArray {
+        failure: std::ptr::null_mut();
+        let touched = e.drain_touched();
+        let mut flat = Vec::with_capacity(touched.len() * 2);
+        for &(id, timeout_ms) in &touched {
+            flat.push(id as jlong);
+            flat.push(timeout_ms as jlong);
+        }
+        let arr = new_long_array(&mut env, &flat);
+        if arr.is_null() {
+            for (id, timeout_ms) in touched {
+                e.record_touch(id, timeout_ms);
+            }
+        }
+        arr
+    }
+}
+
+jni_fn! {
+    /// `int nativeMakeGlobal(long handle, long id)`: the session's timeout (>= 0) once it
+    /// is global, or a negative code.
+    fn Java_org_zksession_SessionEngine_nativeMakeGlobal<'l>(_env, e: &Engine, id: jlong) -> jint {
+        failure: CODE_SYSTEM_ERROR;
+        timeout_or_code(e.make_global(id as u64))
+    }
+}
+
+jni_fn! {
+    /// `void nativeStopWorkers(long handle)`: stops and joins the expiry workers and wakes
+    /// every poller; idempotent.
+    fn Java_org_zksession_SessionEngine_nativeStopWorkers<'l>(_env, e: &Engine) {
+        failure: ();
+        e.stop_workers();
+    }
+}
+
+jni_fn! {
+    /// `int nativePollExpiredKinds(long handle, long[] out, int timeoutMs)`: as
+    /// `nativePollExpired`, with `(id, timeout_ms, kind)` triples (kind 0 = global,
+    /// 1 = local), up to `out.length / 3` of them.
+    fn Java_org_zksession_SessionEngine_nativePollExpiredKinds<'l>(
+        env,
+        e: &Engine,
+        out: JLongArray<'l>,
+        timeout_ms: jint,
+    ) -> jint {
+        failure: CODE_SYSTEM_ERROR;
+        poll_into(&env, e, &out, timeout_ms, |x| {
+            [x.id as jlong, x.timeout_ms as jlong, x.kind as u8 as jlong]
+        })
+    }
+}
+
+jni_fn! {
+    /// `long[] nativeExpiryMapByKind(long handle, int kind)`: as `nativeExpiryMap`, for the
+    /// sessions of one kind (0 = global, 1 = local). Null for another kind, or (with an
+    /// `OutOfMemoryError` pending) if the array cannot be made.
+    fn Java_org_zksession_SessionEngine_nativeExpiryMapByKind<'l>(
+        mut env,
+        e: &Engine,
+        kind: jint,
+    ) -> jlongArray {
+        failure: std::ptr::null_mut();
+        let kind = match kind {
+            0 => SessionKind::Global,
+            1 => SessionKind::Local,
+            _ => return std::ptr::null_mut(),
+        };
+        flat_expiry_map(&mut env, e.expiry_map_by_kind(kind))
     }
 }
 
@@ -913,6 +1140,23 @@ mod tests {
         check_handle!(Java_org_zksession_SessionEngine_nativeNowMs() => -1);
         check_handle!(Java_org_zksession_SessionEngine_nativeTimeToLive(1) => err as jlong);
         check_handle!(Java_org_zksession_SessionEngine_nativeNegotiateTimeout(1000) => err);
+        check_handle!(Java_org_zksession_SessionEngine_nativeKindAny(1) => err);
+        check_handle!(Java_org_zksession_SessionEngine_nativeNextId() => 0);
+        check_handle!(Java_org_zksession_SessionEngine_nativeAddRemote(1, 1000) => err);
+        check_handle!(Java_org_zksession_SessionEngine_nativeUpgradeToRemote(1) => err);
+        check_handle!(Java_org_zksession_SessionEngine_nativeLearnerTouch(1, 1000) => err);
+        check_handle!(Java_org_zksession_SessionEngine_nativeRecordTouch(1, 1000) => err);
+        check_handle!(
+            Java_org_zksession_SessionEngine_nativeDrainTouched() => std::ptr::null_mut()
+        );
+        check_handle!(Java_org_zksession_SessionEngine_nativeMakeGlobal(1) => err);
+        check_handle!(Java_org_zksession_SessionEngine_nativeStopWorkers() => ());
+        check_handle!(
+            Java_org_zksession_SessionEngine_nativePollExpiredKinds(no_longs(), 0) => err
+        );
+        check_handle!(
+            Java_org_zksession_SessionEngine_nativeExpiryMapByKind(0) => std::ptr::null_mut()
+        );
         assert_eq!(
             checked,
             java_natives(),

@@ -13,6 +13,7 @@ use super::guard::{arg, out};
 use super::handle::zks_engine;
 use super::result::zks_result;
 use crate::engine::{Engine, ManualClock};
+use crate::sync::Mutex;
 use std::sync::Arc;
 
 /// Builds the handle for `config`, on `clock` if given (then without workers).
@@ -45,6 +46,7 @@ unsafe fn build(
         engine,
         clock,
         config,
+        touches: Mutex::new(Vec::new()),
     })));
     Ok(())
 }

@@ -26,7 +26,8 @@
 //   guard -> result;  callback -> guard;  config -> callback, guard, result;
 //   handle -> config, guard, result;  info -> result;
 //   engine -> callback, config, guard, handle, result;
-//   expiry, session, stats -> guard, handle, result;  snapshot -> those and session.
+//   expiry, session -> guard, handle, result;
+//   ensemble, snapshot, stats -> guard, handle, result, session.
 // `export` holds only the `ffi_fn!` macro (its expansion uses guard and handle); it is
 // declared first so every later module can use it.
 #[macro_use]
@@ -34,6 +35,7 @@ mod export;
 mod callback;
 mod config;
 mod engine;
+mod ensemble;
 mod expiry;
 mod guard;
 mod handle;
@@ -55,7 +57,15 @@ pub use engine::{
     zks_advance_clock, zks_engine_config, zks_engine_free, zks_engine_new, zks_engine_new_manual,
     zks_negotiate_timeout, zks_now_ms,
 };
-pub use expiry::{zks_expire_due, zks_poll_expired};
+pub use ensemble::{
+    zks_add_remote, zks_drain_touched, zks_kind_any, zks_learner_touch, zks_make_global,
+    zks_next_id, zks_record_touch, zks_session_state, zks_touch_record, zks_touch_route,
+    zks_upgrade_to_remote, ZKS_TOUCH_FORWARDED, ZKS_TOUCH_LOCAL,
+};
+pub use expiry::{
+    zks_expire_due, zks_expired, zks_poll_expired, zks_poll_expired_records, zks_stop_workers,
+    zks_workers_stopped,
+};
 pub use handle::zks_engine;
 pub use info::{zks_result_str, zks_result_zookeeper_code};
 pub use result::zks_result;
@@ -67,9 +77,9 @@ pub use session::{
 };
 pub use snapshot::{zks_restore, zks_session_entry, zks_snapshot};
 pub use stats::{
-    zks_counts, zks_expiry_entry, zks_expiry_lag, zks_expiry_map, zks_lag_bucket_upper_ms,
-    zks_lag_summary, zks_len, zks_session_counts, zks_session_totals, zks_time_to_live, zks_totals,
-    ZKS_LAG_BUCKETS,
+    zks_counts, zks_ensemble_counts, zks_ensemble_session_counts, zks_expiry_entry, zks_expiry_lag,
+    zks_expiry_map, zks_expiry_map_by_kind, zks_lag_bucket_upper_ms, zks_lag_summary, zks_len,
+    zks_session_counts, zks_session_totals, zks_time_to_live, zks_totals, ZKS_LAG_BUCKETS,
 };
 
 use std::os::raw::c_char;

@@ -86,6 +86,25 @@ fn every_export_returns_the_panic_code_when_its_body_panics() {
     panics_to!(zks_expiry_lag(e, null_mut()), ZKS_PANIC);
     panics_to!(zks_lag_bucket_upper_ms(0), u64::MAX);
     panics_to!(zks_expiry_map(e, null_mut(), 0, null_mut()), ZKS_PANIC);
+    panics_to!(
+        zks_expiry_map_by_kind(e, 0, null_mut(), 0, null_mut()),
+        ZKS_PANIC
+    );
+    panics_to!(zks_ensemble_counts(e, null_mut()), ZKS_PANIC);
+    panics_to!(
+        zks_poll_expired_records(e, null_mut(), 1, 0, null_mut()),
+        ZKS_PANIC
+    );
+    panics_to!(zks_stop_workers(e), ZKS_PANIC);
+    panics_to!(zks_workers_stopped(e, null_mut()), ZKS_PANIC);
+    panics_to!(zks_kind_any(e, 1, null_mut()), ZKS_PANIC);
+    panics_to!(zks_next_id(e, null_mut()), ZKS_PANIC);
+    panics_to!(zks_add_remote(e, 1, 1, null_mut()), ZKS_PANIC);
+    panics_to!(zks_upgrade_to_remote(e, 1, null_mut()), ZKS_PANIC);
+    panics_to!(zks_learner_touch(e, 1, 1, null_mut()), ZKS_PANIC);
+    panics_to!(zks_record_touch(e, 1, 1), ZKS_PANIC);
+    panics_to!(zks_drain_touched(e, null_mut(), 1, null_mut()), ZKS_PANIC);
+    panics_to!(zks_make_global(e, 1, null_mut()), ZKS_PANIC);
     // The static strings: on panic, the fallback string.
     panics_to!(zks_version(), zks_version());
     let unknown = zks_result_str(u32::MAX);
@@ -338,4 +357,41 @@ fn expiry_map_is_sorted_and_sized() {
     assert!(buf[0].deadline_ms < buf[1].deadline_ms);
     assert_eq!(zks_lag_bucket_upper_ms(10), 1023);
     assert_eq!(zks_lag_bucket_upper_ms(ZKS_LAG_BUCKETS), u64::MAX);
+}
+
+#[test]
+fn drained_touches_that_do_not_fit_wait_in_the_handle() {
+    let e = Manual::new(|_| {});
+    let mut recs = [zks_touch_record {
+        id: 0,
+        timeout_ms: 0,
+    }; 2];
+    let mut n = 0usize;
+    let mut seen = std::collections::BTreeMap::new();
+    // SAFETY: a live engine, a buffer of two records and writable outputs.
+    unsafe {
+        for id in 1..=5u64 {
+            assert_eq!(zks_record_touch(e.0, id, 100 * id as u32), ZKS_OK);
+        }
+        assert_eq!(zks_drain_touched(e.0, recs.as_mut_ptr(), 2, &mut n), ZKS_OK);
+        assert_eq!(n, 2);
+        seen.extend(recs[..n].iter().map(|r| (r.id, r.timeout_ms)));
+        // Recorded again while carried: one record, the new timeout.
+        let carried = (1..=5u64).find(|id| !seen.contains_key(id)).unwrap();
+        assert_eq!(zks_record_touch(e.0, carried, 7), ZKS_OK);
+        let mut c = MaybeUninit::uninit();
+        assert_eq!(zks_ensemble_counts(e.0, c.as_mut_ptr()), ZKS_OK);
+        assert_eq!(c.assume_init().touch_table, 4);
+        loop {
+            assert_eq!(zks_drain_touched(e.0, recs.as_mut_ptr(), 2, &mut n), ZKS_OK);
+            for r in &recs[..n] {
+                assert!(seen.insert(r.id, r.timeout_ms).is_none(), "{} twice", r.id);
+            }
+            if n < 2 {
+                break;
+            }
+        }
+        assert_eq!(seen.len(), 5);
+        assert_eq!(seen[&carried], 7);
+    }
 }
