@@ -42,6 +42,7 @@ suite "loom models" env RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
 # exports with --features jni, which rebuilds only this crate).
 suite "release build" cargo build --release --bins --lib
 
+suite "persist suite" scripts/test-persist.sh
 for area in namespace c java ensemble server client; do
   if [ -x "scripts/test-$area.sh" ]; then
     suite "$area suite" "scripts/test-$area.sh"

@@ -33,6 +33,9 @@ pub mod jni;
 pub mod wire;
 
 #[cfg(not(loom))]
+pub mod persist;
+
+#[cfg(not(loom))]
 pub mod namespace;
 
 #[cfg(not(loom))]

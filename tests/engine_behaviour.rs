@@ -4,8 +4,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use zksession::engine::{
-    zookeeper_password, Config, ConfigError, Engine, Error, Expired, ManualClock, PasswordMode,
-    SessionEntry, SessionKind,
+    zookeeper_password, Config, ConfigError, Engine, Error, Expired, LearnerTouch, ManualClock,
+    PasswordMode, SessionEntry, SessionKind, SessionState,
 };
 
 const TICK: u64 = 2000;
@@ -549,4 +549,522 @@ fn workers_deliver_expiry_to_the_queue() {
     // Blocks until a worker has delivered (bounded by the wait).
     let got = e.poll_expired(10, Duration::from_secs(30)).unwrap();
     assert_eq!(got.iter().map(|x| x.id).collect::<Vec<_>>(), vec![s.id]);
+}
+
+// ---- Ensemble additions: kind_any, next_id, remote entries, the touch table, make_global,
+// ---- stop_workers.
+
+fn local_engine() -> (Engine, Arc<ManualClock>) {
+    engine_with(Config {
+        local_sessions: true,
+        local_session_upgrade: true,
+        ..Config::with_tick(TICK as u32)
+    })
+}
+
+fn state(kind: SessionKind, remote: bool, closing: bool) -> SessionState {
+    SessionState {
+        kind,
+        remote,
+        closing,
+    }
+}
+
+fn sorted(mut v: Vec<(u64, u32)>) -> Vec<(u64, u32)> {
+    v.sort_unstable();
+    v
+}
+
+#[test]
+fn kind_any_reports_live_closing_and_remote_sessions() {
+    let (e, clock) = local_engine();
+    let g = e.create(4000, SessionKind::Global).id;
+    let l = e.create(4000, SessionKind::Local).id;
+    e.add_remote(77, 9000).unwrap();
+    assert_eq!(e.kind_any(g), Ok(state(SessionKind::Global, false, false)));
+    assert_eq!(e.kind_any(l), Ok(state(SessionKind::Local, false, false)));
+    assert_eq!(e.kind_any(77), Ok(state(SessionKind::Global, true, false)));
+    clock.advance(6000);
+    assert_eq!(e.expire_due(), 2);
+    assert_eq!(e.kind_any(g), Ok(state(SessionKind::Global, false, true)));
+    assert_eq!(e.kind_any(l), Ok(state(SessionKind::Local, false, true)));
+    e.set_closing(77).unwrap();
+    assert_eq!(e.kind_any(77), Ok(state(SessionKind::Global, true, true)));
+}
+
+#[test]
+fn kind_any_of_unknown_or_removed_session_fails() {
+    let (e, _) = local_engine();
+    assert_eq!(e.kind_any(12345), Err(Error::UnknownSession));
+    let l = e.create(4000, SessionKind::Local).id;
+    assert!(e.remove(l));
+    assert_eq!(e.kind_any(l), Err(Error::UnknownSession));
+}
+
+#[test]
+fn next_id_comes_from_the_create_generator_and_tracks_nothing() {
+    let c = Config {
+        server_id: 9,
+        ..Config::with_tick(TICK as u32)
+    };
+    let (e, _) = engine_with(c);
+    let a = e.next_id();
+    assert_eq!(a, zksession::engine::initial_id(9, T0));
+    assert!(!e.is_tracking(a));
+    assert_eq!(e.len(), 0);
+    let b = e.create(4000, SessionKind::Global).id;
+    assert_eq!(b, a + 1, "create continues after next_id; no id is reused");
+    assert_eq!(e.next_id(), b + 1);
+}
+
+#[test]
+fn next_id_skips_ids_already_tracked() {
+    let (e, _) = engine();
+    let first = zksession::engine::initial_id(e.config().server_id, T0);
+    e.add_remote(first, 4000).unwrap();
+    e.add(first + 1, 4000, SessionKind::Global).unwrap();
+    assert_eq!(e.next_id(), first + 2);
+}
+
+#[test]
+fn add_remote_tracks_a_session_that_never_expires() {
+    let (e, clock) = local_engine();
+    assert_eq!(e.add_remote(42, 4000), Ok(true));
+    assert!(e.is_tracking(42));
+    assert_eq!(e.is_global(42), Ok(true));
+    let c = e.counts();
+    assert_eq!((c.remote, c.global, c.local, c.closing), (1, 0, 0, 0));
+    assert_eq!(c.total(), 1);
+    assert_eq!(e.time_to_live(42), Ok(u64::MAX));
+    // A huge clock advance (far beyond every wheel level) expires nothing.
+    clock.advance(1 << 40);
+    assert_eq!(e.expire_due(), 0);
+    assert!(expired_ids(&e).is_empty());
+    assert_eq!(e.kind_any(42), Ok(state(SessionKind::Global, true, false)));
+    assert_eq!(e.totals().expirations, 0);
+}
+
+#[test]
+fn add_remote_of_a_tracked_id_changes_nothing() {
+    let (e, _) = local_engine();
+    let l = e.create(4000, SessionKind::Local).id;
+    assert_eq!(e.add_remote(l, 9000), Ok(false));
+    assert_eq!(e.kind_any(l), Ok(state(SessionKind::Local, false, false)));
+    assert_eq!(e.add_remote(50, 4000), Ok(true));
+    assert_eq!(e.add_remote(50, 8000), Ok(false));
+    assert_eq!(e.upgrade_to_remote(50), Ok(4000));
+    assert_eq!(e.counts().remote, 1);
+}
+
+#[test]
+fn add_remote_refuses_id_zero_and_timeout_zero() {
+    let (e, _) = local_engine();
+    assert_eq!(e.add_remote(0, 4000), Err(Error::BadArguments));
+    assert_eq!(e.add_remote(5, 0), Err(Error::BadArguments));
+    assert!(e.is_empty());
+}
+
+#[test]
+fn remote_entries_are_not_in_the_expiry_map_but_are_in_the_snapshot() {
+    let (e, _) = local_engine();
+    e.add_remote(42, 4000).unwrap();
+    let g = e.create(4000, SessionKind::Global).id;
+    let all: Vec<u64> = e.expiry_map().into_values().flatten().collect();
+    assert_eq!(all, vec![g]);
+    let mut snap: Vec<u64> = e.snapshot().iter().map(|s| s.id).collect();
+    snap.sort_unstable();
+    let mut want = vec![42, g];
+    want.sort_unstable();
+    assert_eq!(snap, want);
+    assert!(e.snapshot().iter().all(|s| s.kind == SessionKind::Global));
+}
+
+#[test]
+fn upgrade_to_remote_stops_expiry_of_a_local_session() {
+    let (e, clock) = local_engine();
+    let l = e.create(4000, SessionKind::Local);
+    assert_eq!(e.upgrade_to_remote(l.id), Ok(4000));
+    assert_eq!(
+        e.kind_any(l.id),
+        Ok(state(SessionKind::Global, true, false))
+    );
+    let c = e.counts();
+    assert_eq!((c.local, c.remote), (0, 1));
+    clock.advance(1 << 40);
+    assert_eq!(e.expire_due(), 0);
+    assert!(e.is_tracking(l.id));
+}
+
+#[test]
+fn upgrade_to_remote_is_idempotent_on_remote_and_global_sessions() {
+    let (e, _) = local_engine();
+    let g = e.create(6000, SessionKind::Global).id;
+    e.add_remote(42, 8000).unwrap();
+    assert_eq!(e.upgrade_to_remote(g), Ok(6000));
+    assert_eq!(e.kind_any(g), Ok(state(SessionKind::Global, false, false)));
+    assert_eq!(e.upgrade_to_remote(42), Ok(8000));
+    assert_eq!(e.upgrade_to_remote(42), Ok(8000));
+    assert_eq!(e.counts().remote, 1);
+}
+
+#[test]
+fn upgrade_to_remote_of_unknown_or_closing_session_fails() {
+    let (e, clock) = local_engine();
+    assert_eq!(e.upgrade_to_remote(999), Err(Error::UnknownSession));
+    let l = e.create(4000, SessionKind::Local).id;
+    clock.advance(6000);
+    assert_eq!(e.expire_due(), 1);
+    assert_eq!(e.upgrade_to_remote(l), Err(Error::SessionExpired));
+    assert_eq!(e.kind_any(l), Ok(state(SessionKind::Local, false, true)));
+}
+
+#[test]
+fn upgrade_to_remote_is_allowed_when_upgrading_is_disabled() {
+    let (e, _) = engine_with(Config {
+        local_sessions: true,
+        local_session_upgrade: false,
+        ..Config::with_tick(TICK as u32)
+    });
+    let l = e.create(4000, SessionKind::Local).id;
+    assert_eq!(e.upgrade(l), Err(Error::EphemeralOnLocalSession));
+    assert_eq!(e.upgrade_to_remote(l), Ok(4000));
+}
+
+#[test]
+fn learner_touch_refreshes_a_local_session_with_the_given_timeout() {
+    let (e, clock) = local_engine();
+    let l = e.create(4000, SessionKind::Local).id;
+    clock.advance(3000);
+    assert_eq!(e.learner_touch(l, 10_000), Ok(LearnerTouch::Local));
+    // Due at the first boundary after now + 10 s, not after the 4 s timeout.
+    clock.advance(10_000);
+    assert_eq!(e.expire_due(), 0);
+    clock.advance(TICK);
+    assert_eq!(e.expire_due(), 1);
+    let x = e.poll_expired(8, Duration::ZERO).unwrap();
+    assert_eq!(
+        (x[0].id, x[0].timeout_ms, x[0].kind),
+        (l, 10_000, SessionKind::Local)
+    );
+    assert_eq!(e.counts().touch_table, 0, "local touches are not forwarded");
+}
+
+#[test]
+fn learner_touch_of_a_remote_session_is_recorded_not_refreshed() {
+    let (e, clock) = local_engine();
+    e.add_remote(42, 4000).unwrap();
+    assert_eq!(e.learner_touch(42, 6000), Ok(LearnerTouch::Forwarded));
+    assert_eq!(e.counts().touch_table, 1);
+    clock.advance(1 << 30);
+    assert_eq!(e.expire_due(), 0);
+    assert_eq!(e.drain_touched(), vec![(42, 6000)]);
+    assert_eq!(e.counts().touch_table, 0);
+}
+
+#[test]
+fn learner_touch_of_unknown_closing_or_zero_timeout_fails() {
+    let (e, _) = local_engine();
+    assert_eq!(e.learner_touch(999, 4000), Err(Error::UnknownSession));
+    e.add_remote(42, 4000).unwrap();
+    e.set_closing(42).unwrap();
+    assert_eq!(e.learner_touch(42, 4000), Err(Error::SessionExpired));
+    let l = e.create(4000, SessionKind::Local).id;
+    assert_eq!(e.learner_touch(l, 0), Err(Error::BadArguments));
+    assert!(
+        e.drain_touched().is_empty(),
+        "failed touches record nothing"
+    );
+}
+
+#[test]
+fn plain_touches_of_a_remote_session_are_recorded_too() {
+    let (e, _) = local_engine();
+    e.add_remote(42, 4000).unwrap();
+    e.add_remote(43, 4000).unwrap();
+    e.touch(42).unwrap();
+    e.touch_with_timeout(43, 7000).unwrap();
+    assert_eq!(e.touch_many(&[42, 43]), 2);
+    assert_eq!(sorted(e.drain_touched()), vec![(42, 4000), (43, 7000)]);
+    assert_eq!(e.totals().touches, 4);
+}
+
+#[test]
+fn record_touch_records_unconditionally() {
+    let (e, _) = local_engine();
+    let l = e.create(4000, SessionKind::Local).id;
+    e.record_touch(777, 5000); // not tracked
+    e.record_touch(l, 4000); // local
+    assert_eq!(e.counts().touch_table, 2);
+    assert!(!e.is_tracking(777), "recording tracks nothing");
+    assert_eq!(
+        sorted(e.drain_touched()),
+        sorted(vec![(777, 5000), (l, 4000)])
+    );
+}
+
+#[test]
+fn drain_has_each_id_once_with_the_last_timeout() {
+    let c = Config {
+        shards: 8,
+        expiry_workers: 1,
+        ..Config::with_tick(TICK as u32)
+    };
+    let (e, _) = engine_with(c);
+    for id in 1..=100u64 {
+        e.add_remote(id, 4000).unwrap();
+    }
+    for round in 0..3u32 {
+        for id in 1..=100u64 {
+            e.learner_touch(id, 4000 + round * 1000 + id as u32)
+                .unwrap();
+        }
+    }
+    e.record_touch(5, 123_000);
+    let got = sorted(e.drain_touched());
+    assert_eq!(got.len(), 100);
+    for (i, &(id, t)) in got.iter().enumerate() {
+        assert_eq!(id, i as u64 + 1);
+        let want = if id == 5 { 123_000 } else { 6000 + id as u32 };
+        assert_eq!(t, want);
+    }
+    assert!(e.drain_touched().is_empty(), "a drain takes everything");
+}
+
+#[test]
+fn remove_and_close_drop_the_recorded_touch() {
+    let (e, _) = local_engine();
+    e.add_remote(42, 4000).unwrap();
+    e.add_remote(43, 4000).unwrap();
+    e.learner_touch(42, 4000).unwrap();
+    e.learner_touch(43, 4000).unwrap();
+    e.record_touch(44, 4000);
+    assert!(e.remove(42));
+    e.close(43).unwrap();
+    assert!(
+        !e.remove(44),
+        "an untracked id's touch is dropped all the same"
+    );
+    assert!(e.drain_touched().is_empty());
+    assert_eq!(e.counts().total(), 0);
+}
+
+#[test]
+fn make_global_keeps_the_deadline() {
+    let (e, clock) = local_engine();
+    let l = e.create(4000, SessionKind::Local);
+    let due = ((T0 + 4000) / TICK + 1) * TICK;
+    clock.advance(3000);
+    assert_eq!(e.make_global(l.id), Ok(4000));
+    assert_eq!(
+        e.kind_any(l.id),
+        Ok(state(SessionKind::Global, false, false))
+    );
+    assert_eq!(e.time_to_live(l.id), Ok(due - T0 - 3000));
+    clock.set(due - 1);
+    assert_eq!(e.expire_due(), 0);
+    clock.set(due);
+    assert_eq!(e.expire_due(), 1);
+    let x = e.poll_expired(8, Duration::ZERO).unwrap();
+    assert_eq!((x[0].id, x[0].kind), (l.id, SessionKind::Global));
+}
+
+#[test]
+fn make_global_is_not_gated_by_local_session_upgrade() {
+    let (e, _) = engine_with(Config {
+        local_sessions: true,
+        local_session_upgrade: false,
+        ..Config::with_tick(TICK as u32)
+    });
+    let l = e.create(4000, SessionKind::Local).id;
+    assert_eq!(e.make_global(l), Ok(4000));
+    assert_eq!(e.is_global(l), Ok(true));
+    let c = e.counts();
+    assert_eq!((c.global, c.local), (1, 0));
+}
+
+#[test]
+fn make_global_of_an_untouched_remote_session_files_it_one_timeout_from_now() {
+    let (e, clock) = local_engine();
+    e.add_remote(42, 4000).unwrap();
+    clock.advance(100_000);
+    let now = T0 + 100_000;
+    assert_eq!(e.make_global(42), Ok(4000));
+    let due = ((now + 4000) / TICK + 1) * TICK;
+    assert_eq!(
+        e.expiry_map_by_kind(SessionKind::Global)
+            .keys()
+            .copied()
+            .collect::<Vec<_>>(),
+        vec![due]
+    );
+    let c = e.counts();
+    assert_eq!((c.global, c.remote), (1, 0));
+    clock.set(due - 1);
+    assert_eq!(e.expire_due(), 0);
+    clock.set(due);
+    assert_eq!(e.expire_due(), 1);
+}
+
+#[test]
+fn make_global_of_a_touched_remote_session_files_it_at_its_last_touch_deadline() {
+    let (e, clock) = local_engine();
+    let l = e.create(4000, SessionKind::Local).id;
+    e.upgrade_to_remote(l).unwrap();
+    clock.advance(2000);
+    e.learner_touch(l, 6000).unwrap();
+    let due = ((T0 + 2000 + 6000) / TICK + 1) * TICK;
+    clock.advance(1000);
+    assert_eq!(e.make_global(l), Ok(6000));
+    assert_eq!(e.time_to_live(l), Ok(due - T0 - 3000));
+    // The entry it had as a local session is stale: it does not expire at the old deadline.
+    clock.set(due - 1);
+    assert_eq!(e.expire_due(), 0);
+    clock.set(due);
+    assert_eq!(e.expire_due(), 1);
+    assert_eq!(expired_ids(&e), vec![l]);
+    assert_eq!(e.expire_due(), 0, "exactly once");
+}
+
+#[test]
+fn make_global_is_idempotent_on_global_sessions() {
+    let (e, clock) = local_engine();
+    let g = e.create(4000, SessionKind::Global).id;
+    clock.advance(3000);
+    let ttl = e.time_to_live(g).unwrap();
+    assert_eq!(e.make_global(g), Ok(4000));
+    assert_eq!(e.make_global(g), Ok(4000));
+    assert_eq!(e.time_to_live(g), Ok(ttl), "no refresh");
+}
+
+#[test]
+fn make_global_of_unknown_or_closing_session_fails() {
+    let (e, clock) = local_engine();
+    assert_eq!(e.make_global(999), Err(Error::UnknownSession));
+    let l = e.create(4000, SessionKind::Local).id;
+    clock.advance(6000);
+    e.expire_due();
+    assert_eq!(e.make_global(l), Err(Error::SessionExpired));
+    e.add_remote(42, 4000).unwrap();
+    e.set_closing(42).unwrap();
+    assert_eq!(e.make_global(42), Err(Error::SessionExpired));
+}
+
+#[test]
+fn counts_split_closing_by_kind() {
+    let (e, clock) = local_engine();
+    e.create(4000, SessionKind::Local);
+    e.create(4000, SessionKind::Local);
+    e.create(4000, SessionKind::Global);
+    e.add_remote(42, 4000).unwrap();
+    e.record_touch(42, 4000);
+    clock.advance(6000);
+    assert_eq!(e.expire_due(), 3);
+    e.set_closing(42).unwrap();
+    let c = e.counts();
+    assert_eq!(c.closing_local, 2);
+    assert_eq!(c.closing_global, 2);
+    assert_eq!(c.closing, 4);
+    assert_eq!((c.global, c.local, c.remote), (0, 0, 0));
+    assert_eq!(c.touch_table, 1);
+    assert_eq!(c.total(), 4);
+}
+
+#[test]
+fn expiry_map_by_kind_splits_local_and_global() {
+    let (e, _) = local_engine();
+    let g = e.create(4000, SessionKind::Global).id;
+    let l = e.create(8000, SessionKind::Local).id;
+    let ids = |m: std::collections::BTreeMap<u64, Vec<u64>>| -> Vec<u64> {
+        m.into_values().flatten().collect()
+    };
+    assert_eq!(ids(e.expiry_map_by_kind(SessionKind::Global)), vec![g]);
+    assert_eq!(ids(e.expiry_map_by_kind(SessionKind::Local)), vec![l]);
+    assert_eq!(e.expiry_map().len(), 2);
+}
+
+#[test]
+fn expired_local_and_global_sessions_carry_their_kind() {
+    let (e, clock) = local_engine();
+    let g = e.create(4000, SessionKind::Global).id;
+    let l = e.create(4000, SessionKind::Local).id;
+    clock.advance(6000);
+    e.expire_due();
+    let mut x = e.poll_expired(8, Duration::ZERO).unwrap();
+    x.sort_by_key(|x| x.id);
+    let got: Vec<(u64, SessionKind)> = x.iter().map(|x| (x.id, x.kind)).collect();
+    let mut want = vec![(g, SessionKind::Global), (l, SessionKind::Local)];
+    want.sort_unstable_by_key(|w| w.0);
+    assert_eq!(got, want);
+}
+
+#[test]
+fn stop_workers_wakes_a_blocked_poller() {
+    let e = Arc::new(
+        Engine::builder(Config::with_tick(10))
+            .clock(Arc::new(ManualClock::new(T0)))
+            .build()
+            .unwrap(),
+    );
+    let e2 = e.clone();
+    let poller = std::thread::spawn(move || e2.poll_expired(8, Duration::from_secs(3600)));
+    // Whether the poller is already waiting or not, it must return promptly.
+    e.stop_workers();
+    assert_eq!(poller.join().unwrap(), Ok(vec![]));
+    assert!(e.workers_stopped());
+}
+
+#[test]
+fn calls_stay_valid_after_stop_workers() {
+    let clock = Arc::new(ManualClock::new(T0));
+    let c = Config {
+        local_sessions: true,
+        local_session_upgrade: true,
+        shards: 4,
+        expiry_workers: 2,
+        ..Config::with_tick(TICK as u32)
+    };
+    let mut e = Engine::builder(c).clock(clock.clone()).build().unwrap();
+    e.stop_workers();
+    e.stop_workers(); // idempotent
+    let s = e.create(4000, SessionKind::Local).id;
+    e.touch(s).unwrap();
+    e.add_remote(42, 4000).unwrap();
+    assert_eq!(e.learner_touch(42, 4000), Ok(LearnerTouch::Forwarded));
+    assert_eq!(e.drain_touched(), vec![(42, 4000)]);
+    // Pollers no longer wait once stopped.
+    assert_eq!(e.poll_expired(8, Duration::from_secs(3600)), Ok(vec![]));
+    // Expiry now happens only when driven, and is still delivered.
+    clock.advance(6000);
+    assert_eq!(e.expire_due(), 1);
+    assert_eq!(expired_ids(&e), vec![s]);
+    assert!(e.remove(s));
+    assert_eq!(e.counts().remote, 1);
+    e.shutdown();
+    e.shutdown();
+    assert!(e.is_tracking(42));
+}
+
+#[test]
+fn stop_workers_from_an_expirer_on_a_worker_thread_does_not_deadlock() {
+    let clock = Arc::new(ManualClock::new(T0));
+    let slot: Arc<Mutex<Option<Arc<Engine>>>> = Arc::new(Mutex::new(None));
+    let slot2 = slot.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let e = Arc::new(
+        Engine::builder(Config::with_tick(10))
+            .clock(clock.clone())
+            .expirer(move |b: &[Expired]| {
+                let engine = slot2.lock().unwrap().clone().unwrap();
+                engine.stop_workers();
+                let _ = tx.send(b.len());
+            })
+            .build()
+            .unwrap(),
+    );
+    *slot.lock().unwrap() = Some(e.clone());
+    e.create(20, SessionKind::Global);
+    clock.advance(40);
+    assert_eq!(rx.recv_timeout(Duration::from_secs(30)), Ok(1));
+    assert!(e.workers_stopped());
+    slot.lock().unwrap().take();
 }

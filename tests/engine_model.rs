@@ -1,12 +1,14 @@
-//! Property test: random sequences of create / touch / close / upgrade / remove / advance
-//! against a plain reference model of ZooKeeper's expiry rule; the set of sessions expired
-//! at each step must be identical.
+//! Property test: random sequences of create / touch / close / upgrade / remove / advance,
+//! and a learner's remote entries (add_remote, upgrade_to_remote, make_global,
+//! learner_touch, drain_touched), against a plain reference model of ZooKeeper's expiry
+//! rule; the set of sessions expired at each step, every result and the counts must be
+//! identical.
 
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
-use zksession::engine::{Config, Engine, Error, ManualClock, SessionKind};
+use zksession::engine::{Config, Engine, Error, LearnerTouch, ManualClock, SessionKind};
 
 const TICK: u64 = 100;
 
@@ -19,6 +21,11 @@ enum Op {
     Upgrade(usize),
     Remove(usize),
     Advance(u64),
+    AddRemote(u32),
+    UpgradeToRemote(usize),
+    MakeGlobal(usize),
+    LearnerTouch(usize, u32),
+    Drain,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -30,21 +37,31 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0usize..64).prop_map(Op::Upgrade),
         1 => (0usize..64).prop_map(Op::Remove),
         4 => (0u64..700).prop_map(Op::Advance),
+        1 => (100u32..3000).prop_map(Op::AddRemote),
+        1 => (0usize..64).prop_map(Op::UpgradeToRemote),
+        1 => (0usize..64).prop_map(Op::MakeGlobal),
+        2 => (0usize..64, 100u32..3000).prop_map(|(i, t)| Op::LearnerTouch(i, t)),
+        1 => Just(Op::Drain),
     ]
 }
 
 #[derive(Debug, Clone)]
 struct ModelSession {
-    due: u64,
+    /// When it is due; for a remote entry, the deadline of its last touch (if any), used
+    /// when it becomes global.
+    due: Option<u64>,
     timeout: u32,
     closing: bool,
     local: bool,
+    remote: bool,
 }
 
 /// The reference: a map and ZooKeeper's formula, nothing clever.
 #[derive(Default)]
 struct Model {
     sessions: BTreeMap<u64, ModelSession>,
+    /// The touch table: id -> last timeout.
+    touched: BTreeMap<u64, u32>,
 }
 
 fn due(now: u64, timeout: u32) -> u64 {
@@ -60,14 +77,22 @@ impl Model {
         if let Some(t) = timeout {
             s.timeout = t;
         }
-        s.due = due(now, s.timeout);
+        s.due = Some(due(now, s.timeout));
+        if s.remote {
+            self.touched.insert(id, s.timeout);
+        }
         Ok(())
+    }
+
+    fn forget(&mut self, id: u64) -> Option<ModelSession> {
+        self.touched.remove(&id);
+        self.sessions.remove(&id)
     }
 
     fn expire(&mut self, now: u64) -> BTreeSet<u64> {
         let mut out = BTreeSet::new();
         for (&id, s) in self.sessions.iter_mut() {
-            if !s.closing && s.due <= now {
+            if !s.closing && !s.remote && s.due.is_some_and(|d| d <= now) {
                 s.closing = true;
                 out.insert(id);
             }
@@ -103,7 +128,7 @@ proptest! {
                     let c = engine.create(t as i64, kind);
                     let timeout = config.negotiate_timeout(t as i64);
                     prop_assert_eq!(c.timeout_ms, timeout);
-                    model.sessions.insert(c.id, ModelSession { due: due(now, timeout), timeout, closing: false, local });
+                    model.sessions.insert(c.id, ModelSession { due: Some(due(now, timeout)), timeout, closing: false, local, remote: false });
                     ids.push(c.id);
                 }
                 Op::Touch(i) => if let Some(&id) = ids.get(i) {
@@ -113,11 +138,11 @@ proptest! {
                     prop_assert_eq!(engine.touch_with_timeout(id, t), model.touch(id, now, Some(t)));
                 },
                 Op::Close(i) => if let Some(&id) = ids.get(i) {
-                    let want = model.sessions.remove(&id).map(|_| ()).ok_or(Error::UnknownSession);
+                    let want = model.forget(id).map(|_| ()).ok_or(Error::UnknownSession);
                     prop_assert_eq!(engine.close(id), want);
                 },
                 Op::Remove(i) => if let Some(&id) = ids.get(i) {
-                    prop_assert_eq!(engine.remove(id), model.sessions.remove(&id).is_some());
+                    prop_assert_eq!(engine.remove(id), model.forget(id).is_some());
                 },
                 Op::Upgrade(i) => if let Some(&id) = ids.get(i) {
                     let want = match model.sessions.get_mut(&id) {
@@ -127,6 +152,55 @@ proptest! {
                     };
                     prop_assert_eq!(engine.upgrade(id), want);
                 },
+                Op::AddRemote(t) => {
+                    let id = engine.next_id();
+                    prop_assert!(!model.sessions.contains_key(&id));
+                    prop_assert_eq!(engine.add_remote(id, t), Ok(true));
+                    model.sessions.insert(id, ModelSession { due: None, timeout: t, closing: false, local: false, remote: true });
+                    ids.push(id);
+                }
+                Op::UpgradeToRemote(i) => if let Some(&id) = ids.get(i) {
+                    let want = match model.sessions.get_mut(&id) {
+                        None => Err(Error::UnknownSession),
+                        Some(s) if s.closing => Err(Error::SessionExpired),
+                        Some(s) => {
+                            if s.local {
+                                s.local = false;
+                                s.remote = true;
+                            }
+                            Ok(s.timeout)
+                        }
+                    };
+                    prop_assert_eq!(engine.upgrade_to_remote(id), want);
+                },
+                Op::MakeGlobal(i) => if let Some(&id) = ids.get(i) {
+                    let want = match model.sessions.get_mut(&id) {
+                        None => Err(Error::UnknownSession),
+                        Some(s) if s.closing => Err(Error::SessionExpired),
+                        Some(s) => {
+                            if s.remote {
+                                s.due = Some(s.due.unwrap_or_else(|| due(now, s.timeout)));
+                            }
+                            s.local = false;
+                            s.remote = false;
+                            Ok(s.timeout)
+                        }
+                    };
+                    prop_assert_eq!(engine.make_global(id), want);
+                },
+                Op::LearnerTouch(i, t) => if let Some(&id) = ids.get(i) {
+                    let remote = model.sessions.get(&id).is_some_and(|s| s.remote);
+                    let want = model.touch(id, now, Some(t)).map(|()| {
+                        if remote { LearnerTouch::Forwarded } else { LearnerTouch::Local }
+                    });
+                    prop_assert_eq!(engine.learner_touch(id, t), want);
+                },
+                Op::Drain => {
+                    let mut got = engine.drain_touched();
+                    got.sort_unstable();
+                    let want: Vec<(u64, u32)> = std::mem::take(&mut model.touched).into_iter().collect();
+                    prop_assert_eq!(got, want);
+                }
                 Op::Advance(ms) => {
                     clock.advance(ms);
                     let now = clock.now_ms_for_test();
@@ -143,8 +217,13 @@ proptest! {
             let counts = engine.counts();
             let closing = model.sessions.values().filter(|s| s.closing).count() as u64;
             let local = model.sessions.values().filter(|s| !s.closing && s.local).count() as u64;
+            let remote = model.sessions.values().filter(|s| !s.closing && s.remote).count() as u64;
+            let closing_local = model.sessions.values().filter(|s| s.closing && s.local).count() as u64;
             prop_assert_eq!(counts.closing, closing);
+            prop_assert_eq!(counts.closing_local, closing_local);
             prop_assert_eq!(counts.local, local);
+            prop_assert_eq!(counts.remote, remote);
+            prop_assert_eq!(counts.touch_table, model.touched.len() as u64);
             prop_assert_eq!(counts.total(), model.sessions.len() as u64);
         }
     }

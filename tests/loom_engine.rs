@@ -1,9 +1,10 @@
 //! Loom models of the engine's concurrent protocols. Run with
-//! `RUSTFLAGS="--cfg loom" cargo test --release --test loom_engine`.
+//! `RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom CARGO_PROFILE_DEV_OPT_LEVEL=1
+//! LOOM_MAX_PREEMPTIONS=2 cargo test --test loom_engine`.
 //!
-//! Each model drives a tiny engine (one or two shards, no worker threads, a manual clock)
-//! from two loom threads so loom explores every interleaving of the shard locks, the id
-//! counter and the expiry queue.
+//! Each model drives a tiny engine (one or two shards, a manual clock, no worker threads
+//! except in the stop model) from two loom threads so loom explores every interleaving of
+//! the shard locks, the id counter, the touch table and the expiry queue.
 #![cfg(loom)]
 
 use loom::thread;
@@ -161,5 +162,131 @@ fn poller_receives_a_concurrent_delivery() {
         let mut all = got;
         all.extend(rest);
         assert_eq!(all, vec![s.id]);
+    });
+}
+
+/// learner_touch and record_touch racing drain_touched: every recorded touch lands in
+/// exactly one of the two drains (none lost, none duplicated within a drain), with the last
+/// timeout recorded for its id.
+#[test]
+fn touch_table_record_racing_drain() {
+    model(|| {
+        let (e, _) = tiny_engine(2, true);
+        e.add_remote(11, 200).unwrap();
+        let e2 = e.clone();
+        let toucher = thread::spawn(move || {
+            assert_eq!(
+                e2.learner_touch(11, 300),
+                Ok(zksession::engine::LearnerTouch::Forwarded)
+            );
+            e2.record_touch(12, 400);
+        });
+        let first = e.drain_touched();
+        toucher.join().unwrap();
+        let second = e.drain_touched();
+        for d in [&first, &second] {
+            let mut ids: Vec<u64> = d.iter().map(|x| x.0).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            assert_eq!(ids.len(), d.len(), "an id twice in one drain");
+        }
+        let mut all: Vec<(u64, u32)> = first.into_iter().chain(second).collect();
+        all.sort_unstable();
+        assert_eq!(all, vec![(11, 300), (12, 400)]);
+        assert_eq!(e.counts().touch_table, 0);
+    });
+}
+
+/// Two touches of one id racing a drain: the id appears at most once per drain, and the
+/// last recorded timeout is never lost.
+#[test]
+fn repeated_touches_of_one_id_racing_drain() {
+    model(|| {
+        let (e, _) = tiny_engine(1, true);
+        let e2 = e.clone();
+        let toucher = thread::spawn(move || {
+            e2.record_touch(11, 300);
+            e2.record_touch(11, 500);
+        });
+        let first = e.drain_touched();
+        toucher.join().unwrap();
+        let second = e.drain_touched();
+        assert!(
+            first.len() <= 1 && second.len() <= 1,
+            "an id twice in one drain"
+        );
+        // The last touch lands in exactly one drain, and nothing recorded after it.
+        let all: Vec<(u64, u32)> = first.iter().chain(&second).copied().collect();
+        assert_eq!(all.last(), Some(&(11, 500)));
+        assert_eq!(all.iter().filter(|x| x.1 == 500).count(), 1);
+    });
+}
+
+/// upgrade_to_remote racing expiry of a learner's local session: either the upgrade wins
+/// and the session never expires, or the expiry wins and the upgrade fails.
+#[test]
+fn upgrade_to_remote_racing_expiry() {
+    model(|| {
+        let (e, clock) = tiny_engine(1, true);
+        let s = e.create(200, SessionKind::Local);
+        clock.advance(300);
+        let e2 = e.clone();
+        let upgrader = thread::spawn(move || e2.upgrade_to_remote(s.id));
+        let expired_now = e.expire_due();
+        let up = upgrader.join().unwrap();
+        clock.advance(1_000_000);
+        let expired_later = e.expire_due();
+        let delivered = drain(&e);
+        let st = e.kind_any(s.id).unwrap();
+        match up {
+            Ok(t) => {
+                assert_eq!(t, 200);
+                assert_eq!(expired_now + expired_later, 0);
+                assert!(delivered.is_empty());
+                assert!(st.remote && !st.closing);
+                assert_eq!(e.counts().remote, 1);
+            }
+            Err(err) => {
+                assert_eq!(err, Error::SessionExpired);
+                assert_eq!(expired_now, 1);
+                assert_eq!(delivered, vec![s.id]);
+                assert!(st.closing && !st.remote && st.kind == SessionKind::Local);
+                assert_eq!(e.counts().closing_local, 1);
+            }
+        }
+    });
+}
+
+/// stop_workers racing a caller and a blocked poller on an engine with a running worker:
+/// nothing panics or deadlocks, the poller returns, and calls after the stop work.
+#[test]
+fn stop_workers_racing_callers() {
+    model(|| {
+        let clock = Arc::new(ManualClock::new(T0));
+        let config = Config {
+            shards: 1,
+            expiry_workers: 1,
+            password_mode: zksession::engine::PasswordMode::ZooKeeperCompatible,
+            ..Config::with_tick(TICK)
+        };
+        let e = Arc::new(
+            Engine::builder(config)
+                .clock(clock.clone())
+                .workers(true)
+                .build()
+                .unwrap(),
+        );
+        let s = e.create(200, SessionKind::Global);
+        let e2 = e.clone();
+        let caller = thread::spawn(move || {
+            let polled = e2.poll_expired(8, Duration::from_secs(1)).unwrap();
+            assert!(polled.is_empty());
+            e2.touch(s.id)
+        });
+        e.stop_workers();
+        assert_eq!(caller.join().unwrap(), Ok(()));
+        e.stop_workers();
+        assert_eq!(e.touch(s.id), Ok(()));
+        assert!(e.remove(s.id));
     });
 }

@@ -32,10 +32,19 @@ where
 }
 
 /// The pull queue used when no [`Expirer`] is supplied.
+///
+/// Once stopped, `poll` never waits (the flag is set under the queue's lock, so a waiter
+/// either sees it before waiting or is woken by the stop's notification).
 #[derive(Debug, Default)]
 pub(crate) struct ExpiredQueue {
-    queue: Mutex<VecDeque<Expired>>,
+    queue: Mutex<QueueState>,
     ready: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct QueueState {
+    items: VecDeque<Expired>,
+    stopped: bool,
 }
 
 impl ExpiredQueue {
@@ -43,24 +52,28 @@ impl ExpiredQueue {
         if batch.is_empty() {
             return;
         }
-        self.queue.lock().extend(batch.iter().copied());
+        self.queue.lock().items.extend(batch.iter().copied());
         self.ready.notify_all();
     }
 
-    /// Wakes every waiter (shutdown).
-    pub(crate) fn wake_all(&self) {
+    /// Marks the queue stopped and wakes every waiter; later polls do not wait.
+    pub(crate) fn stop(&self) {
+        self.queue.lock().stopped = true;
         self.ready.notify_all();
     }
 
-    /// Pops up to `max` sessions, waiting up to `wait` for the first one.
+    /// Pops up to `max` sessions, waiting up to `wait` for the first one (not at all once
+    /// stopped).
     pub(crate) fn poll(&self, max: usize, wait: Duration, out: &mut Vec<Expired>) {
         let deadline = Instant::now().checked_add(wait);
         let mut guard = Some(self.queue.lock());
+        let before = out.len();
         loop {
-            let q = guard.as_mut().expect("guard present");
-            if !q.is_empty() || wait.is_zero() {
-                let n = max.min(q.len());
-                out.extend(q.drain(..n));
+            let st = guard.as_mut().expect("guard present");
+            if !st.items.is_empty() || st.stopped || wait.is_zero() {
+                let n = max.min(st.items.len());
+                out.extend(st.items.drain(..n));
+                debug_assert!(out.len() - before <= max);
                 return;
             }
             let left = match deadline {
@@ -73,9 +86,9 @@ impl ExpiredQueue {
             self.ready.wait_for(&mut guard, left);
             if cfg!(loom) {
                 // Loom has no time: one wait models "until woken or timed out".
-                let q = guard.as_mut().expect("guard present");
-                let n = max.min(q.len());
-                out.extend(q.drain(..n));
+                let st = guard.as_mut().expect("guard present");
+                let n = max.min(st.items.len());
+                out.extend(st.items.drain(..n));
                 return;
             }
         }
@@ -83,7 +96,7 @@ impl ExpiredQueue {
 
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.queue.lock().len()
+        self.queue.lock().items.len()
     }
 }
 
@@ -162,6 +175,8 @@ impl LagHistogram {
         } else {
             ((64 - lag_ms.leading_zeros()) as usize).min(LAG_BUCKETS - 1)
         };
+        debug_assert!(i == LAG_BUCKETS - 1 || lag_ms <= lag_bucket_upper_ms(i));
+        debug_assert!(i == 0 || lag_ms > lag_bucket_upper_ms(i - 1));
         // Relaxed: these are statistics; no other memory is published through them.
         self.buckets[i].fetch_add(n, Ordering::Relaxed);
         self.sum

@@ -46,5 +46,7 @@ pub use error::{ConfigError, Error};
 pub use expiry::{lag_bucket_upper_ms, Expirer, LagSummary, LAG_BUCKETS};
 pub use id::{initial_id, server_id_of};
 pub use password::{zookeeper_password, PASSWORD_LEN};
-pub use session::{Counts, Created, Expired, SessionEntry, SessionKind, Totals};
+pub use session::{
+    Counts, Created, Expired, LearnerTouch, SessionEntry, SessionKind, SessionState, Totals,
+};
 pub use tracker::{Engine, EngineBuilder};

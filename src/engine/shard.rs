@@ -1,21 +1,39 @@
 //! One shard: a slice of the session table and the timing wheel its sessions are filed in.
 //!
 //! Owns: the session records of the ids that hash to it, their wheel entries, their owners,
-//! the shard's counters, and the state of an expiry pass in progress.
+//! the shard's touch table (touches of remote entries waiting for the leader), the shard's
+//! counters, and the state of an expiry pass in progress.
 //!
 //! # Ground rules
 //! - Everything here is guarded by the shard's one mutex (held by the caller); the shard
 //!   itself has no synchronisation.
+//! - **Record states.** A record is *local* (`LOCAL`), *global* (no kind bit) or *remote*
+//!   (`REMOTE`: a global session a learner tracks but never expires); `LOCAL` and `REMOTE`
+//!   are never both set. Any of them may additionally be *closing* (`CLOSING`), which is
+//!   only ever set, never cleared; a closing record keeps its kind bits. Allowed moves:
+//!   local → global (`upgrade`, `make_global`), local → remote (`upgrade_to_remote`),
+//!   remote → global (`make_global`), anything → closing, anything → removed.
 //! - **Lazy re-filing.** A record's `deadline` is the tick it is due; `filed` is the tick
 //!   of its live wheel entry, and `filed <= deadline` always. A touch that moves the
 //!   deadline later only stores the new `deadline` (no wheel work). When the entry comes
 //!   due, the expiry pass re-files it at `deadline` if that is later, or expires it. Only a
 //!   touch that moves the deadline *earlier* files a new entry.
-//! - **Stale entries.** A wheel entry is live only if its record exists, is not closing and
-//!   has `filed` equal to the entry's tick. Anything else (removed sessions, superseded
-//!   entries) is dropped when met. Each non-closing record has at least one live entry.
+//! - **Remote records are never filed.** Their `filed` is 0 (no wheel tick is 0 for a live
+//!   entry: deadlines are at least one tick after the base) and their `deadline` is the
+//!   deadline of their last touch, or 0 if never touched here; `make_global` files them.
+//! - **Stale entries.** A wheel entry is live only if its record exists, is neither closing
+//!   nor remote, and has `filed` equal to the entry's tick. Anything else (removed sessions,
+//!   superseded entries, the entry a session had before it turned remote) is dropped when
+//!   met. Each local or global non-closing record has at least one live entry; an id may
+//!   have two entries at its `filed` tick after remote → global, which is harmless because
+//!   the first one met either expires it (closing) or re-files it (a new `filed`).
 //! - **Exactly once.** Expiry marks the record closing in the same critical section that
 //!   decides it; closing records are never expired again, and touches of them fail.
+//! - **Touch table.** At most one entry per id (the last timeout recorded); written and
+//!   drained only under the shard lock, so a touch lands in exactly one drain. `remove`
+//!   drops the id's entry.
+//! - **Counts.** Every record is counted in exactly one bucket of [`Counts`] chosen by its
+//!   flags, so the buckets always sum to the table's length.
 //! - An expiry pass decides at most `budget` entries per call so the lock is never held for
 //!   a whole storm; the pass's position lives in `pending` between calls.
 //!
@@ -23,7 +41,9 @@
 //! ticks in and deliver the expired batch after unlocking.
 
 use super::error::Error;
-use super::session::{Counts, Expired, SessionEntry, SessionKind, Totals};
+use super::session::{
+    Counts, Expired, LearnerTouch, SessionEntry, SessionKind, SessionState, Totals,
+};
 use super::wheel::Wheel;
 use hashbrown::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -31,13 +51,14 @@ use std::hash::{BuildHasherDefault, Hasher};
 const CLOSING: u8 = 1;
 const LOCAL: u8 = 2;
 const HAS_OWNER: u8 = 4;
+const REMOTE: u8 = 8;
 
 /// One session's state: 16 bytes.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Record {
     /// Tick at which the session is due.
     deadline: u32,
-    /// Tick of its live wheel entry (`<= deadline`).
+    /// Tick of its live wheel entry (`<= deadline`); 0 for remote records.
     filed: u32,
     /// Timeout (ms) used for touches without an explicit timeout.
     timeout_ms: u32,
@@ -55,6 +76,30 @@ impl Record {
 
     fn closing(&self) -> bool {
         self.flags & CLOSING != 0
+    }
+
+    fn remote(&self) -> bool {
+        self.flags & REMOTE != 0
+    }
+
+    /// The record invariants that hold between operations (cheap; debug builds only).
+    #[inline]
+    fn debug_check(&self) {
+        debug_assert!(
+            self.flags & (LOCAL | REMOTE) != (LOCAL | REMOTE),
+            "a record is never both local and remote"
+        );
+        debug_assert!(
+            self.filed <= self.deadline || self.remote(),
+            "filed {} after deadline {}",
+            self.filed,
+            self.deadline
+        );
+        debug_assert!(
+            !self.remote() || self.filed == 0,
+            "remote records are never filed"
+        );
+        debug_assert!(self.timeout_ms > 0, "a tracked session has a timeout");
     }
 }
 
@@ -107,8 +152,12 @@ struct Pending {
 pub(crate) struct ShardState {
     table: IdMap<Record>,
     owners: IdMap<u64>,
+    /// Touches of remote entries (and ids recorded by `record_touch`) not yet drained:
+    /// id → the last timeout recorded.
+    touched: IdMap<u32>,
     wheel: Wheel,
     pending: Pending,
+    /// Per-bucket counts; `closing` and `touch_table` are filled in by [`ShardState::counts`].
     counts: Counts,
     totals: Totals,
 }
@@ -127,6 +176,7 @@ impl ShardState {
         ShardState {
             table: IdMap::default(),
             owners: IdMap::default(),
+            touched: IdMap::default(),
             wheel: Wheel::new(base_tick),
             pending: Pending::default(),
             counts: Counts::default(),
@@ -135,7 +185,10 @@ impl ShardState {
     }
 
     pub(crate) fn counts(&self) -> Counts {
-        self.counts
+        let mut c = self.counts;
+        c.closing = c.closing_local + c.closing_global;
+        c.touch_table = self.touched.len() as u64;
+        c
     }
 
     pub(crate) fn totals(&self) -> Totals {
@@ -146,14 +199,44 @@ impl ShardState {
         self.table.len()
     }
 
+    /// The counter a record with `flags` is counted in.
     fn count_mut(&mut self, flags: u8) -> &mut u64 {
-        if flags & CLOSING != 0 {
-            &mut self.counts.closing
-        } else if flags & LOCAL != 0 {
-            &mut self.counts.local
-        } else {
-            &mut self.counts.global
+        let c = &mut self.counts;
+        match (
+            flags & CLOSING != 0,
+            flags & LOCAL != 0,
+            flags & REMOTE != 0,
+        ) {
+            (true, true, _) => &mut c.closing_local,
+            (true, false, _) => &mut c.closing_global,
+            (false, true, _) => &mut c.local,
+            (false, false, true) => &mut c.remote,
+            (false, false, false) => &mut c.global,
         }
+    }
+
+    /// Moves one record's count from the bucket of `old` flags to that of `new`.
+    fn recount(&mut self, old: u8, new: u8) {
+        debug_assert!(
+            old & CLOSING == 0 || new & CLOSING != 0,
+            "closing is never cleared"
+        );
+        let from = self.count_mut(old);
+        debug_assert!(*from > 0, "count of flags {old:#x} underflows");
+        *from -= 1;
+        *self.count_mut(new) += 1;
+        self.debug_check_counts();
+    }
+
+    /// The buckets sum to the number of records (O(1); debug builds only).
+    #[inline]
+    fn debug_check_counts(&self) {
+        let c = &self.counts;
+        debug_assert_eq!(
+            c.global + c.local + c.remote + c.closing_local + c.closing_global,
+            self.table.len() as u64,
+            "counts out of step with the table"
+        );
     }
 
     /// Inserts a new session due at `deadline`. Returns false (and changes nothing) if the
@@ -171,13 +254,32 @@ impl ShardState {
         };
         let filed = self.wheel.insert(id, deadline as u64) as u32;
         let flags = if kind == SessionKind::Local { LOCAL } else { 0 };
-        slot.insert(Record {
+        let r = slot.insert(Record {
             deadline: filed.max(deadline),
             filed,
             timeout_ms,
             flags,
         });
+        r.debug_check();
         *self.count_mut(flags) += 1;
+        self.debug_check_counts();
+        true
+    }
+
+    /// Inserts a remote entry (never filed, never expires). Returns false (and changes
+    /// nothing) if the id is already tracked.
+    pub(crate) fn insert_remote(&mut self, id: u64, timeout_ms: u32) -> bool {
+        let hashbrown::hash_map::Entry::Vacant(slot) = self.table.entry(id) else {
+            return false;
+        };
+        slot.insert(Record {
+            deadline: 0,
+            filed: 0,
+            timeout_ms,
+            flags: REMOTE,
+        });
+        self.counts.remote += 1;
+        self.debug_check_counts();
         true
     }
 
@@ -188,6 +290,9 @@ impl ShardState {
     /// Moves the session's deadline to `deadline_for(timeout)`, where `timeout` is
     /// `timeout_ms` if given (it then becomes the timeout for later touches) or the
     /// session's current timeout. One table lookup: this is the hot path.
+    ///
+    /// A remote entry's touch stores the deadline (never filed) and records the touch in
+    /// the touch table for the leader.
     #[inline]
     pub(crate) fn touch(
         &mut self,
@@ -196,8 +301,18 @@ impl ShardState {
         deadline_for: impl FnOnce(u32) -> u32,
     ) -> Result<(), Error> {
         let r = self.table.get_mut(&id).ok_or(Error::UnknownSession)?;
-        if r.closing() {
-            return Err(Error::SessionExpired);
+        if r.flags & (CLOSING | REMOTE) != 0 {
+            if r.closing() {
+                return Err(Error::SessionExpired);
+            }
+            if let Some(t) = timeout_ms {
+                r.timeout_ms = t;
+            }
+            r.deadline = deadline_for(r.timeout_ms);
+            let t = r.timeout_ms;
+            self.touched.insert(id, t);
+            self.totals.touches += 1;
+            return Ok(());
         }
         if let Some(t) = timeout_ms {
             r.timeout_ms = t;
@@ -209,8 +324,36 @@ impl ShardState {
             r.filed = self.wheel.insert(id, deadline as u64) as u32;
             r.deadline = r.deadline.max(r.filed);
         }
+        r.debug_check();
         self.totals.touches += 1;
         Ok(())
+    }
+
+    /// A learner's touch: a live local or global session is refreshed here with
+    /// `timeout_ms`; a remote entry has the touch recorded for the leader.
+    pub(crate) fn learner_touch(
+        &mut self,
+        id: u64,
+        timeout_ms: u32,
+        deadline_for: impl FnOnce(u32) -> u32,
+    ) -> Result<LearnerTouch, Error> {
+        let remote = self.table.get(&id).map(Record::remote);
+        self.touch(id, Some(timeout_ms), deadline_for)?;
+        Ok(if remote == Some(true) {
+            LearnerTouch::Forwarded
+        } else {
+            LearnerTouch::Local
+        })
+    }
+
+    /// Records a touch of `id` with `timeout_ms` in the touch table, tracked or not.
+    pub(crate) fn record_touch(&mut self, id: u64, timeout_ms: u32) {
+        self.touched.insert(id, timeout_ms);
+    }
+
+    /// Moves every recorded touch to `out` (one per id).
+    pub(crate) fn drain_touched(&mut self, out: &mut Vec<(u64, u32)>) {
+        out.extend(self.touched.drain());
     }
 
     /// Marks `id` closing (no expiry will be decided for it any more).
@@ -219,20 +362,25 @@ impl ShardState {
         let old = r.flags;
         if old & CLOSING == 0 {
             r.flags |= CLOSING;
-            *self.count_mut(old) -= 1;
-            self.counts.closing += 1;
+            self.recount(old, old | CLOSING);
         }
         Ok(())
     }
 
-    /// Forgets `id`. Returns whether it was tracked.
+    /// Forgets `id` and its recorded touch. Returns whether it was tracked.
     pub(crate) fn remove(&mut self, id: u64) -> bool {
+        if !self.touched.is_empty() {
+            self.touched.remove(&id);
+        }
         match self.table.remove(&id) {
             Some(r) => {
                 if r.flags & HAS_OWNER != 0 {
                     self.owners.remove(&id);
                 }
-                *self.count_mut(r.flags) -= 1;
+                let c = self.count_mut(r.flags);
+                debug_assert!(*c > 0, "count underflow on remove");
+                *c -= 1;
+                self.debug_check_counts();
                 true
             }
             None => false,
@@ -282,11 +430,21 @@ impl ShardState {
         Ok(r.kind())
     }
 
+    /// The state of any tracked session, closing ones included.
+    pub(crate) fn state_of(&self, id: u64) -> Result<SessionState, Error> {
+        let r = self.table.get(&id).ok_or(Error::UnknownSession)?;
+        Ok(SessionState {
+            kind: r.kind(),
+            remote: r.remote(),
+            closing: r.closing(),
+        })
+    }
+
     pub(crate) fn contains(&self, id: u64) -> bool {
         self.table.contains_key(&id)
     }
 
-    /// Makes a local session global. Idempotent on global sessions.
+    /// Makes a local session global. Idempotent on global sessions and remote entries.
     pub(crate) fn upgrade(&mut self, id: u64, allowed: bool) -> Result<u32, Error> {
         let r = self.table.get_mut(&id).ok_or(Error::UnknownSession)?;
         if r.closing() {
@@ -298,23 +456,75 @@ impl ShardState {
         if !allowed {
             return Err(Error::EphemeralOnLocalSession);
         }
+        let old = r.flags;
         r.flags &= !LOCAL;
         let t = r.timeout_ms;
-        self.counts.local -= 1;
-        self.counts.global += 1;
+        self.recount(old, old & !LOCAL);
         Ok(t)
     }
 
-    /// The deadline tick of a live session.
-    pub(crate) fn deadline_of(&self, id: u64) -> Result<u32, Error> {
+    /// Turns a live local session into a remote entry (its wheel entry goes stale).
+    /// Idempotent on global sessions and remote entries: returns the timeout.
+    pub(crate) fn upgrade_to_remote(&mut self, id: u64) -> Result<u32, Error> {
+        let r = self.table.get_mut(&id).ok_or(Error::UnknownSession)?;
+        if r.closing() {
+            return Err(Error::SessionExpired);
+        }
+        let t = r.timeout_ms;
+        if r.flags & LOCAL == 0 {
+            return Ok(t);
+        }
+        let old = r.flags;
+        r.flags = (old & !LOCAL) | REMOTE;
+        r.filed = 0;
+        r.debug_check();
+        let new = r.flags;
+        self.recount(old, new);
+        Ok(t)
+    }
+
+    /// Makes a local or remote session global without refreshing its deadline. A remote
+    /// entry is filed at its stored deadline, or at `fresh_deadline` if it has none.
+    pub(crate) fn make_global(
+        &mut self,
+        id: u64,
+        fresh_deadline: impl FnOnce(u32) -> u32,
+    ) -> Result<u32, Error> {
+        let r = self.table.get_mut(&id).ok_or(Error::UnknownSession)?;
+        if r.closing() {
+            return Err(Error::SessionExpired);
+        }
+        let old = r.flags;
+        let t = r.timeout_ms;
+        if old & (LOCAL | REMOTE) == 0 {
+            return Ok(t);
+        }
+        if old & REMOTE != 0 {
+            let deadline = if r.deadline == 0 {
+                fresh_deadline(t)
+            } else {
+                r.deadline
+            };
+            let at = self.wheel.insert(id, deadline as u64) as u32;
+            r.filed = at;
+            r.deadline = deadline.max(at);
+        }
+        r.flags = old & !(LOCAL | REMOTE);
+        r.debug_check();
+        self.recount(old, old & !(LOCAL | REMOTE));
+        Ok(t)
+    }
+
+    /// The deadline tick of a live session; `None` for a remote entry (never due here).
+    pub(crate) fn deadline_of(&self, id: u64) -> Result<Option<u32>, Error> {
         let r = self.table.get(&id).ok_or(Error::UnknownSession)?;
         if r.closing() {
             return Err(Error::SessionExpired);
         }
-        Ok(r.deadline)
+        Ok((!r.remote()).then_some(r.deadline))
     }
 
-    /// Appends every non-closing session to `out`.
+    /// Appends every non-closing session (remote entries as global) to `out`.
     pub(crate) fn export(&self, out: &mut Vec<SessionEntry>) {
         out.extend(
             self.table
@@ -328,10 +538,11 @@ impl ShardState {
         );
     }
 
-    /// Calls `f(deadline_tick, id)` for every non-closing session.
-    pub(crate) fn for_each_deadline(&self, mut f: impl FnMut(u32, u64)) {
+    /// Calls `f(deadline_tick, id)` for every session that can expire here (non-closing,
+    /// not remote) whose kind is `kind`, or of any kind if `kind` is `None`.
+    pub(crate) fn for_each_deadline(&self, kind: Option<SessionKind>, mut f: impl FnMut(u32, u64)) {
         for (&id, r) in &self.table {
-            if !r.closing() {
+            if r.flags & (CLOSING | REMOTE) == 0 && (kind.is_none() || kind == Some(r.kind())) {
                 f(r.deadline, id);
             }
         }
@@ -379,8 +590,8 @@ impl ShardState {
         let Some(r) = self.table.get_mut(&id) else {
             return; // removed: stale entry
         };
-        if r.closing() {
-            return;
+        if r.flags & (CLOSING | REMOTE) != 0 {
+            return; // decided already, or remote (never expires here): stale entry
         }
         let p = &self.pending;
         let filed = r.filed as u64;
@@ -388,6 +599,7 @@ impl ShardState {
             // Cascade: re-file live entries at their tick, drop superseded ones.
             if filed >= p.tick && filed < p.tick + p.span {
                 let at = self.wheel.insert(id, filed) as u32;
+                debug_assert_eq!(at as u64, filed, "a cascaded entry keeps its tick");
                 r.filed = at;
                 r.deadline = r.deadline.max(at);
             }
@@ -399,16 +611,18 @@ impl ShardState {
         if r.deadline as u64 > p.tick {
             // Touched since filing: lazy re-file at the new deadline.
             let at = self.wheel.insert(id, r.deadline as u64) as u32;
+            debug_assert!(at as u64 > p.tick, "a lazy re-file moves the entry later");
             r.filed = at;
             r.deadline = r.deadline.max(at);
             return;
         }
+        debug_assert!(r.filed <= r.deadline && r.deadline as u64 <= p.tick);
+        let old = r.flags;
         r.flags |= CLOSING;
         let kind = r.kind();
         let timeout_ms = r.timeout_ms;
         let deadline = r.deadline as u64;
-        *self.count_mut(kind_flags(kind)) -= 1;
-        self.counts.closing += 1;
+        self.recount(old, old | CLOSING);
         self.totals.expirations += 1;
         out.push(Expired {
             id,
@@ -422,13 +636,6 @@ impl ShardState {
     #[cfg(test)]
     pub(crate) fn wheel_len(&self) -> usize {
         self.wheel.len()
-    }
-}
-
-fn kind_flags(kind: SessionKind) -> u8 {
-    match kind {
-        SessionKind::Local => LOCAL,
-        SessionKind::Global => 0,
     }
 }
 

@@ -14,8 +14,15 @@
 //!   `s % workers == w`; only the owner advances a shard's wheel in normal operation.
 //!   Each wakes at tick boundaries, decides at most `expiry_batch` sessions per lock hold,
 //!   and hands each batch to the sink after releasing the lock.
+//! - Stopping: [`Engine::stop_workers`] sets the stop flag, wakes the workers and every
+//!   `poll_expired` waiter, and joins the workers; their handles sit behind a lock taken
+//!   only there, so it works through `&self` and any number of times. Session calls never
+//!   look at the flag: they stay valid after a stop.
+//! - Learners: remote entries and the touch table live in the shards (see `shard`), so a
+//!   learner's touch is one shard-lock call and a drain takes each shard lock once.
 //!
-//! Must never: hold a shard lock while calling the sink, or hold two shard locks at once.
+//! Must never: hold a shard lock while calling the sink, or hold two shard locks at once,
+//! or join a worker from that worker's own thread.
 
 use super::clock::{Clock, SystemClock};
 use super::config::Config;
@@ -23,7 +30,9 @@ use super::error::{ConfigError, Error};
 use super::expiry::{ExpiredQueue, Expirer, LagHistogram, LagSummary, Sink};
 use super::id::IdGenerator;
 use super::password::{Passwords, PASSWORD_LEN};
-use super::session::{Counts, Created, Expired, SessionEntry, SessionKind, Totals};
+use super::session::{
+    Counts, Created, Expired, LearnerTouch, SessionEntry, SessionKind, SessionState, Totals,
+};
 use super::shard::{ShardState, Step};
 use crate::sync::{thread, AtomicBool, Condvar, Mutex, Ordering};
 use crossbeam_utils::CachePadded;
@@ -112,7 +121,10 @@ impl EngineBuilder {
                 }
             }
         }
-        Ok(Engine { inner, workers })
+        Ok(Engine {
+            inner,
+            workers: Mutex::new(workers),
+        })
     }
 }
 
@@ -137,14 +149,15 @@ struct Inner {
 /// Dropping it stops the expiry workers (after their current batch).
 pub struct Engine {
     inner: Arc<Inner>,
-    workers: Vec<thread::JoinHandle<()>>,
+    /// The expiry workers not yet joined (emptied by [`Engine::stop_workers`]).
+    workers: Mutex<Vec<thread::JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
             .field("config", &self.inner.config)
-            .field("workers", &self.workers.len())
+            .field("workers", &self.workers.lock().len())
             .finish()
     }
 }
@@ -162,7 +175,9 @@ impl Inner {
 
     #[inline]
     fn shard(&self, id: u64) -> &Mutex<ShardState> {
-        &self.shards[self.shard_index(id)]
+        let i = self.shard_index(id);
+        debug_assert!(i < self.shards.len());
+        &self.shards[i]
     }
 
     /// The wheel tick (relative to `base_tick`) of clock time `ms`.
@@ -175,7 +190,9 @@ impl Inner {
     #[inline]
     fn deadline(&self, now_ms: u64, timeout_ms: u32) -> u32 {
         let t = (now_ms + timeout_ms as u64) / self.config.tick_ms as u64 + 1;
-        t.saturating_sub(self.base_tick).min(u32::MAX as u64) as u32
+        let d = t.saturating_sub(self.base_tick).min(u32::MAX as u64) as u32;
+        debug_assert!(d == u32::MAX || d as u64 >= self.tick_of(now_ms));
+        d
     }
 
     fn tick_to_ms(&self, tick: u64) -> u64 {
@@ -187,7 +204,7 @@ impl Inner {
         let _g = self.sleep_lock.lock();
         self.sleep_cv.notify_all();
         if let Sink::Queue(q) = &self.sink {
-            q.wake_all();
+            q.stop();
         }
     }
 
@@ -204,6 +221,8 @@ impl Inner {
                 &mut batch,
             );
             if !batch.is_empty() {
+                debug_assert!(batch.len() <= self.config.expiry_batch);
+                debug_assert!(batch.iter().all(|e| e.deadline_ms <= now_ms));
                 // Batches are mostly one deadline: record runs of equal lag at once.
                 let mut run = (u64::MAX, 0u64);
                 for e in &batch {
@@ -417,6 +436,7 @@ impl Engine {
     /// delivered for it afterwards. Fails with [`Error::UnknownSession`] if not tracked
     /// (so a second close fails).
     pub fn close(&self, id: u64) -> Result<(), Error> {
+        // `remove` also drops a recorded touch of the id.
         if self.inner.shard(id).lock().remove(id) {
             Ok(())
         } else {
@@ -521,16 +541,19 @@ impl Engine {
         Ok(added)
     }
 
-    /// Milliseconds until the session is due (0 if due now).
+    /// Milliseconds until the session is due (0 if due now; `u64::MAX` for a remote
+    /// entry, which never expires here).
     pub fn time_to_live(&self, id: u64) -> Result<u64, Error> {
         let inner = &*self.inner;
-        let deadline = inner.shard(id).lock().deadline_of(id)?;
+        let Some(deadline) = inner.shard(id).lock().deadline_of(id)? else {
+            return Ok(u64::MAX);
+        };
         Ok(inner
             .tick_to_ms(deadline as u64)
             .saturating_sub(inner.clock.now_ms()))
     }
 
-    /// Session counts by kind, and closing.
+    /// Session counts by kind, remote and closing, and the touch table's size.
     pub fn counts(&self) -> Counts {
         let mut c = Counts::default();
         for s in self.inner.shards.iter() {
@@ -538,7 +561,12 @@ impl Engine {
             c.global += x.global;
             c.local += x.local;
             c.closing += x.closing;
+            c.remote += x.remote;
+            c.closing_local += x.closing_local;
+            c.closing_global += x.closing_global;
+            c.touch_table += x.touch_table;
         }
+        debug_assert_eq!(c.closing, c.closing_local + c.closing_global);
         c
     }
 
@@ -570,11 +598,22 @@ impl Engine {
     }
 
     /// Live sessions grouped by the time (engine clock, ms) they are due, like
-    /// ZooKeeper's `getSessionExpiryMap`. Ids within a group are sorted.
+    /// ZooKeeper's `getSessionExpiryMap`. Ids within a group are sorted. Remote entries
+    /// never expire here and are not listed.
     pub fn expiry_map(&self) -> BTreeMap<u64, Vec<u64>> {
+        self.expiry_map_of(None)
+    }
+
+    /// [`Engine::expiry_map`] restricted to sessions of one kind (ZooKeeper's dump prints
+    /// local and global sessions apart).
+    pub fn expiry_map_by_kind(&self, kind: SessionKind) -> BTreeMap<u64, Vec<u64>> {
+        self.expiry_map_of(Some(kind))
+    }
+
+    fn expiry_map_of(&self, kind: Option<SessionKind>) -> BTreeMap<u64, Vec<u64>> {
         let mut m: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
         for s in self.inner.shards.iter() {
-            s.lock().for_each_deadline(|d, id| {
+            s.lock().for_each_deadline(kind, |d, id| {
                 m.entry(self.inner.tick_to_ms(d as u64))
                     .or_default()
                     .push(id)
@@ -600,6 +639,10 @@ impl Engine {
     /// Pops up to `max` expired sessions from the built-in queue, waiting up to `wait`
     /// for the first. Fails with [`Error::NotPollable`] if the engine delivers to an
     /// [`Expirer`] instead.
+    ///
+    /// After [`Engine::stop_workers`] (or a concurrent one) it never waits: it returns
+    /// what is queued, possibly nothing, so a polling thread can tell the engine stopped
+    /// from [`Engine::workers_stopped`].
     pub fn poll_expired(&self, max: usize, wait: Duration) -> Result<Vec<Expired>, Error> {
         let mut out = Vec::new();
         match &self.inner.sink {
@@ -612,12 +655,124 @@ impl Engine {
     }
 
     /// Stops the expiry workers and wakes any `poll_expired` waiter. Idempotent; also
-    /// done on drop.
+    /// done on drop. The same as [`Engine::stop_workers`].
     pub fn shutdown(&mut self) {
+        self.stop_workers();
+    }
+
+    /// Stops the expiry workers and joins them (after their current batch), and wakes
+    /// every `poll_expired` waiter, which returns at once from then on. Idempotent and
+    /// callable from any thread, including an [`Expirer`] running on a worker (that worker
+    /// is then not joined; it exits after its batch). Every other call stays valid
+    /// afterwards; expiry then happens only through [`Engine::expire_due`].
+    pub fn stop_workers(&self) {
         self.inner.stop();
-        for h in self.workers.drain(..) {
-            let _ = h.join();
+        // Joined under the lock, so a concurrent caller returns only once they are joined.
+        let mut workers = self.workers.lock();
+        let me = thread::current().id();
+        for h in workers.drain(..) {
+            if h.thread().id() != me {
+                let _ = h.join();
+            }
         }
+    }
+
+    /// Whether [`Engine::stop_workers`] (or `shutdown`) has run.
+    pub fn workers_stopped(&self) -> bool {
+        self.inner.stop.load(Ordering::SeqCst)
+    }
+
+    /// The state of any tracked session, closing ones included: its kind, whether it is a
+    /// remote entry, whether it is closing. Fails with [`Error::UnknownSession`].
+    pub fn kind_any(&self, id: u64) -> Result<SessionState, Error> {
+        self.inner.shard(id).lock().state_of(id)
+    }
+
+    /// A fresh id from the generator `create` uses (never reused, ids already tracked
+    /// skipped), tracked nowhere: for an embedder that tracks the session elsewhere (a
+    /// learner without local sessions).
+    pub fn next_id(&self) -> u64 {
+        let inner = &*self.inner;
+        loop {
+            let id = inner.ids.next_id();
+            if !inner.shard(id).lock().contains(id) {
+                return id;
+            }
+        }
+    }
+
+    /// Tracks a remote entry: a global session another server decides (a learner's view
+    /// of the ensemble's global sessions). It is never filed for expiry and never expires
+    /// here; [`Counts::remote`] counts it. Its touches are recorded in the touch table
+    /// (see [`Engine::learner_touch`]).
+    ///
+    /// Returns `Ok(false)` and changes nothing if the id is already tracked (in any state).
+    /// Fails with [`Error::BadArguments`] for id 0 or timeout 0.
+    pub fn add_remote(&self, id: u64, timeout_ms: u32) -> Result<bool, Error> {
+        if timeout_ms == 0 || id == 0 {
+            return Err(Error::BadArguments);
+        }
+        Ok(self.inner.shard(id).lock().insert_remote(id, timeout_ms))
+    }
+
+    /// Atomically turns a live local session into a remote entry (a learner's upgrade):
+    /// from then on it never expires here. Returns its timeout. Idempotent on remote
+    /// entries and global sessions (they stay as they are). Fails with
+    /// [`Error::UnknownSession`], or [`Error::SessionExpired`] if closing (an upgrade
+    /// racing expiry loses cleanly). Not gated by `local_session_upgrade`: the embedder
+    /// applies that policy.
+    pub fn upgrade_to_remote(&self, id: u64) -> Result<u32, Error> {
+        self.inner.shard(id).lock().upgrade_to_remote(id)
+    }
+
+    /// A learner's touch, in one shard-lock call: a live local (or global) session has
+    /// its deadline refreshed here with `timeout_ms` ([`LearnerTouch::Local`]); a remote
+    /// entry has `(id, timeout_ms)` recorded in the touch table for the leader
+    /// ([`LearnerTouch::Forwarded`]). In both cases `timeout_ms` becomes the session's
+    /// timeout. Fails with [`Error::UnknownSession`], [`Error::SessionExpired`] (closing)
+    /// or [`Error::BadArguments`] (timeout 0).
+    pub fn learner_touch(&self, id: u64, timeout_ms: u32) -> Result<LearnerTouch, Error> {
+        if timeout_ms == 0 {
+            return Err(Error::BadArguments);
+        }
+        let inner = &*self.inner;
+        let deadline = inner.deadline(inner.clock.now_ms(), timeout_ms);
+        inner
+            .shard(id)
+            .lock()
+            .learner_touch(id, timeout_ms, |_| deadline)
+    }
+
+    /// Records a touch of `id` with `timeout_ms` in the touch table unconditionally (for
+    /// ids the embedder knows are global, tracked here or not). A later record of the same
+    /// id before a drain replaces the timeout.
+    pub fn record_touch(&self, id: u64, timeout_ms: u32) {
+        self.inner.shard(id).lock().record_touch(id, timeout_ms);
+    }
+
+    /// Takes every recorded touch: at most one `(id, timeout_ms)` per id, the last
+    /// timeout recorded. A touch recorded concurrently lands in this drain or the next,
+    /// never in none and never in both. Takes each shard lock once; the order is
+    /// unspecified.
+    pub fn drain_touched(&self) -> Vec<(u64, u32)> {
+        let mut out = Vec::new();
+        for s in self.inner.shards.iter() {
+            s.lock().drain_touched(&mut out);
+        }
+        out
+    }
+
+    /// Makes a local or remote session global WITHOUT refreshing its deadline (the
+    /// leader's `commitSession`). A remote entry is filed for expiry at its stored
+    /// deadline (that of its last touch here), or one timeout from now if it has none.
+    /// Returns its timeout; a global session returns `Ok` unchanged. Fails with
+    /// [`Error::UnknownSession`] or [`Error::SessionExpired`] (closing). Not gated by
+    /// `local_session_upgrade`.
+    pub fn make_global(&self, id: u64) -> Result<u32, Error> {
+        let inner = &*self.inner;
+        let mut s = inner.shard(id).lock();
+        let fresh = |t: u32| inner.deadline(inner.clock.now_ms(), t);
+        s.make_global(id, fresh)
     }
 }
 

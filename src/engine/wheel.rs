@@ -73,10 +73,19 @@ fn level_for(elapsed: u64, when: u64) -> usize {
     let masked = (elapsed ^ when) | (SLOTS as u64 - 1);
     let masked = masked.min(MAX_TICK_SPAN - 1);
     let significant = 63 - masked.leading_zeros() as usize;
-    significant / BITS as usize
+    let level = significant / BITS as usize;
+    debug_assert!(level < LEVELS);
+    // Above its level, `when` agrees with `elapsed` (within the horizon): the slot is in
+    // the level's current rotation or the next.
+    debug_assert!(
+        level == LEVELS - 1
+            || when >> (BITS as usize * (level + 1)) == elapsed >> (BITS as usize * (level + 1))
+    );
+    level
 }
 
 fn slot_for(when: u64, level: usize) -> usize {
+    debug_assert!(level < LEVELS);
     ((when >> (BITS as u64 * level as u64)) & (SLOTS as u64 - 1)) as usize
 }
 
@@ -106,8 +115,13 @@ impl Wheel {
     /// if it is beyond it) and returns the tick it was filed at.
     pub(crate) fn insert(&mut self, id: u64, when: u64) -> u64 {
         let when = when.max(self.elapsed).min(self.elapsed + MAX_TICK_SPAN - 1);
+        debug_assert!(when >= self.elapsed && when - self.elapsed < MAX_TICK_SPAN);
         let level = level_for(self.elapsed, when);
         let slot = slot_for(when, level);
+        // Lower levels come due first: a level-L entry is at least a level-(L-1) span away.
+        debug_assert!(
+            level == 0 || when - (self.elapsed & !(slot_span(level) - 1)) >= slot_span(level)
+        );
         let lvl = &mut self.levels[level];
         lvl.slots[slot].push(id);
         lvl.occupied |= 1 << slot;
@@ -132,6 +146,12 @@ impl Wheel {
                 // The slot lies in the next rotation of this level.
                 tick += level_range;
             }
+            debug_assert!(
+                tick + span > self.elapsed,
+                "a due slot is never wholly past"
+            );
+            debug_assert_eq!(slot_for(tick, level), slot);
+            debug_assert!(tick % span == 0, "slots start on their span");
             return Some((level, slot, tick));
         }
         None
@@ -144,7 +164,9 @@ impl Wheel {
             Some((level, slot, tick)) if tick <= now => {
                 let lvl = &mut self.levels[level];
                 let ids = std::mem::take(&mut lvl.slots[slot]);
+                debug_assert!(!ids.is_empty(), "an occupied slot holds ids");
                 lvl.occupied &= !(1 << slot);
+                debug_assert!(self.len >= ids.len());
                 self.len -= ids.len();
                 self.elapsed = self.elapsed.max(tick);
                 Some(Due {
