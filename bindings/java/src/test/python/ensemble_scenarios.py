@@ -441,6 +441,22 @@ def dead_client_cleanup(ens):
     obs.close()
 
 
+def engine_threads(pid):
+    """(native expiry workers, Java expiry-delivery threads) of a server process."""
+    workers = delivery = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                comm = f.read().strip()
+        except OSError:
+            continue
+        if comm.startswith("zks-expiry"):
+            workers += 1
+        elif comm.startswith(("EngineLeaderSes", "EngineLearnerSe")):
+            delivery += 1
+    return workers, delivery
+
+
 def wait_new_leader(ens, among, timeout=30):
     return wait_for(lambda: ens.roles(among), timeout, 0.02)
 
@@ -479,6 +495,11 @@ def failover(ens, rounds, per_follower=6, on_leader=3):
     expired_live = [w for w in clients if ("Expiring session 0x%x" % w.sid) in logs]
     R.check(p(ens, "no server logged the expiry of a live session"), not expired_live,
             ["0x%x" % w.sid for w in expired_live])
+    if ens.args.impl == "engine":
+        # Every role change opened a new engine; each retired one stopped its threads.
+        R.check(p(ens, "one engine's threads per server after %d role changes" % rounds),
+                wait_for(lambda: all(engine_threads(ens.procs[n].pid) == (1, 1) for n in ens.procs), 10, 0.2),
+                {n: engine_threads(ens.procs[n].pid) for n in ens.procs})
     R.check(p(ens, "equal global session counts on all servers"),
             wait_for(lambda: len(set(global_counts(ens))) == 1 and global_counts(ens)[0] == g[0], 10),
             "%s (before: %s)" % (global_counts(ens), g))

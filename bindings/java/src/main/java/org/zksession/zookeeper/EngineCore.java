@@ -24,7 +24,8 @@ import org.zksession.SessionException;
  * owner checks, and printing expiry buckets in ZooKeeper's format.
  *
  * <p>Invariants: the core never frees the engine on its own; {@link #retire()} stops the
- * delivery thread, after which later calls from ZooKeeper's processors still work. Whoever
+ * engine's workers and the delivery thread, after which later calls from ZooKeeper's
+ * processors still work and no thread of this engine runs. Whoever
  * opened the engine closes it, and only when nothing can call it any more.
  */
 final class EngineCore {
@@ -148,13 +149,19 @@ final class EngineCore {
         }
     }
 
-    /** Stops the delivery thread (within one poll wait). Idempotent; the engine stays usable. */
+    /**
+     * Retires the engine: stops its native expiry workers (which wakes the delivery thread's
+     * poll) and the delivery thread. Idempotent. Every other call stays valid, so ZooKeeper's
+     * processors, shut down after the tracker, may still call it; nothing frees the engine
+     * while it is reachable.
+     */
     void retire() {
         Thread t;
         synchronized (this) {
             running = false;
             t = expiryThread;
         }
+        engine.stopWorkers();
         if (t != null && t != Thread.currentThread()) {
             try {
                 t.join(5L * POLL_WAIT_MS);

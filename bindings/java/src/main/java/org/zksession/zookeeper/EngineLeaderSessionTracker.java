@@ -4,8 +4,6 @@ import java.io.PrintWriter;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.function.BiConsumer;
@@ -144,14 +142,9 @@ public class EngineLeaderSessionTracker extends UpgradeableSessionTracker {
         if (added) {
             LOG.info("Committing global session 0x{}", Long.toHexString(id));
         }
+        // Unknown (never tracked here) or closing: nothing to flip; its close removes it.
+        engine.makeGlobal(id);
         if (localSessionsEnabled) {
-            if (kindOf(id) == Kind.LOCAL) {
-                try {
-                    engine.upgrade(id);
-                } catch (SessionException e) {
-                    // Closed meanwhile: its close removes it.
-                }
-            }
             finishedUpgrading(id);
         }
         return added;
@@ -187,19 +180,11 @@ public class EngineLeaderSessionTracker extends UpgradeableSessionTracker {
     enum Kind { NONE, LOCAL, GLOBAL }
 
     Kind kindOf(long id) {
-        try {
-            return engine.isGlobal(id) ? Kind.GLOBAL : Kind.LOCAL;
-        } catch (SessionException e) {
-            if (e.code() != Code.SESSION_EXPIRED) {
-                return Kind.NONE;
-            }
-            // Closing: a global session is committed or being upgraded; a closing session that
-            // is neither is one of this leader's local sessions.
-            if (!localSessionsEnabled || sessionsWithTimeout.containsKey(id) || upgrading.containsKey(id)) {
-                return Kind.GLOBAL;
-            }
-            return Kind.LOCAL;
+        int k = engine.kindAny(id);
+        if (k < 0) {
+            return Kind.NONE;
         }
+        return (k & ~SessionEngine.KIND_CLOSING) == SessionEngine.KIND_LOCAL ? Kind.LOCAL : Kind.GLOBAL;
     }
 
     /** @return whether {@code sessionId} is a local session of this leader, closing included */
@@ -303,23 +288,14 @@ public class EngineLeaderSessionTracker extends UpgradeableSessionTracker {
      */
     @Override
     public void dumpSessions(PrintWriter pwriter) {
-        Map<Long, Set<Long>> all = engine.expiryMap();
         if (!localSessionsEnabled) {
-            core.printBuckets(pwriter, all);
+            core.printBuckets(pwriter, engine.expiryMap());
             return;
         }
-        Set<Long> locals = localSessions();
-        Map<Long, Set<Long>> local = new TreeMap<>();
-        Map<Long, Set<Long>> global = new TreeMap<>();
-        for (Map.Entry<Long, Set<Long>> e : all.entrySet()) {
-            for (long id : e.getValue()) {
-                (locals.contains(id) ? local : global).computeIfAbsent(e.getKey(), k -> new TreeSet<>()).add(id);
-            }
-        }
         pwriter.print("Local ");
-        core.printBuckets(pwriter, local);
+        core.printBuckets(pwriter, engine.expiryMap(SessionEngine.KIND_LOCAL));
         pwriter.print("Global ");
-        core.printBuckets(pwriter, global);
+        core.printBuckets(pwriter, engine.expiryMap(SessionEngine.KIND_GLOBAL));
     }
 
     @Override
@@ -327,9 +303,14 @@ public class EngineLeaderSessionTracker extends UpgradeableSessionTracker {
         return core.toZooKeeperTime(engine.expiryMap());
     }
 
+    /** @return local sessions until they are removed (closing ones included), as ZooKeeper counts */
     @Override
     public long getLocalSessionCount() {
-        return localSessionsEnabled ? engine.stats().local() : 0;
+        if (!localSessionsEnabled) {
+            return 0;
+        }
+        Stats s = engine.stats();
+        return s.local() + s.closingLocal();
     }
 
     @Override
@@ -363,13 +344,14 @@ public class EngineLeaderSessionTracker extends UpgradeableSessionTracker {
         out.accept("zks_global_sessions", s.global());
         out.accept("zks_local_sessions", s.local());
         out.accept("zks_closing_sessions", s.closing());
+        out.accept("zks_closing_local_sessions", s.closingLocal());
         out.accept("zks_upgrading_sessions", upgrading.size());
         out.accept("zks_creates", s.creates());
         out.accept("zks_touches", s.touches());
         out.accept("zks_expirations", s.expirations());
     }
 
-    /** Stops expiry delivery; every other call stays valid. Idempotent. */
+    /** Stops the engine's workers and expiry delivery; every other call stays valid. Idempotent. */
     @Override
     public void shutdown() {
         core.retire();

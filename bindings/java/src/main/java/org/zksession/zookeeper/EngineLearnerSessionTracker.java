@@ -8,10 +8,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 import org.apache.zookeeper.KeeperException;
-import org.apache.zookeeper.server.SessionTrackerImpl;
 import org.apache.zookeeper.server.quorum.UpgradeableSessionTracker;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,20 +27,26 @@ import org.zksession.Stats;
  * <ul>
  * <li>This server's local sessions (when {@code localSessionsEnabled}), in the engine: they
  *     expire here and close without a transaction.</li>
- * <li>The touch table: the global sessions touched since the last PING, with their timeouts.
- *     The leader applies them when the PING reply arrives. Draining it ({@link
- *     #getTouchSnapshot()}) loses no touch: a touch racing a drain lands in this drain or the
- *     next (ZooKeeper's map swap can drop one).</li>
- * <li>The sessions being upgraded: after {@link #upgradeSession} they are in no expiring
- *     table here; their touches go to the leader until the createSession commits.</li>
+ * <li>A remote entry in the engine for every global session this learner knows (and for
+ *     sessions being upgraded): tracked with its timeout, never expired here. A touch is
+ *     therefore one native call ({@link SessionEngine#learnerTouch}) that either refreshes a
+ *     local session or records the touch for the leader.</li>
+ * <li>The touch table (native): the global sessions touched since the last PING, with their
+ *     timeouts, drained by {@link #getTouchSnapshot()} for the PING reply. It loses no touch:
+ *     a touch racing a drain lands in this drain or the next (ZooKeeper's map swap can drop
+ *     one).</li>
+ * <li>The set of sessions being upgraded, until their createSession commits.</li>
  * </ul>
  * The committed global sessions are the database's table ({@code ZKDatabase}), held by
- * reference because a snapshot sync refills that same map.
+ * reference because a snapshot sync refills that same map; it stays the authority on which
+ * sessions are global (the remote entries mirror it for the touch path; a touch of a global
+ * session the mirror lacks is still recorded).
  *
  * <h2>Never</h2>
  * A learner never expires a global session: only the leader does, and a learner that
- * expired one would close it ensemble-wide. Global sessions are therefore never put into
- * the engine. Like the leader's tracker, it never frees its engine while ZooKeeper may call it.
+ * expired one would close it ensemble-wide. Global sessions are therefore only remote
+ * entries here, which the engine never expires. Like the leader's tracker, it never frees
+ * its engine while ZooKeeper may call it.
  */
 public class EngineLearnerSessionTracker extends UpgradeableSessionTracker {
     private static final Logger LOG = LoggerFactory.getLogger(EngineLearnerSessionTracker.class);
@@ -52,8 +56,6 @@ public class EngineLearnerSessionTracker extends UpgradeableSessionTracker {
     private final boolean ownsEngine;
     private final ConcurrentMap<Long, Integer> globalSessions;
     private final ConcurrentMap<Long, Integer> upgrading = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<Long, Integer> touched = new ConcurrentHashMap<>();
-    private final AtomicLong nextSessionId;
     private final int fallbackTimeout;
 
     /**
@@ -93,10 +95,15 @@ public class EngineLearnerSessionTracker extends UpgradeableSessionTracker {
         this.ownsEngine = ownsEngine;
         this.globalSessions = globalSessions;
         this.localSessionsEnabled = localSessionsEnabled;
-        this.nextSessionId = new AtomicLong(SessionTrackerImpl.initializeNextSessionId(serverId));
         this.fallbackTimeout = 2 * engine.tickMs();
+        int known = 0;
+        for (Map.Entry<Long, Integer> e : globalSessions.entrySet()) {
+            if (addRemote(e.getKey(), e.getValue())) {
+                known++;
+            }
+        }
         LOG.info("zksession engine tracks the sessions of learner {}: {} global sessions known, "
-            + "local sessions {}", serverId, globalSessions.size(), localSessionsEnabled ? "on" : "off");
+            + "local sessions {}", serverId, known, localSessionsEnabled ? "on" : "off");
     }
 
     /** @return the engine behind this tracker */
@@ -116,7 +123,21 @@ public class EngineLearnerSessionTracker extends UpgradeableSessionTracker {
         if (localSessionsEnabled) {
             return engine.createId(sessionTimeout, true);
         }
-        return nextSessionId.getAndIncrement();
+        return engine.nextId();
+    }
+
+    private boolean addRemote(long id, int timeout) {
+        try {
+            return engine.addRemote(id, timeout);
+        } catch (SessionException e) {
+            LOG.warn("Not tracking session 0x{} with timeout {}", Long.toHexString(id), timeout);
+            return false;
+        }
+    }
+
+    private int kindAny(long id) {
+        int k = engine.kindAny(id);
+        return k < 0 ? k : k & ~SessionEngine.KIND_CLOSING;
     }
 
     /** A learner never tracks a global session: it returns false, as ZooKeeper's does. */
@@ -129,11 +150,15 @@ public class EngineLearnerSessionTracker extends UpgradeableSessionTracker {
     @Override
     public synchronized boolean commitSession(long id, int to) {
         boolean added = globalSessions.put(id, to) == null;
+        if (kindAny(id) == SessionEngine.KIND_LOCAL) {
+            // Committed without an upgrade here: it is global from now on, never expired here.
+            engine.upgradeToRemote(id);
+        }
+        addRemote(id, to);
         if (localSessionsEnabled) {
-            engine.remove(id);
             finishedUpgrading(id);
         }
-        touched.put(id, to);
+        engine.recordTouch(id, to);
         return added;
     }
 
@@ -144,16 +169,16 @@ public class EngineLearnerSessionTracker extends UpgradeableSessionTracker {
      */
     @Override
     public boolean touchSession(long sessionId, int sessionTimeout) {
-        if (localSessionsEnabled) {
-            if (engine.tryTouch(sessionId, sessionTimeout) == 0) {
-                return true;
-            }
-            if (!globalSessions.containsKey(sessionId) && !upgrading.containsKey(sessionId)) {
-                return false;
-            }
+        int r = engine.learnerTouch(sessionId, sessionTimeout);
+        if (r >= 0) {
+            return true; // a local session refreshed, or a global one recorded
         }
-        touched.put(sessionId, sessionTimeout);
-        return true;
+        if (r == Code.UNKNOWN_SESSION.intValue() && (!localSessionsEnabled
+            || globalSessions.containsKey(sessionId) || upgrading.containsKey(sessionId))) {
+            engine.recordTouch(sessionId, sessionTimeout);
+            return true;
+        }
+        return false; // a closing local session, or unknown with local sessions on
     }
 
     /**
@@ -164,18 +189,18 @@ public class EngineLearnerSessionTracker extends UpgradeableSessionTracker {
      * @return session id to timeout
      */
     public Map<Long, Integer> getTouchSnapshot() {
-        Map<Long, Integer> out = new HashMap<>();
-        for (Map.Entry<Long, Integer> e : touched.entrySet()) {
-            if (touched.remove(e.getKey(), e.getValue())) {
-                out.put(e.getKey(), e.getValue());
-            }
+        long[] pairs = engine.drainTouched();
+        Map<Long, Integer> out = new HashMap<>(pairs.length);
+        for (int i = 0; i + 1 < pairs.length; i += 2) {
+            out.put(pairs[i], (int) pairs[i + 1]);
         }
         return out;
     }
 
     @Override
     public void setSessionClosing(long sessionId) {
-        if (localSessionsEnabled) {
+        // Local sessions only, as in ZooKeeper: a learner never closes a global session itself.
+        if (localSessionsEnabled && kindAny(sessionId) == SessionEngine.KIND_LOCAL) {
             try {
                 engine.setClosing(sessionId);
             } catch (SessionException e) {
@@ -186,9 +211,8 @@ public class EngineLearnerSessionTracker extends UpgradeableSessionTracker {
 
     @Override
     public void removeSession(long sessionId) {
-        engine.remove(sessionId);
+        engine.remove(sessionId); // drops its touch-table entry too
         globalSessions.remove(sessionId);
-        touched.remove(sessionId);
         upgrading.remove(sessionId);
     }
 
@@ -200,8 +224,7 @@ public class EngineLearnerSessionTracker extends UpgradeableSessionTracker {
     /** @return whether it is one of this server's local sessions, closing included */
     @Override
     public boolean isLocalSession(long sessionId) {
-        // The engine holds local sessions only, until they are removed.
-        return localSessionsEnabled && engine.isTracking(sessionId);
+        return localSessionsEnabled && kindAny(sessionId) == SessionEngine.KIND_LOCAL;
     }
 
     /** @return whether it is a committed global session */
@@ -237,15 +260,13 @@ public class EngineLearnerSessionTracker extends UpgradeableSessionTracker {
         if (!isLocalSession(sessionId)) {
             return -1;
         }
-        int to;
-        try {
-            to = engine.upgrade(sessionId);
-        } catch (SessionException e) {
+        // One atomic step: from now on it never expires here; its touches are recorded.
+        int to = engine.upgradeToRemote(sessionId);
+        if (to < 0) {
             LOG.info("Session 0x{} expired while being upgraded", Long.toHexString(sessionId));
             return fallbackTimeout;
         }
         upgrading.put(sessionId, to);
-        engine.remove(sessionId);
         LOG.info("Upgrading session 0x{}", Long.toHexString(sessionId));
         return to;
     }
@@ -291,7 +312,7 @@ public class EngineLearnerSessionTracker extends UpgradeableSessionTracker {
     public void dumpSessions(PrintWriter pwriter) {
         if (localSessionsEnabled) {
             pwriter.print("Local ");
-            core.printBuckets(pwriter, engine.expiryMap());
+            core.printBuckets(pwriter, engine.expiryMap(SessionEngine.KIND_LOCAL));
         }
         pwriter.print("Global Sessions(");
         pwriter.print(globalSessions.size());
@@ -311,9 +332,14 @@ public class EngineLearnerSessionTracker extends UpgradeableSessionTracker {
         return new HashMap<>();
     }
 
+    /** @return local sessions until they are removed (closing ones included), as ZooKeeper counts */
     @Override
     public long getLocalSessionCount() {
-        return localSessionsEnabled ? engine.stats().local() : 0;
+        if (!localSessionsEnabled) {
+            return 0;
+        }
+        Stats s = engine.stats();
+        return s.local() + s.closingLocal();
     }
 
     @Override
@@ -326,15 +352,17 @@ public class EngineLearnerSessionTracker extends UpgradeableSessionTracker {
         Set<Long> out = new HashSet<>();
         if (localSessionsEnabled) {
             for (SessionEntry e : engine.snapshot()) {
-                out.add(e.id());
+                if (e.local()) {
+                    out.add(e.id());
+                }
             }
         }
         return out;
     }
 
     /** @return how many touches wait for the next PING */
-    public int touchTableSize() {
-        return touched.size();
+    public long touchTableSize() {
+        return engine.stats().touchTable();
     }
 
     /**
@@ -346,16 +374,18 @@ public class EngineLearnerSessionTracker extends UpgradeableSessionTracker {
         Stats s = engine.stats();
         out.accept("zks_engine_role", "learner");
         out.accept("zks_global_sessions", globalSessions.size());
+        out.accept("zks_remote_sessions", s.remote());
         out.accept("zks_local_sessions", s.local());
         out.accept("zks_closing_sessions", s.closing());
+        out.accept("zks_closing_local_sessions", s.closingLocal());
         out.accept("zks_upgrading_sessions", upgrading.size());
-        out.accept("zks_touch_table", touched.size());
+        out.accept("zks_touch_table", s.touchTable());
         out.accept("zks_creates", s.creates());
         out.accept("zks_touches", s.touches());
         out.accept("zks_expirations", s.expirations());
     }
 
-    /** Stops expiry delivery; every other call stays valid. Idempotent. */
+    /** Stops the engine's workers and expiry delivery; every other call stays valid. Idempotent. */
     @Override
     public void shutdown() {
         core.retire();

@@ -87,9 +87,11 @@ public class EngineLeaderSessionTrackerTest {
         // Its close must be marked local, so no txn: isLocalSession holds until removal.
         assertTrue(tracker.isLocalSession(id));
         assertFalse(tracker.isGlobalSession(id));
+        assertEquals(1, tracker.getLocalSessionCount()); // counted until removed, as ZooKeeper does
         tracker.removeSession(id);
         assertFalse(tracker.isLocalSession(id));
         assertFalse(tracker.isTrackingSession(id));
+        assertEquals(0, tracker.getLocalSessionCount());
     }
 
     @Test

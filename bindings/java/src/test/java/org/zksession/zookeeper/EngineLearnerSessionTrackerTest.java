@@ -67,11 +67,15 @@ public class EngineLearnerSessionTrackerTest {
         assertTrue(tracker.isGlobalSession(g));
         assertFalse(tracker.isLocalSession(g));
         assertTrue(tracker.isTrackingSession(g));
+        assertEquals(1, engine.stats().remote());
         engine.advanceClock(100_000);
         assertEquals(0, engine.expireDue());
         assertNull(expirer.expired.poll(200, TimeUnit.MILLISECONDS));
         assertTrue(tracker.isGlobalSession(g));
         assertTrue(tracker.getSessionExpiryMap().isEmpty());
+        // A learner does not close a global session itself.
+        tracker.setSessionClosing(g);
+        assertTrue(tracker.touchSession(g, 4000));
     }
 
     @Test
