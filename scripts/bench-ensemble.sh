@@ -8,6 +8,7 @@
 # Not part of the test command. Every server is stopped by its pid on exit.
 # Usage (from the repository root): scripts/bench-ensemble.sh [sessions] [hold_secs]
 #   BENCH_IMPLS="plain engine"  BENCH_LOCAL_SESSIONS=5000  BENCH_TIMEOUT_MS=10000
+#   BENCH_RECONNECT_WINDOW=512 (reconnects in flight after the leader kill)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 java_dir="$root/bindings/java"
@@ -39,7 +40,7 @@ for impl in ${BENCH_IMPLS:-plain engine}; do
     timeout --kill-after=10 1200 /usr/bin/python3 "$java_dir/src/bench/python/ensemble_bench.py" \
         --impl "$impl" --workdir "$work" --base-port "$base" --pidfile "$pidfile" \
         --sessions "$sessions" --hold-secs "$hold" --local-sessions "${BENCH_LOCAL_SESSIONS:-5000}" \
-        --timeout-ms "${BENCH_TIMEOUT_MS:-10000}" --launcher "$java_dir/run-zookeeper.sh" \
+        --timeout-ms "${BENCH_TIMEOUT_MS:-10000}" --reconnect-window "${BENCH_RECONNECT_WINDOW:-512}" --launcher "$java_dir/run-zookeeper.sh" \
         --zk-cp "$ZK_CP:$LOG_CP" &
     driver_pid=$!
     wait "$driver_pid"
