@@ -30,7 +30,7 @@ suite "release build" cargo build --release --bins --lib
 
 suite "persist suite" scripts/test-persist.sh
 suite "ecosystem suite" scripts/test-ecosystem.sh
-for area in namespace c java server client; do
+for area in namespace c java ensemble server client; do
   suite "$area suite" "scripts/test-$area.sh"
 done
 
