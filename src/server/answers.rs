@@ -29,10 +29,6 @@ pub(crate) struct Answers {
     queue: Mutex<Option<Sender<Job>>>,
 }
 
-#[cfg(test)]
-/// Held by a test to keep the thread from answering (showing the loops do not wait).
-pub(crate) static HOLD: Mutex<()> = parking_lot::const_mutex(());
-
 impl Answers {
     /// A queue and its receiving end, for [`spawn`].
     pub(crate) fn new() -> (Answers, AnswerQueue) {
@@ -75,8 +71,6 @@ pub(crate) fn spawn(
         .name("zksessiond-4lw".into())
         .spawn(move || {
             for job in queue.0.iter() {
-                #[cfg(test)]
-                let _held = HOLD.lock();
                 let text = fourlw::run(&shared, job.cmd);
                 job.conn.push_output(text.as_bytes());
                 shared.loops[job.conn.loop_index].send(LoopMsg::Close(job.conn.token));
@@ -86,7 +80,7 @@ pub(crate) fn spawn(
 
 #[cfg(test)]
 mod tests {
-    use super::HOLD;
+    use crate::server::fourlw::HOLD;
     use crate::server::{FourLetterWords, Server, ServerConfig};
     use std::io::{Read, Write};
     use std::net::TcpStream;
@@ -106,8 +100,9 @@ mod tests {
         body
     }
 
-    /// A four-letter word still being computed holds up no other client: with the
-    /// answering thread held, a new session is made and served on the only event loop.
+    /// A four-letter word still being computed holds up no other client: while every
+    /// word's work is held (wherever it runs), a new session is made and served on the
+    /// only event loop. Run on the loop, the word would block it and this would time out.
     #[test]
     fn a_pending_four_letter_word_does_not_stall_the_loop() {
         let config = ServerConfig {
