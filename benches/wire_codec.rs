@@ -34,7 +34,7 @@ fn requests(c: &mut Criterion) {
             "create",
             frame(&Request::Create(CreateRequest {
                 path: "/app/locks/lock-".into(),
-                data: vec![7; 64],
+                data: Some(vec![7; 64]),
                 acl: vec![Acl::world_anyone()],
                 flags: 3,
             })),
@@ -72,7 +72,7 @@ fn replies(c: &mut Criterion) {
         err: 0,
     };
     let body = Response::GetData {
-        data: vec![1; 64],
+        data: Some(vec![1; 64]),
         stat: Stat::default(),
     };
     let mut out = Vec::with_capacity(4096);

@@ -211,7 +211,7 @@ fn a_watcher_that_never_reads_its_events_is_disconnected_alone() {
     // ~1 KiB per event; well past the kernel's socket buffers and 16 × 4 KiB.
     let set = Request::SetData(zksession::wire::SetDataRequest {
         path: path.clone(),
-        data: vec![],
+        data: Some(vec![]),
         version: -1,
     });
     for _ in 0..8000 {

@@ -126,7 +126,7 @@ fn crud_with_versions_and_errors() {
     let set = |v| {
         Request::SetData(SetDataRequest {
             path: "/n".into(),
-            data: b"v".to_vec(),
+            data: Some(b"v".to_vec()),
             version: v,
         })
     };
@@ -137,7 +137,7 @@ fn crud_with_versions_and_errors() {
     }
     match c.call(&Request::GetData(path_watch("/n", false))).1 {
         Some(Response::GetData { data, stat }) => {
-            assert_eq!((data.as_slice(), stat.version), (&b"v"[..], 1))
+            assert_eq!((data.as_deref(), stat.version), (Some(&b"v"[..]), 1))
         }
         other => panic!("{other:?}"),
     }
@@ -176,7 +176,7 @@ fn a_watch_event_reaches_its_connection_before_the_reply_to_the_change() {
     c.call(&Request::GetData(path_watch("/w", true)));
     let (err, _, events) = c.call(&Request::SetData(SetDataRequest {
         path: "/w".into(),
-        data: vec![],
+        data: Some(vec![]),
         version: -1,
     }));
     assert_eq!(err, 0);
@@ -312,12 +312,12 @@ fn a_watcher_on_another_connection_sees_the_event_before_reading_the_change() {
         reader.call(&Request::GetData(path_watch("/o", true)));
         writer.call(&Request::SetData(SetDataRequest {
             path: "/o".into(),
-            data: vec![round as u8],
+            data: Some(vec![round as u8]),
             version: -1,
         }));
         let (_, body, events) = reader.call(&Request::GetData(path_watch("/o", false)));
         match body {
-            Some(Response::GetData { data, .. }) => assert_eq!(data, vec![round as u8]),
+            Some(Response::GetData { data, .. }) => assert_eq!(data, Some(vec![round as u8])),
             other => panic!("{other:?}"),
         }
         assert_eq!(

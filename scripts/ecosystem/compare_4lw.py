@@ -7,7 +7,7 @@ watches), then every four-letter word is asked of both and compared line by line
 shape: numbers, hex ids, addresses, paths and dates are placeholders, runs of lines of
 the same shape, or repeated two-line groups, count once (the number of entries may differ), keys and layout must be
 equal. kazoo's own uses of `envi` (server_version, transactions, create with a stat, the
-locking queue) run against both. Prints one "PASS name" or "FAIL name: why" per check.
+locking queue) and null data (create/set with None) run against both. Prints one "PASS name" or "FAIL name: why" per check.
 """
 
 import re
@@ -76,6 +76,9 @@ def shapes(text, keys_only=False):
 def compare_word(word, ours, theirs):
     keys_only = word in ("conf", "envi")
     a, b = shapes(ours, keys_only), shapes(theirs, keys_only)
+    if word == "cons":
+        # One line per connection, in no particular order.
+        a, b = sorted(set(a)), sorted(set(b))
     if a == b:
         report(f"4lw:{word}", True)
         return
@@ -146,6 +149,24 @@ def kazoo_checks(label, zk):
         report(f"{label}:LockingQueue", False, repr(e))
 
 
+def null_data_checks(label, zk):
+    """create/set with None read back None with dataLength 0; empty stays empty."""
+    try:
+        zk.create("/eco/null", None)
+        zk.create("/eco/empty", b"")
+        (nd, ns), (ed, es) = zk.get("/eco/null"), zk.get("/eco/empty")
+        report(f"{label}:create None reads None", nd is None and ns.dataLength == 0, f"{nd!r} {ns}")
+        report(f"{label}:create b'' reads b''", ed == b"" and es.dataLength == 0, f"{ed!r}")
+        zk.set("/eco/empty", None)
+        d, st = zk.get("/eco/empty")
+        report(f"{label}:set None reads None", d is None and st.dataLength == 0, f"{d!r} {st}")
+        zk.set("/eco/null", b"v")
+        d, _ = zk.get("/eco/null")
+        report(f"{label}:set after None", d == b"v", f"{d!r}")
+    except Exception as e:  # noqa: BLE001
+        report(f"{label}:null data", False, repr(e))
+
+
 def main():
     ours_port, zk_port = int(sys.argv[1]), int(sys.argv[2])
     ours_zk, their_zk = populate(ours_port), populate(zk_port)
@@ -154,6 +175,8 @@ def main():
     compare_mntr(four(ours_port, "mntr"), four(zk_port, "mntr"))
     kazoo_checks("zookeeper", their_zk)
     kazoo_checks("zksessiond", ours_zk)
+    null_data_checks("zookeeper", their_zk)
+    null_data_checks("zksessiond", ours_zk)
     ours_zk.stop()
     their_zk.stop()
     return 1 if failed else 0

@@ -493,7 +493,7 @@ mod tests {
         assert_eq!(op(&container), OpCode::CreateContainer as i32);
         let ttl = request(Request::CreateTtl(CreateTtlRequest {
             path: "/t".into(),
-            data: vec![],
+            data: Some(vec![]),
             acl: vec![Acl::world_anyone()],
             flags: CreateMode::PersistentWithTtl as i32,
             ttl: 5_000,

@@ -282,7 +282,7 @@ impl ZooKeeper {
         }
         created(self.call(Request::CreateTtl(CreateTtlRequest {
             path: path.into(),
-            data: data.to_vec(),
+            data: Some(data.to_vec()),
             acl: acl.to_vec(),
             flags: mode as i32,
             ttl,
@@ -314,14 +314,14 @@ impl ZooKeeper {
         }
     }
 
-    /// The node's data and stat.
+    /// The node's data and stat (null data reads as empty).
     pub fn get_data(&self, path: &str, watch: bool) -> Result<(Vec<u8>, Stat), Error> {
         check(path)?;
         match self.call(Request::GetData(PathWatchRequest {
             path: path.into(),
             watch,
         }))? {
-            Response::GetData { data, stat } => Ok((data, stat)),
+            Response::GetData { data, stat } => Ok((data.unwrap_or_default(), stat)),
             _ => Err(Error::UnexpectedResponse),
         }
     }
@@ -331,7 +331,7 @@ impl ZooKeeper {
         check(path)?;
         match self.call(Request::SetData(SetDataRequest {
             path: path.into(),
-            data: data.to_vec(),
+            data: Some(data.to_vec()),
             version,
         }))? {
             Response::Stat(s) => Ok(s),

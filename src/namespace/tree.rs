@@ -34,14 +34,15 @@ pub(crate) const SPECIAL_PATHS: [&str; 4] =
 /// One znode.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Node {
-    pub(crate) data: Vec<u8>,
+    /// `None` is null data (created or set with a null buffer), kept apart from empty.
+    pub(crate) data: Option<Vec<u8>>,
     pub(crate) acl: AclList,
     pub(crate) stat: Stat,
     pub(crate) children: BTreeSet<String>,
 }
 
 impl Node {
-    pub(crate) fn new(data: Vec<u8>, acl: AclList, stat: Stat) -> Node {
+    pub(crate) fn new(data: Option<Vec<u8>>, acl: AclList, stat: Stat) -> Node {
         Node {
             data,
             acl,
@@ -102,14 +103,14 @@ impl Namespace {
         };
         ns.insert_node(
             ROOT.to_owned(),
-            Node::new(Vec::new(), acl::open(), Stat::default()),
+            Node::new(Some(Vec::new()), acl::open(), Stat::default()),
         );
         for (p, a) in [
             ("/zookeeper", acl::open()),
             ("/zookeeper/quota", acl::open()),
             ("/zookeeper/config", acl::read_only()),
         ] {
-            ns.insert_node(p.to_owned(), Node::new(Vec::new(), a, Stat::default()));
+            ns.insert_node(p.to_owned(), Node::new(Some(Vec::new()), a, Stat::default()));
         }
         // ZooKeeper sets the config node's ACL with version -1, which becomes its aversion.
         if let Some(config) = ns.nodes.get_mut("/zookeeper/config") {
@@ -147,7 +148,7 @@ impl Namespace {
                 .or_default()
                 .insert(path.clone());
         }
-        self.data_size += (path.len() + node.data.len()) as u64;
+        self.data_size += (path.len() + data_len(&node.data)) as u64;
         self.nodes.insert(path, node);
     }
 
@@ -167,15 +168,15 @@ impl Namespace {
                 }
             }
         }
-        self.data_size -= (path.len() + node.data.len()) as u64;
+        self.data_size -= (path.len() + data_len(&node.data)) as u64;
         Some(node)
     }
 
     /// Replaces the data of an existing node, keeping `data_length` and `data_size`.
-    pub(crate) fn replace_data(&mut self, path: &str, data: Vec<u8>) -> Vec<u8> {
+    pub(crate) fn replace_data(&mut self, path: &str, data: Option<Vec<u8>>) -> Option<Vec<u8>> {
         let node = self.nodes.get_mut(path).expect("node exists");
-        self.data_size = self.data_size - node.data.len() as u64 + data.len() as u64;
-        node.stat.data_length = data.len() as i32;
+        self.data_size = self.data_size - data_len(&node.data) as u64 + data_len(&data) as u64;
+        node.stat.data_length = data_len(&data) as i32;
         std::mem::replace(&mut node.data, data)
     }
 
@@ -199,12 +200,24 @@ impl Namespace {
     }
 
     /// getData: data and stat (`NoNode`, `NoAuth` without READ). The watch is only left
-    /// when the node exists.
+    /// when the node exists. Null data reads as empty here; [`Namespace::read_data`] keeps
+    /// it apart, as the wire does.
     pub fn get_data(
         &mut self,
         path: &str,
         watch: Option<WatcherId>,
     ) -> Result<(Vec<u8>, Stat), ErrorCode> {
+        self.read_data(path, watch)
+            .map(|(data, stat)| (data.unwrap_or_default(), stat))
+    }
+
+    /// getData as the wire answers it: `None` for a node whose data is null (created or
+    /// set with a null buffer), whose `dataLength` is 0, as in ZooKeeper.
+    pub fn read_data(
+        &mut self,
+        path: &str,
+        watch: Option<WatcherId>,
+    ) -> Result<(Option<Vec<u8>>, Stat), ErrorCode> {
         let node = self.node(path)?;
         acl::check(&node.acl, perms::READ)?;
         let out = (node.data.clone(), node.client_stat());
@@ -504,6 +517,11 @@ impl Namespace {
         self.data_watches.len() == self.data_watches.recount()
             && self.child_watches.len() == self.child_watches.recount()
     }
+}
+
+/// The length of a node's data; null counts 0, as ZooKeeper's `dataLength` does.
+fn data_len(data: &Option<Vec<u8>>) -> usize {
+    data.as_ref().map_or(0, Vec::len)
 }
 
 /// Which tables (data, child) a watcher type covers, with the matching rule for each.

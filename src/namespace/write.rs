@@ -30,7 +30,7 @@ enum Undo {
     /// The node's stat was this.
     Stat(String, Stat),
     /// The node's data and stat were these.
-    Data(String, Vec<u8>, Stat),
+    Data(String, Option<Vec<u8>>, Stat),
     /// The node's ACL and stat were these.
     Acl(String, AclList, Stat),
 }
@@ -176,7 +176,7 @@ impl Namespace {
         txn: &mut Txn,
         session: SessionId,
         path: &str,
-        data: Vec<u8>,
+        data: Option<Vec<u8>>,
         acl: &[Acl],
         mode: CreateMode,
     ) -> Result<(String, Stat), ErrorCode> {
@@ -222,7 +222,7 @@ impl Namespace {
             cversion: 0,
             aversion: 0,
             ephemeral_owner: owner,
-            data_length: data.len() as i32,
+            data_length: data.as_ref().map_or(0, Vec::len) as i32,
             num_children: 0,
             pzxid: txn.zxid,
         };
@@ -269,7 +269,7 @@ impl Namespace {
         &mut self,
         txn: &mut Txn,
         path: &str,
-        data: Vec<u8>,
+        data: Option<Vec<u8>>,
         version: i32,
     ) -> Result<Stat, ErrorCode> {
         wire::path::validate(path)?;
@@ -348,11 +348,12 @@ impl Namespace {
         &mut self,
         session: SessionId,
         path: &str,
-        data: Vec<u8>,
+        data: impl Into<Option<Vec<u8>>>,
         acl: &[Acl],
         mode: CreateMode,
         now_ms: i64,
     ) -> Result<Applied<(String, Stat)>, ErrorCode> {
+        let data = data.into();
         self.run(now_ms, |ns, txn| {
             ns.apply_create(txn, session, path, data, acl, mode)
         })
@@ -373,10 +374,11 @@ impl Namespace {
     pub fn set_data(
         &mut self,
         path: &str,
-        data: Vec<u8>,
+        data: impl Into<Option<Vec<u8>>>,
         version: i32,
         now_ms: i64,
     ) -> Result<Applied<Stat>, ErrorCode> {
+        let data = data.into();
         self.run(now_ms, |ns, txn| {
             ns.apply_set_data(txn, path, data, version)
         })

@@ -120,7 +120,7 @@ pub(crate) fn execute(shared: &Shared, conn: &ConnShared, session: u64, req: Req
                 .map(Response::Stat)
         }),
         Request::GetData(p) => read(shared, |ns| {
-            ns.get_data(&p.path, p.watch.then_some(watcher))
+            ns.read_data(&p.path, p.watch.then_some(watcher))
                 .map(|(data, stat)| Response::GetData { data, stat })
         }),
         Request::GetChildren(p) => read(shared, |ns| {

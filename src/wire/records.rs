@@ -86,8 +86,8 @@ fn write_acls(w: &mut Writer<'_>, acl: &[Acl]) {
 pub struct CreateRequest {
     /// The node's path (a sequential node gets a suffix).
     pub path: String,
-    /// Initial data.
-    pub data: Vec<u8>,
+    /// Initial data; `None` is null (a jute buffer of length −1), kept distinct from empty.
+    pub data: Option<Vec<u8>>,
     /// Initial ACL.
     pub acl: Vec<Acl>,
     /// The raw [`CreateMode`](super::CreateMode) flags (validated by the server).
@@ -104,7 +104,7 @@ impl CreateRequest {
     ) -> CreateRequest {
         CreateRequest {
             path: path.into(),
-            data: data.into(),
+            data: Some(data.into()),
             acl,
             flags: mode as i32,
         }
@@ -114,7 +114,7 @@ impl CreateRequest {
 impl Record for CreateRequest {
     fn write(&self, w: &mut Writer<'_>) {
         w.ustring(&self.path);
-        w.buffer(&self.data);
+        w.buffer_opt(self.data.as_deref());
         write_acls(w, &self.acl);
         w.int(self.flags);
     }
@@ -122,7 +122,7 @@ impl Record for CreateRequest {
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(CreateRequest {
             path: r.ustring()?,
-            data: r.buffer()?,
+            data: r.buffer_opt()?,
             acl: read_acls(r)?,
             flags: r.int()?,
         })
@@ -134,8 +134,8 @@ impl Record for CreateRequest {
 pub struct CreateTtlRequest {
     /// The node's path.
     pub path: String,
-    /// Initial data.
-    pub data: Vec<u8>,
+    /// Initial data; `None` is null (a jute buffer of length −1), kept distinct from empty.
+    pub data: Option<Vec<u8>>,
     /// Initial ACL.
     pub acl: Vec<Acl>,
     /// The raw creation flags.
@@ -147,7 +147,7 @@ pub struct CreateTtlRequest {
 impl Record for CreateTtlRequest {
     fn write(&self, w: &mut Writer<'_>) {
         w.ustring(&self.path);
-        w.buffer(&self.data);
+        w.buffer_opt(self.data.as_deref());
         write_acls(w, &self.acl);
         w.int(self.flags);
         w.long(self.ttl);
@@ -156,7 +156,7 @@ impl Record for CreateTtlRequest {
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(CreateTtlRequest {
             path: r.ustring()?,
-            data: r.buffer()?,
+            data: r.buffer_opt()?,
             acl: read_acls(r)?,
             flags: r.int()?,
             ttl: r.long()?,
@@ -257,8 +257,8 @@ impl Record for PathRequest {
 pub struct SetDataRequest {
     /// The node's path.
     pub path: String,
-    /// New data.
-    pub data: Vec<u8>,
+    /// New data; `None` is null, kept distinct from empty.
+    pub data: Option<Vec<u8>>,
     /// The expected data version, −1 for any.
     pub version: i32,
 }
@@ -266,14 +266,14 @@ pub struct SetDataRequest {
 impl Record for SetDataRequest {
     fn write(&self, w: &mut Writer<'_>) {
         w.ustring(&self.path);
-        w.buffer(&self.data);
+        w.buffer_opt(self.data.as_deref());
         w.int(self.version);
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(SetDataRequest {
             path: r.ustring()?,
-            data: r.buffer()?,
+            data: r.buffer_opt()?,
             version: r.int()?,
         })
     }

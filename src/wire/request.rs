@@ -94,7 +94,7 @@ impl MultiOp {
     pub fn set_data(path: impl Into<String>, data: impl Into<Vec<u8>>, version: i32) -> MultiOp {
         MultiOp::SetData(SetDataRequest {
             path: path.into(),
-            data: data.into(),
+            data: Some(data.into()),
             version,
         })
     }

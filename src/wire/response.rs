@@ -35,8 +35,8 @@ pub enum MultiResult {
     GetChildren(Vec<String>),
     /// A getData (multiRead).
     GetData {
-        /// The data.
-        data: Vec<u8>,
+        /// The data; `None` is null, kept distinct from empty.
+        data: Option<Vec<u8>>,
         /// Its Stat.
         stat: Stat,
     },
@@ -90,7 +90,7 @@ impl MultiResult {
             MultiResult::SetData(s) => w.record(s),
             MultiResult::GetChildren(c) => w.strings(c),
             MultiResult::GetData { data, stat } => {
-                w.buffer(data);
+                w.buffer_opt(data.as_deref());
                 w.record(stat);
             }
             MultiResult::Error(e) => w.int(*e),
@@ -111,7 +111,7 @@ impl MultiResult {
             Some(OpCode::Check) => MultiResult::Check,
             Some(OpCode::GetChildren) => MultiResult::GetChildren(r.strings()?),
             Some(OpCode::GetData) => MultiResult::GetData {
-                data: r.buffer()?,
+                data: r.buffer_opt()?,
                 stat: r.record()?,
             },
             Some(OpCode::Error) => MultiResult::Error(r.int()?),
@@ -139,8 +139,8 @@ pub enum Response {
     Stat(Stat),
     /// getData.
     GetData {
-        /// The data.
-        data: Vec<u8>,
+        /// The data; `None` is null, kept distinct from empty.
+        data: Option<Vec<u8>>,
         /// Its Stat.
         stat: Stat,
     },
@@ -186,7 +186,7 @@ impl Response {
             }
             Response::Stat(s) => w.record(s),
             Response::GetData { data, stat } => {
-                w.buffer(data);
+                w.buffer_opt(data.as_deref());
                 w.record(stat);
             }
             Response::GetAcl { acl, stat } => {
@@ -222,7 +222,7 @@ impl Response {
             },
             Exists | SetData | SetAcl => Response::Stat(r.record()?),
             GetData | Reconfig => Response::GetData {
-                data: r.buffer()?,
+                data: r.buffer_opt()?,
                 stat: r.record()?,
             },
             GetAcl => Response::GetAcl {

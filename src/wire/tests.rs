@@ -115,7 +115,7 @@ const CREATE: &str = "00000004 2f666f6f 00000003 626172 00000001 0000001f 000000
 fn vector_create_request() {
     let c = CreateRequest {
         path: "/foo".into(),
-        data: b"bar".to_vec(),
+        data: Some(b"bar".to_vec()),
         acl: vec![Acl::world_anyone()],
         flags: 1,
     };
@@ -326,6 +326,11 @@ fn path() -> impl Strategy<Value = String> {
     "(/[a-z0-9]{0,6}){1,3}"
 }
 
+/// Data that may be null (a jute buffer of length −1), which must survive a round trip.
+fn nullable_data() -> impl Strategy<Value = Option<Vec<u8>>> {
+    proptest::option::of(data())
+}
+
 fn data() -> impl Strategy<Value = Vec<u8>> {
     proptest::collection::vec(any::<u8>(), 0..24)
 }
@@ -368,7 +373,7 @@ fn strings() -> impl Strategy<Value = Vec<String>> {
 }
 
 fn create() -> impl Strategy<Value = CreateRequest> {
-    (path(), data(), acl(), any::<i32>()).prop_map(|(path, data, acl, flags)| CreateRequest {
+    (path(), nullable_data(), acl(), any::<i32>()).prop_map(|(path, data, acl, flags)| CreateRequest {
         path,
         data,
         acl,
@@ -402,7 +407,7 @@ fn multi_op() -> impl Strategy<Value = MultiOp> {
         create_ttl().prop_map(MultiOp::CreateTtl),
         (path(), any::<i32>())
             .prop_map(|(path, version)| MultiOp::Delete(DeleteRequest { path, version })),
-        (path(), data(), any::<i32>()).prop_map(|(path, data, version)| MultiOp::SetData(
+        (path(), nullable_data(), any::<i32>()).prop_map(|(path, data, version)| MultiOp::SetData(
             SetDataRequest {
                 path,
                 data,
@@ -453,7 +458,7 @@ fn request() -> impl Strategy<Value = Request> {
             .prop_map(|(path, version)| Request::Delete(DeleteRequest { path, version })),
         path_watch().prop_map(Request::Exists),
         path_watch().prop_map(Request::GetData),
-        (path(), data(), any::<i32>()).prop_map(|(path, data, version)| Request::SetData(
+        (path(), nullable_data(), any::<i32>()).prop_map(|(path, data, version)| Request::SetData(
             SetDataRequest {
                 path,
                 data,
@@ -498,7 +503,7 @@ fn multi_result() -> impl Strategy<Value = MultiResult> {
         stat().prop_map(MultiResult::SetData),
         Just(MultiResult::Check),
         strings().prop_map(MultiResult::GetChildren),
-        (data(), stat()).prop_map(|(data, stat)| MultiResult::GetData { data, stat }),
+        (nullable_data(), stat()).prop_map(|(data, stat)| MultiResult::GetData { data, stat }),
         any::<i32>().prop_map(MultiResult::Error),
     ]
 }
@@ -511,7 +516,7 @@ fn response() -> impl Strategy<Value = (OpCode, Response)> {
         (path(), stat())
             .prop_map(|(path, stat)| (OpCode::Create2, Response::Create2 { path, stat })),
         stat().prop_map(|s| (OpCode::Exists, Response::Stat(s))),
-        (data(), stat())
+        (nullable_data(), stat())
             .prop_map(|(data, stat)| (OpCode::GetData, Response::GetData { data, stat })),
         (acl(), stat()).prop_map(|(acl, stat)| (OpCode::GetAcl, Response::GetAcl { acl, stat })),
         strings().prop_map(|c| (OpCode::GetChildren, Response::GetChildren(c))),

@@ -179,7 +179,7 @@ impl Client {
 pub fn create(path: &str, flags: i32) -> Request {
     Request::Create(CreateRequest {
         path: path.into(),
-        data: b"d".to_vec(),
+        data: Some(b"d".to_vec()),
         acl: vec![Acl::world_anyone()],
         flags,
     })

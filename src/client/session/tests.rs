@@ -403,7 +403,7 @@ fn requests_made_while_disconnected_are_sent_after_reconnect() {
             5,
             ErrorCode::Ok,
             Some(Response::GetData {
-                data: b"x".to_vec(),
+                data: Some(b"x".to_vec()),
                 stat: Stat::default(),
             }),
         ),
@@ -413,7 +413,7 @@ fn requests_made_while_disconnected_are_sent_after_reconnect() {
         vec![(
             1,
             Ok(Response::GetData {
-                data: b"x".to_vec(),
+                data: Some(b"x".to_vec()),
                 stat: Stat::default()
             })
         )]
@@ -501,7 +501,7 @@ fn watch_fires_once_with_the_client_path() {
             2,
             ErrorCode::Ok,
             Some(Response::GetData {
-                data: vec![],
+                data: Some(vec![]),
                 stat: Stat::default(),
             }),
         ),

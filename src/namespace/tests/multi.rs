@@ -9,7 +9,7 @@ use crate::wire::{CreateRequest, ErrorCode, MultiOp, MultiResult};
 fn create(path: &str) -> MultiOp {
     MultiOp::Create2(CreateRequest {
         path: path.into(),
-        data: vec![],
+        data: Some(vec![]),
         acl: open(),
         flags: CreateMode::Persistent as i32,
     })
@@ -172,7 +172,7 @@ fn check_multi_refuses_bad_modes_at_their_index_and_reads_as_a_whole() {
     // A container mode needs the createContainer opcode.
     let container_as_create = MultiOp::Create(CreateRequest {
         path: "/c".into(),
-        data: vec![],
+        data: Some(vec![]),
         acl: open(),
         flags: CreateMode::Container as i32,
     });
@@ -185,7 +185,7 @@ fn check_multi_refuses_bad_modes_at_their_index_and_reads_as_a_whole() {
     );
     let ttl = MultiOp::CreateTtl(CreateTtlRequest {
         path: "/t".into(),
-        data: vec![],
+        data: Some(vec![]),
         acl: open(),
         flags: CreateMode::PersistentWithTtl as i32,
         ttl: 1_000,

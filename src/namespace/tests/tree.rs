@@ -538,7 +538,7 @@ fn multi_read_results_are_independent() {
         got,
         Ok(vec![
             MultiResult::GetData {
-                data: b"d".to_vec(),
+                data: Some(b"d".to_vec()),
                 stat: s
             },
             MultiResult::error(ErrorCode::NoNode),
@@ -570,4 +570,39 @@ fn approximate_data_size_tracks_paths_and_data() {
     assert_eq!(ns.approximate_data_size(), base + 3 + 1);
     ns.delete("/ab", -1).unwrap();
     assert_eq!(ns.approximate_data_size(), base);
+}
+
+#[test]
+fn null_data_stays_null_and_apart_from_empty() {
+    let mut ns = Namespace::new();
+    ns.create(S1, "/null", None::<Vec<u8>>, &open(), CreateMode::Persistent, 1)
+        .unwrap();
+    ns.create(S1, "/empty", vec![], &open(), CreateMode::Persistent, 1)
+        .unwrap();
+    let (data, stat) = ns.read_data("/null", None).unwrap();
+    assert_eq!((data, stat.data_length), (None, 0));
+    let (data, stat) = ns.read_data("/empty", None).unwrap();
+    assert_eq!((data, stat.data_length), (Some(vec![]), 0));
+    // The convenience read gives empty bytes for both.
+    assert_eq!(ns.get_data("/null", None).unwrap().0, Vec::<u8>::new());
+    // setData with null, then with data, then null again.
+    ns.set_data("/empty", None::<Vec<u8>>, -1, 2).unwrap();
+    assert_eq!(ns.read_data("/empty", None).unwrap().0, None);
+    ns.set_data("/null", b"ab".to_vec(), -1, 2).unwrap();
+    let (data, stat) = ns.read_data("/null", None).unwrap();
+    assert_eq!((data.as_deref(), stat.data_length), (Some(&b"ab"[..]), 2));
+    let size = ns.approximate_data_size();
+    ns.set_data("/null", None::<Vec<u8>>, -1, 3).unwrap();
+    assert_eq!(ns.approximate_data_size(), size - 2);
+    // A multi that fails restores null data.
+    let failed = ns.multi(
+        S1,
+        vec![
+            crate::wire::MultiOp::set_data("/null", b"x".to_vec(), -1),
+            crate::wire::MultiOp::check("/missing", -1),
+        ],
+        4,
+    );
+    assert!(failed.value.iter().any(|r| r.error_code().is_some()));
+    assert_eq!(ns.read_data("/null", None).unwrap().0, None);
 }

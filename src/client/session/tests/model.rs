@@ -85,7 +85,7 @@ proptest! {
                     if let Some(p) = h.s.pending.front() {
                         let (xid, op) = (p.xid, p.op);
                         let body = match op {
-                            OpCode::GetData => Some(Response::GetData { data: vec![], stat: Stat::default() }),
+                            OpCode::GetData => Some(Response::GetData { data: Some(vec![]), stat: Stat::default() }),
                             _ => None,
                         };
                         let code = if err { ErrorCode::NoNode } else { ErrorCode::Ok };
