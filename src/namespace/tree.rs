@@ -110,7 +110,10 @@ impl Namespace {
             ("/zookeeper/quota", acl::open()),
             ("/zookeeper/config", acl::read_only()),
         ] {
-            ns.insert_node(p.to_owned(), Node::new(Some(Vec::new()), a, Stat::default()));
+            ns.insert_node(
+                p.to_owned(),
+                Node::new(Some(Vec::new()), a, Stat::default()),
+            );
         }
         // ZooKeeper sets the config node's ACL with version -1, which becomes its aversion.
         if let Some(config) = ns.nodes.get_mut("/zookeeper/config") {

@@ -373,11 +373,13 @@ fn strings() -> impl Strategy<Value = Vec<String>> {
 }
 
 fn create() -> impl Strategy<Value = CreateRequest> {
-    (path(), nullable_data(), acl(), any::<i32>()).prop_map(|(path, data, acl, flags)| CreateRequest {
-        path,
-        data,
-        acl,
-        flags,
+    (path(), nullable_data(), acl(), any::<i32>()).prop_map(|(path, data, acl, flags)| {
+        CreateRequest {
+            path,
+            data,
+            acl,
+            flags,
+        }
     })
 }
 

@@ -575,8 +575,15 @@ fn approximate_data_size_tracks_paths_and_data() {
 #[test]
 fn null_data_stays_null_and_apart_from_empty() {
     let mut ns = Namespace::new();
-    ns.create(S1, "/null", None::<Vec<u8>>, &open(), CreateMode::Persistent, 1)
-        .unwrap();
+    ns.create(
+        S1,
+        "/null",
+        None::<Vec<u8>>,
+        &open(),
+        CreateMode::Persistent,
+        1,
+    )
+    .unwrap();
     ns.create(S1, "/empty", vec![], &open(), CreateMode::Persistent, 1)
         .unwrap();
     let (data, stat) = ns.read_data("/null", None).unwrap();
