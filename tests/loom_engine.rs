@@ -290,3 +290,40 @@ fn stop_workers_racing_callers() {
         assert!(e.remove(s.id));
     });
 }
+
+/// An Expirer on the worker calling stop_workers while another thread's stop_workers joins
+/// that worker: neither deadlocks, and every call afterwards works.
+#[test]
+fn stop_workers_from_the_expirer_racing_stop_workers() {
+    model(|| {
+        let clock = Arc::new(ManualClock::new(T0));
+        let config = Config {
+            shards: 1,
+            expiry_workers: 1,
+            password_mode: zksession::engine::PasswordMode::ZooKeeperCompatible,
+            ..Config::with_tick(TICK)
+        };
+        let slot: Arc<std::sync::OnceLock<std::sync::Weak<Engine>>> = Arc::default();
+        let slot2 = slot.clone();
+        let e = Arc::new(
+            Engine::builder(config)
+                .clock(clock.clone())
+                .expirer(move |_: &[zksession::engine::Expired]| {
+                    if let Some(engine) = slot2.get().and_then(|w| w.upgrade()) {
+                        engine.stop_workers();
+                    }
+                })
+                .build()
+                .unwrap(),
+        );
+        slot.set(Arc::downgrade(&e)).unwrap();
+        let s = e.create(200, SessionKind::Global);
+        // Due now: the worker expires it if its pass runs after this advance.
+        clock.advance(300);
+        e.stop_workers();
+        assert!(e.workers_stopped());
+        e.expire_due();
+        assert_eq!(e.kind_any(s.id).map(|k| k.closing), Ok(true));
+        assert!(e.remove(s.id));
+    });
+}

@@ -17,11 +17,6 @@ impl Chroot {
         Chroot { root }
     }
 
-    /// The chroot path, if any.
-    pub fn root(&self) -> Option<&str> {
-        self.root.as_deref()
-    }
-
     /// The server path for a client path: `/` maps to the chroot itself.
     pub fn prepend(&self, client_path: &str) -> String {
         match &self.root {

@@ -9,26 +9,51 @@
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token, Waker};
-use parking_lot::Mutex;
 
-use crate::wire::{ErrorCode, KeeperState};
+use crate::sync::{Arc, Mutex};
+use crate::wire::{
+    decode_reply, write_frame, write_request, DecodeError, ErrorCode, FrameDecoder, KeeperState,
+    OpCode, Reader, Request, Response,
+};
 
-use super::codec;
 use super::connect_string::HostAddr;
-use super::ops::{Outgoing, Request, Response};
-use super::session::{Output, Session, Ticket};
+use super::session::{Incoming, Outgoing, Output, Session, Ticket};
 use super::state::{States, WatchedEvent};
 
 const WAKER: Token = Token(0);
 
-/// Frames larger than this are treated as a broken connection.
+/// Frames (and strings or buffers inside them) larger than this are treated as a broken
+/// connection.
 pub const MAX_FRAME: usize = 64 * 1024 * 1024;
+
+/// Appends the bytes of one frame (length prefix included).
+fn encode(frame: &Outgoing, out: &mut Vec<u8>) {
+    match frame {
+        Outgoing::Connect(c) => write_frame(out, |w| w.record(c)),
+        Outgoing::Request { xid, request } => write_request(out, *xid, request),
+    }
+}
+
+/// Decodes one frame's payload: the handshake's reply when `handshake`, else a
+/// notification or an answer whose body `expected` (xid → opcode asked) selects.
+fn decode(
+    payload: &[u8],
+    handshake: bool,
+    expected: impl FnOnce(i32) -> Option<OpCode>,
+) -> Result<Incoming, DecodeError> {
+    if handshake {
+        Ok(Incoming::Connect(
+            Reader::with_max(payload, MAX_FRAME).record()?,
+        ))
+    } else {
+        decode_reply(payload, MAX_FRAME, expected).map(Incoming::Reply)
+    }
+}
 
 /// The reply channel of one request.
 pub type ReplySender = Sender<Result<Response, ErrorCode>>;
@@ -86,7 +111,7 @@ struct Conn {
     stream: TcpStream,
     connected: bool,
     handshake_pending: bool,
-    rbuf: Vec<u8>,
+    frames: FrameDecoder,
     wbuf: Vec<u8>,
 }
 
@@ -292,7 +317,7 @@ impl Driver {
             stream,
             connected: false,
             handshake_pending: false,
-            rbuf: Vec::new(),
+            frames: FrameDecoder::new(MAX_FRAME),
             wbuf: Vec::new(),
         });
     }
@@ -304,7 +329,7 @@ impl Driver {
         if matches!(frame, Outgoing::Connect(_)) {
             c.handshake_pending = true;
         }
-        c.wbuf.extend_from_slice(&codec::encode_frame(frame));
+        encode(frame, &mut c.wbuf);
         if c.connected && self.flush().is_err() {
             let now = self.now();
             self.session.on_transport_error(now);
@@ -372,7 +397,7 @@ impl Driver {
             };
             match c.stream.read(&mut buf) {
                 Ok(0) => return Err(()),
-                Ok(n) => c.rbuf.extend_from_slice(&buf[..n]),
+                Ok(n) => c.frames.push(&buf[..n]),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(_) => return Err(()),
@@ -386,26 +411,151 @@ impl Driver {
             let Some(c) = self.conn.as_mut() else {
                 return Ok(());
             };
-            if c.rbuf.len() < 4 {
+            let Some(payload) = c.frames.next_frame().map_err(|_| ())? else {
                 return Ok(());
-            }
-            let len = i32::from_be_bytes([c.rbuf[0], c.rbuf[1], c.rbuf[2], c.rbuf[3]]);
-            if len < 0 || len as usize > MAX_FRAME {
-                return Err(());
-            }
-            let len = len as usize;
-            if c.rbuf.len() < 4 + len {
-                return Ok(());
-            }
-            let payload: Vec<u8> = c.rbuf.drain(..4 + len).skip(4).collect();
+            };
+            debug_assert!(payload.len() <= MAX_FRAME, "the decoder bounds frames");
             let handshake = std::mem::replace(&mut c.handshake_pending, false);
             let session = &self.session;
             let frame =
-                codec::decode_frame(&payload, handshake, &|xid| session.expected_reply(xid))
-                    .map_err(|_| ())?;
+                decode(payload, handshake, |xid| session.expected_reply(xid)).map_err(|_| ())?;
             let now = self.now();
             self.session.on_incoming(now, frame);
             self.execute_outputs();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{
+        Acl, ConnectRequest, CreateMode, CreateTtlRequest, EventType, KeeperState, Reply,
+        ReplyHeader, WatcherEvent,
+    };
+
+    fn hex(s: &str) -> Vec<u8> {
+        let s: String = s.split_whitespace().collect();
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    fn frame(f: Outgoing) -> Vec<u8> {
+        let mut out = Vec::new();
+        encode(&f, &mut out);
+        out
+    }
+
+    #[test]
+    fn connect_request_matches_the_spec_vector() {
+        let bytes = frame(Outgoing::Connect(ConnectRequest::new_session(30_000)));
+        assert_eq!(
+            &bytes[4..],
+            hex("00000000 0000000000000000 00007530 0000000000000000 00000010 00000000000000000000000000000000 00")
+        );
+        assert_eq!(&bytes[..4], &45u32.to_be_bytes());
+    }
+
+    #[test]
+    fn ping_and_create_match_the_spec_vectors() {
+        let ping = frame(Outgoing::Request {
+            xid: -2,
+            request: Request::Ping,
+        });
+        assert_eq!(&ping[4..], hex("fffffffe 0000000b"));
+        let create = frame(Outgoing::Request {
+            xid: 1,
+            request: Request::create(
+                "/foo",
+                b"bar",
+                vec![Acl::world_anyone()],
+                CreateMode::Ephemeral,
+            ),
+        });
+        assert_eq!(
+            &create[12..],
+            hex("00000004 2f666f6f 00000003 626172 00000001 0000001f 00000005 776f726c64 00000006 616e796f6e65 00000001")
+        );
+    }
+
+    #[test]
+    fn container_and_ttl_modes_use_their_opcodes() {
+        let request = |request| frame(Outgoing::Request { xid: 1, request });
+        let op = |bytes: &[u8]| i32::from_be_bytes(bytes[8..12].try_into().unwrap());
+        let container = request(Request::create(
+            "/c",
+            vec![],
+            vec![Acl::world_anyone()],
+            CreateMode::Container,
+        ));
+        assert_eq!(op(&container), OpCode::CreateContainer as i32);
+        let ttl = request(Request::CreateTtl(CreateTtlRequest {
+            path: "/t".into(),
+            data: vec![],
+            acl: vec![Acl::world_anyone()],
+            flags: CreateMode::PersistentWithTtl as i32,
+            ttl: 5_000,
+        }));
+        assert_eq!(op(&ttl), OpCode::CreateTtl as i32);
+        assert_eq!(&ttl[ttl.len() - 8..], &5_000i64.to_be_bytes());
+    }
+
+    #[test]
+    fn connect_response_decodes_including_expired() {
+        let ok =
+            hex("00000000 00007530 01869f5b2c3d0000 00000010 99544121b2ac73529f3f81404b3967b4 00");
+        match decode(&ok, true, |_| None).unwrap() {
+            Incoming::Connect(c) => {
+                assert_eq!(c.timeout_ms, 30_000);
+                assert_eq!(c.session_id, 0x01869f5b2c3d0000);
+                assert!(!c.read_only && !c.is_expired());
+            }
+            other => panic!("{other:?}"),
+        }
+        let expired =
+            hex("00000000 00000000 0000000000000000 00000010 00000000000000000000000000000000 00");
+        match decode(&expired, true, |_| None).unwrap() {
+            Incoming::Connect(c) => assert!(c.is_expired()),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn notification_decodes() {
+        let bytes = hex("ffffffff ffffffffffffffff 00000000 00000002 00000003 00000004 2f666f6f");
+        assert_eq!(
+            decode(&bytes, false, |_| None).unwrap(),
+            Incoming::Reply(Reply::Notification {
+                zxid: -1,
+                event: WatcherEvent {
+                    event_type: EventType::NodeDeleted,
+                    state: KeeperState::SyncConnected,
+                    path: "/foo".into(),
+                },
+            })
+        );
+    }
+
+    #[test]
+    fn error_reply_has_no_body() {
+        let bytes = hex("00000001 0000000000000005 ffffff9b");
+        assert_eq!(
+            decode(&bytes, false, |_| Some(OpCode::GetData)).unwrap(),
+            Incoming::Reply(Reply::Answer {
+                header: ReplyHeader {
+                    xid: 1,
+                    zxid: 5,
+                    err: -101
+                },
+                body: None
+            })
+        );
+    }
+
+    #[test]
+    fn truncated_reply_is_an_error() {
+        assert!(decode(&hex("00000001 00"), false, |_| None).is_err());
     }
 }

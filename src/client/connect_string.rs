@@ -6,7 +6,7 @@
 //! Must never: resolve names or open sockets; addresses stay unresolved until the
 //! connection layer dials them.
 
-use super::path::{validate_path, PathError};
+use crate::wire::path::{validate as validate_path, PathError};
 
 /// ZooKeeper's default client port.
 pub const DEFAULT_PORT: u16 = 2181;

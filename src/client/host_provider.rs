@@ -12,7 +12,7 @@
 use std::time::Duration;
 
 use super::connect_string::HostAddr;
-use super::rng::Rng;
+use fastrand::Rng;
 
 /// The provider was given an empty server list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +80,7 @@ impl HostProvider {
     }
 
     /// The servers in rotation order.
+    #[cfg(test)]
     pub fn servers(&self) -> &[HostAddr] {
         &self.addrs
     }
@@ -93,6 +94,7 @@ impl HostProvider {
     }
 
     /// Whether the provider is choosing hosts in reconfiguration mode.
+    #[cfg(test)]
     pub fn in_reconfig_mode(&self) -> bool {
         self.reconfig
     }
@@ -168,7 +170,7 @@ impl HostProvider {
         self.reconfig = true;
         if m > p {
             if mine_kept {
-                if self.rng.next_f32() <= 1.0 - p as f32 / m as f32 {
+                if self.rng.f32() <= 1.0 - p as f32 / m as f32 {
                     self.p_new = 1.0;
                     self.p_old = 0.0;
                 } else {
@@ -212,7 +214,7 @@ impl HostProvider {
     }
 
     fn next_in_reconfig_mode(&mut self) -> Option<HostAddr> {
-        let take_new = self.rng.next_f32() <= self.p_new;
+        let take_new = self.rng.f32() <= self.p_new;
         let new_left = ((self.cur_new + 1) as usize) < self.new.len();
         let old_left = ((self.cur_old + 1) as usize) < self.old.len();
         if new_left && (take_new || !old_left) {

@@ -5,12 +5,19 @@
 //! behaviour of ZooKeeper's Java client (`ClientCnxn`, `StaticHostProvider`,
 //! `ConnectStringParser`) as the contract.
 //!
-//! Layers, each testable alone:
-//! - [`connect_string`], [`path`], [`chroot`]: parsing and validation;
-//! - [`host_provider`]: server rotation and rebalancing (no sleeping, seeded RNG);
-//! - [`session`]: the sans-I/O state machine (time is passed in);
-//! - [`conn`]: the mio I/O thread executing the session's outputs;
-//! - [`zookeeper`]: the blocking [`ZooKeeper`] handle.
+//! The public API is the blocking [`ZooKeeper`] handle, its [`ClientConfig`] and [`Error`],
+//! the events it delivers ([`WatchedEvent`], [`States`]), the connection string
+//! ([`ConnectString`]) and the multi vocabulary, which is the wire's own ([`MultiOp`],
+//! [`MultiResult`]); requests, replies, records and path rules all come from
+//! [`crate::wire`], the one model of the protocol.
+//!
+//! Internal layers, each testable alone:
+//! - `connect_string`, `chroot`: parsing (paths are checked by [`crate::wire::path`]);
+//! - `host_provider`: server rotation and rebalancing (no sleeping, seeded `fastrand`);
+//! - `session`: the sans-I/O state machine (time is passed in);
+//! - `conn`: the mio I/O thread executing the session's outputs, framing with
+//!   [`crate::wire::FrameDecoder`];
+//! - `zookeeper`: the blocking [`ZooKeeper`] handle.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -25,21 +32,17 @@
 //!
 //! Must never: depend on the server side (`engine`, `namespace`, `server`).
 
-pub mod chroot;
-mod codec;
-pub mod conn;
-pub mod connect_string;
-pub mod host_provider;
-pub mod ops;
-pub mod path;
-pub mod rng;
-pub mod session;
-pub mod state;
-pub mod watches;
-pub mod zookeeper;
+mod chroot;
+mod conn;
+mod connect_string;
+mod host_provider;
+mod session;
+mod state;
+mod watches;
+mod zookeeper;
 
+pub use crate::wire::path::PathError;
+pub use crate::wire::{MultiOp, MultiResult};
 pub use connect_string::{ConnectString, ConnectStringError, HostAddr};
-pub use ops::{MultiOp, MultiResult};
-pub use path::PathError;
 pub use state::{States, WatchedEvent};
 pub use zookeeper::{ClientConfig, Error, ZooKeeper};

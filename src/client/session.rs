@@ -19,17 +19,41 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use crate::wire::{ErrorCode, EventType, KeeperState, OpCode};
+use fastrand::Rng;
+
+use crate::wire::{
+    AuthPacket, ConnectRequest, ConnectResponse, ErrorCode, EventType, KeeperState, MultiResult,
+    OpCode, Reply, ReplyHeader, Request, Response,
+};
 
 use super::chroot::Chroot;
 use super::connect_string::HostAddr;
 use super::host_provider::{EmptyServerList, HostProvider};
-use super::ops::{
-    ConnectRequest, ConnectResponse, Incoming, MultiResult, Outgoing, Request, Response,
-};
-use super::rng::Rng;
 use super::state::{States, Timing, WatchedEvent};
 use super::watches::{WatchKind, WatchTable};
+
+/// A frame the session hands to the transport, as the wire records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outgoing {
+    /// The handshake (no request header).
+    Connect(ConnectRequest),
+    /// A request with its header.
+    Request {
+        /// Transaction id (−2 ping, −4 auth, > 0 otherwise).
+        xid: i32,
+        /// The request (server paths).
+        request: Request,
+    },
+}
+
+/// A frame the transport hands to the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Incoming {
+    /// The handshake's reply.
+    Connect(ConnectResponse),
+    /// Any later frame: a notification or an answer.
+    Reply(Reply),
+}
 
 /// Identifies a caller's request; the session hands it back with the result.
 pub type Ticket = u64;
@@ -217,6 +241,7 @@ impl Session {
     }
 
     /// The last zxid seen in a reply.
+    #[cfg(test)]
     pub fn last_zxid(&self) -> i64 {
         self.last_zxid
     }
@@ -226,12 +251,8 @@ impl Session {
         self.connected_to.as_ref()
     }
 
-    /// The chroot.
-    pub fn chroot(&self) -> &Chroot {
-        &self.chroot
-    }
-
     /// The registered one-shot watches.
+    #[cfg(test)]
     pub fn watches(&self) -> &WatchTable {
         &self.watches
     }
@@ -317,10 +338,11 @@ impl Session {
                 protocol_version: 0,
                 last_zxid_seen: self.last_zxid,
                 // Always the requested timeout, as ZooKeeper's client sends.
-                timeout: self.cfg.session_timeout_ms as i32,
+                timeout_ms: self.cfg.session_timeout_ms as i32,
                 session_id,
-                passwd: self.passwd.clone(),
+                password: self.passwd.clone(),
                 read_only: self.cfg.can_be_read_only,
+                legacy: false,
             })));
     }
 
@@ -344,15 +366,10 @@ impl Session {
             }
             Incoming::Connect(_) => self.connection_lost(now),
             _ if self.phase == Phase::Handshaking => self.connection_lost(now),
-            Incoming::Notification {
-                event_type, path, ..
-            } => self.on_notification(event_type, &path),
-            Incoming::Reply {
-                xid,
-                zxid,
-                err,
-                body,
-            } => self.on_reply(now, xid, zxid, err, body),
+            Incoming::Reply(Reply::Notification { event, .. }) => {
+                self.on_notification(event.event_type, &event.path)
+            }
+            Incoming::Reply(Reply::Answer { header, body }) => self.on_reply(now, header, body),
         }
     }
 
@@ -362,8 +379,7 @@ impl Session {
             self.complete(ticket, Err(code));
             return;
         }
-        let chroot = self.chroot.clone();
-        request.map_paths(&|p| chroot.prepend(p));
+        request.for_each_path_mut(|p| *p = self.chroot.prepend(p));
         self.enqueue(now, request, Some(ticket));
     }
 
@@ -451,14 +467,14 @@ impl Session {
     fn send_now(&mut self, now: u64, request: Request, ticket: Option<Ticket>) {
         let xid = self.next_xid();
         let watch = match &request {
-            Request::Exists { path, watch: true } => Some((WatchKind::Exist, path.clone())),
-            Request::GetData { path, watch: true } => Some((WatchKind::Data, path.clone())),
-            Request::GetChildren { path, watch: true } => Some((WatchKind::Child, path.clone())),
+            Request::Exists(p) if p.watch => Some((WatchKind::Exist, p.path.clone())),
+            Request::GetData(p) if p.watch => Some((WatchKind::Data, p.path.clone())),
+            Request::GetChildren(p) if p.watch => Some((WatchKind::Child, p.path.clone())),
             _ => None,
         };
         self.pending.push_back(InFlight {
             xid,
-            op: request.op_code(),
+            op: request.op(),
             ticket,
             watch,
         });
@@ -470,7 +486,11 @@ impl Session {
     fn send_auth(&mut self, scheme: String, auth: Vec<u8>) {
         self.out.push_back(Output::Send(Outgoing::Request {
             xid: -4,
-            request: Request::Auth { scheme, auth },
+            request: Request::Auth(AuthPacket {
+                auth_type: 0,
+                scheme,
+                auth,
+            }),
         }));
     }
 
@@ -492,7 +512,7 @@ impl Session {
         let backoff = if self.first_connect {
             0
         } else {
-            self.rng.below(MAX_BACKOFF_MS)
+            self.rng.u64(..MAX_BACKOFF_MS)
         };
         self.target = Some(next.addr);
         self.phase = Phase::Waiting {
@@ -570,16 +590,16 @@ impl Session {
     }
 
     fn on_connected(&mut self, now: u64, resp: ConnectResponse) {
-        if resp.timeout <= 0 {
+        if resp.is_expired() {
             self.expire();
             return;
         }
-        self.timeout_ms = resp.timeout as u64;
+        self.timeout_ms = resp.timeout_ms as u64;
         self.timing = Timing::new(self.timeout_ms, self.hosts.size());
         self.hosts.on_connected();
         self.connected_to = self.hosts.current_server().cloned();
         self.session_id = resp.session_id;
-        self.passwd = resp.passwd;
+        self.passwd = resp.password;
         self.seen_rw |= !resp.read_only;
         self.phase = Phase::Established;
         if resp.read_only {
@@ -613,7 +633,8 @@ impl Session {
         }
     }
 
-    fn on_reply(&mut self, now: u64, xid: i32, zxid: i64, err: i32, body: Option<Response>) {
+    fn on_reply(&mut self, now: u64, header: ReplyHeader, body: Option<Response>) {
+        let ReplyHeader { xid, zxid, err } = header;
         match xid {
             -2 => return,
             -4 => {
@@ -677,13 +698,21 @@ impl Session {
         let strip = |p: String| self.chroot.strip(&p).unwrap_or(p);
         // Create, createContainer and createTTL all answer with the created path.
         match resp {
-            Response::Create { path } => Response::Create { path: strip(path) },
-            Response::Sync { path } => Response::Sync { path: strip(path) },
+            Response::Create(path) => Response::Create(strip(path)),
+            Response::Create2 { path, stat } => Response::Create2 {
+                path: strip(path),
+                stat,
+            },
+            Response::Sync(path) => Response::Sync(strip(path)),
             Response::Multi(results) => Response::Multi(
                 results
                     .into_iter()
                     .map(|r| match r {
-                        MultiResult::Create { path } => MultiResult::Create { path: strip(path) },
+                        MultiResult::Create(path) => MultiResult::Create(strip(path)),
+                        MultiResult::Create2 { path, stat } => MultiResult::Create2 {
+                            path: strip(path),
+                            stat,
+                        },
                         other => other,
                     })
                     .collect(),

@@ -7,10 +7,9 @@
 
 use std::collections::BTreeSet;
 
-use crate::wire::EventType;
+use crate::wire::{EventType, Request, SetWatches};
 
 use super::chroot::Chroot;
-use super::ops::Request;
 
 /// A SetWatches batch closes once its summed path length exceeds this (the crossing path
 /// is still included), as in ZooKeeper.
@@ -47,6 +46,7 @@ impl WatchTable {
     }
 
     /// Whether a watch of this kind is registered on `path`.
+    #[cfg(test)]
     pub fn contains(&self, kind: WatchKind, path: &str) -> bool {
         match kind {
             WatchKind::Data => self.data.contains(path),
@@ -56,6 +56,7 @@ impl WatchTable {
     }
 
     /// Whether no watch is registered.
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.data.is_empty() && self.exist.is_empty() && self.child.is_empty()
     }
@@ -107,12 +108,12 @@ impl WatchTable {
 }
 
 fn make(relative_zxid: i64, [data, exist, child]: [Vec<String>; 3]) -> Request {
-    Request::SetWatches {
+    Request::SetWatches(SetWatches {
         relative_zxid,
         data,
         exist,
         child,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -164,12 +165,12 @@ mod tests {
         let reqs = w.set_watches(7, &Chroot::new(Some("/app".into())));
         assert_eq!(
             reqs,
-            vec![Request::SetWatches {
+            vec![Request::SetWatches(SetWatches {
                 relative_zxid: 7,
                 data: vec!["/app/a".into()],
                 exist: vec!["/app".into()],
                 child: vec!["/app/c".into()],
-            }]
+            })]
         );
     }
 
@@ -185,7 +186,7 @@ mod tests {
         let sizes: Vec<usize> = reqs
             .iter()
             .map(|r| match r {
-                Request::SetWatches { data, .. } => data.len(),
+                Request::SetWatches(s) => s.data.len(),
                 _ => unreachable!(),
             })
             .collect();

@@ -6,23 +6,25 @@
 //! Must never: touch the socket or the session directly; it talks to the I/O thread
 //! through a channel and a waker.
 
-use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 use mio::Waker;
-use parking_lot::Mutex;
 
-use crate::wire::{Acl, CreateMode, ErrorCode, KeeperState, Stat};
+use fastrand::Rng;
+
+use crate::sync::thread::{self, JoinHandle};
+use crate::sync::{Arc, Mutex};
+use crate::wire::path::{self, PathError};
+use crate::wire::{
+    Acl, CreateMode, CreateTtlRequest, DeleteRequest, ErrorCode, KeeperState, MultiOp, MultiResult,
+    PathRequest, PathWatchRequest, Request, Response, SetDataRequest, Stat,
+};
 
 use super::chroot::Chroot;
 use super::conn::{Command, Driver, Snapshot};
 use super::connect_string::{parse, ConnectStringError, HostAddr};
 use super::host_provider::HostProvider;
-use super::ops::{MultiOp, MultiResult, Request, Response};
-use super::path::{validate_path, validate_sequential_path, PathError};
-use super::rng::Rng;
 use super::session::{Session, SessionConfig};
 use super::state::{States, WatchedEvent};
 
@@ -144,8 +146,8 @@ impl ZooKeeper {
     /// connection.
     pub fn connect_with(connect_string: &str, cfg: ClientConfig) -> Result<ZooKeeper, Error> {
         let cs = parse(connect_string).map_err(Error::ConnectString)?;
-        let mut rng = cfg.seed.map_or_else(Rng::from_entropy, Rng::seeded);
-        let hosts = HostProvider::new(cs.hosts, Rng::seeded(rng.next_u64()))
+        let mut rng = cfg.seed.map_or_else(Rng::new, Rng::with_seed);
+        let hosts = HostProvider::new(cs.hosts, Rng::with_seed(rng.u64(..)))
             .map_err(|_| Error::ConnectString(ConnectStringError::NoHosts))?;
         let start = Instant::now();
         let session = Session::new(
@@ -172,7 +174,7 @@ impl ZooKeeper {
         }));
         let (driver, waker) = Driver::new(session, cmd_rx, ev_tx, snapshot.clone(), start)
             .map_err(|e| Error::Io(e.kind()))?;
-        let thread = std::thread::Builder::new()
+        let thread = thread::Builder::new()
             .name("zk-client-io".into())
             .spawn(move || driver.run())
             .map_err(|e| Error::Io(e.kind()))?;
@@ -195,10 +197,9 @@ impl ZooKeeper {
         self.snapshot.lock().state
     }
 
-    /// The last session-state event (see [`Session::last_state_event`]): tells
+    /// The last session-state event: tells
     /// Disconnected from connected, and Expired from Closed.
     ///
-    /// [`Session::last_state_event`]: super::session::Session::last_state_event
     pub fn last_state_event(&self) -> KeeperState {
         self.snapshot.lock().last_event
     }
@@ -260,15 +261,7 @@ impl ZooKeeper {
         if is_ttl(mode) {
             return Err(Error::Zk(ErrorCode::BadArguments));
         }
-        match self.call(Request::Create {
-            path: path.into(),
-            data: data.to_vec(),
-            acl: acl.to_vec(),
-            mode,
-        })? {
-            Response::Create { path } => Ok(path),
-            _ => Err(Error::UnexpectedResponse),
-        }
+        created(self.call(Request::create(path, data, acl.to_vec(), mode))?)
     }
 
     /// Creates a node that the server deletes once it has had no children for `ttl` ms
@@ -287,25 +280,22 @@ impl ZooKeeper {
         if !is_ttl(mode) || !(1..(1i64 << 40)).contains(&ttl) {
             return Err(Error::Zk(ErrorCode::BadArguments));
         }
-        match self.call(Request::CreateTtl {
+        created(self.call(Request::CreateTtl(CreateTtlRequest {
             path: path.into(),
             data: data.to_vec(),
             acl: acl.to_vec(),
-            mode,
+            flags: mode as i32,
             ttl,
-        })? {
-            Response::Create { path } => Ok(path),
-            _ => Err(Error::UnexpectedResponse),
-        }
+        }))?)
     }
 
     /// Deletes a node (`version` -1 = any version).
     pub fn delete(&self, path: &str, version: i32) -> Result<(), Error> {
         check(path)?;
-        self.call(Request::Delete {
+        self.call(Request::Delete(DeleteRequest {
             path: path.into(),
             version,
-        })
+        }))
         .map(|_| ())
     }
 
@@ -313,10 +303,10 @@ impl ZooKeeper {
     /// its creation, change or deletion.
     pub fn exists(&self, path: &str, watch: bool) -> Result<Option<Stat>, Error> {
         check(path)?;
-        match self.call(Request::Exists {
+        match self.call(Request::Exists(PathWatchRequest {
             path: path.into(),
             watch,
-        }) {
+        })) {
             Ok(Response::Stat(s)) => Ok(Some(s)),
             Ok(_) => Err(Error::UnexpectedResponse),
             Err(Error::Zk(ErrorCode::NoNode)) => Ok(None),
@@ -327,11 +317,11 @@ impl ZooKeeper {
     /// The node's data and stat.
     pub fn get_data(&self, path: &str, watch: bool) -> Result<(Vec<u8>, Stat), Error> {
         check(path)?;
-        match self.call(Request::GetData {
+        match self.call(Request::GetData(PathWatchRequest {
             path: path.into(),
             watch,
-        })? {
-            Response::Data { data, stat } => Ok((data.unwrap_or_default(), stat)),
+        }))? {
+            Response::GetData { data, stat } => Ok((data, stat)),
             _ => Err(Error::UnexpectedResponse),
         }
     }
@@ -339,11 +329,11 @@ impl ZooKeeper {
     /// Sets the node's data (`version` -1 = any); returns the new stat.
     pub fn set_data(&self, path: &str, data: &[u8], version: i32) -> Result<Stat, Error> {
         check(path)?;
-        match self.call(Request::SetData {
+        match self.call(Request::SetData(SetDataRequest {
             path: path.into(),
             data: data.to_vec(),
             version,
-        })? {
+        }))? {
             Response::Stat(s) => Ok(s),
             _ => Err(Error::UnexpectedResponse),
         }
@@ -352,11 +342,11 @@ impl ZooKeeper {
     /// The names of the node's children.
     pub fn get_children(&self, path: &str, watch: bool) -> Result<Vec<String>, Error> {
         check(path)?;
-        match self.call(Request::GetChildren {
+        match self.call(Request::GetChildren(PathWatchRequest {
             path: path.into(),
             watch,
-        })? {
-            Response::Children(c) => Ok(c),
+        }))? {
+            Response::GetChildren(c) => Ok(c),
             _ => Err(Error::UnexpectedResponse),
         }
     }
@@ -364,33 +354,37 @@ impl ZooKeeper {
     /// Waits until the server has caught up with the leader for `path`.
     pub fn sync(&self, path: &str) -> Result<String, Error> {
         check(path)?;
-        match self.call(Request::Sync { path: path.into() })? {
-            Response::Sync { path } => Ok(path),
+        match self.call(Request::Sync(PathRequest { path: path.into() }))? {
+            Response::Sync(path) => Ok(path),
             _ => Err(Error::UnexpectedResponse),
         }
     }
 
-    /// Runs the operations atomically. On failure, [`Error::Multi`] carries the first
-    /// error and every result.
+    /// Runs the write operations atomically (build them with [`MultiOp::create`],
+    /// [`MultiOp::delete`], [`MultiOp::set_data`] and [`MultiOp::check`]). On failure,
+    /// [`Error::Multi`] carries the first error and every result. Reads, TTL creates and
+    /// unknown creation flags give `BadArguments` without a request.
     pub fn multi(&self, ops: Vec<MultiOp>) -> Result<Vec<MultiResult>, Error> {
         for op in &ops {
             match op {
-                MultiOp::Create { path, mode, .. } if is_ttl(*mode) => {
-                    check_create_path(path, *mode)?;
-                    return Err(Error::Zk(ErrorCode::BadArguments));
+                MultiOp::Create(c) | MultiOp::Create2(c) | MultiOp::CreateContainer(c) => {
+                    let mode = CreateMode::from_flags(c.flags).map_err(Error::Zk)?;
+                    check_create_path(&c.path, mode)?;
+                    if is_ttl(mode) {
+                        return Err(Error::Zk(ErrorCode::BadArguments));
+                    }
                 }
-                MultiOp::Create { path, mode, .. } => check_create_path(path, *mode)?,
-                MultiOp::Delete { path, .. }
-                | MultiOp::SetData { path, .. }
-                | MultiOp::Check { path, .. } => check(path)?,
+                MultiOp::Delete(_) | MultiOp::SetData(_) | MultiOp::Check(_) => check(op.path())?,
+                MultiOp::CreateTtl(_) | MultiOp::GetChildren(_) | MultiOp::GetData(_) => {
+                    return Err(Error::Zk(ErrorCode::BadArguments))
+                }
             }
         }
         match self.call(Request::Multi(ops))? {
             Response::Multi(results) => {
-                let first = results.iter().find_map(|r| match r {
-                    MultiResult::Error(c) if *c != ErrorCode::Ok => Some(*c),
-                    _ => None,
-                });
+                let first = results
+                    .iter()
+                    .find_map(|r| r.error_code().filter(|c| *c != ErrorCode::Ok));
                 match first {
                     Some(code) => Err(Error::Multi { code, results }),
                     None => Ok(results),
@@ -442,13 +436,21 @@ impl Drop for ZooKeeper {
     }
 }
 
+/// The created path from a create's answer (create, create2, createContainer, createTTL).
+fn created(resp: Response) -> Result<String, Error> {
+    match resp {
+        Response::Create(path) | Response::Create2 { path, .. } => Ok(path),
+        _ => Err(Error::UnexpectedResponse),
+    }
+}
+
 fn check(path: &str) -> Result<(), Error> {
-    validate_path(path).map_err(Error::InvalidPath)
+    path::validate(path).map_err(Error::InvalidPath)
 }
 
 fn check_create_path(path: &str, mode: CreateMode) -> Result<(), Error> {
     if mode.is_sequential() {
-        validate_sequential_path(path).map_err(Error::InvalidPath)
+        path::validate_sequential(path).map_err(Error::InvalidPath)
     } else {
         check(path)
     }

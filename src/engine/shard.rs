@@ -719,6 +719,64 @@ mod tests {
     }
 
     #[test]
+    fn remote_records_are_never_filed_and_never_expire() {
+        let mut s = ShardState::new(0);
+        assert!(s.insert_remote(1, 100));
+        assert!(!s.insert_remote(1, 200));
+        assert_eq!(s.wheel_len(), 0);
+        s.touch(1, None, |_| 9).unwrap();
+        assert_eq!(s.wheel_len(), 0, "a remote touch files nothing");
+        assert!(step_all(&mut s, 1 << 30).is_empty());
+        assert_eq!(s.counts().remote, 1);
+        assert_eq!(s.counts().touch_table, 1);
+    }
+
+    #[test]
+    fn the_entry_of_a_session_turned_remote_goes_stale() {
+        let mut s = ShardState::new(0);
+        s.insert(1, 100, SessionKind::Local, 10);
+        assert_eq!(s.upgrade_to_remote(1), Ok(100));
+        assert!(step_all(&mut s, 10).is_empty());
+        assert_eq!(s.wheel_len(), 0, "the stale entry was dropped when met");
+        // Back to global at its stored deadline (10, now past): filed at the wheel's now.
+        assert_eq!(s.make_global(1, |_| unreachable!()), Ok(100));
+        assert_eq!(step_all(&mut s, 10), vec![1]);
+    }
+
+    #[test]
+    fn make_global_of_a_remote_record_refiled_at_its_old_tick_expires_once() {
+        let mut s = ShardState::new(0);
+        s.insert(1, 100, SessionKind::Local, 10);
+        s.upgrade_to_remote(1).unwrap();
+        // Its old entry at tick 10 is still in the wheel; the new one lands on it too.
+        s.make_global(1, |_| unreachable!()).unwrap();
+        assert_eq!(s.wheel_len(), 2);
+        assert_eq!(step_all(&mut s, 10), vec![1]);
+        assert!(step_all(&mut s, 1000).is_empty());
+        assert_eq!(s.wheel_len(), 0);
+    }
+
+    #[test]
+    fn counts_follow_every_state_move() {
+        let mut s = ShardState::new(0);
+        s.insert(1, 100, SessionKind::Local, 10);
+        s.insert(2, 100, SessionKind::Local, 10);
+        s.insert_remote(3, 100);
+        s.upgrade_to_remote(1).unwrap();
+        s.make_global(3, |_| 20).unwrap();
+        s.set_closing(2).unwrap();
+        let c = s.counts();
+        assert_eq!((c.local, c.remote, c.global, c.closing_local), (0, 1, 1, 1));
+        assert_eq!(c.closing, 1);
+        s.set_closing(1).unwrap();
+        assert_eq!(s.counts().closing_global, 1);
+        for id in 1..=3 {
+            assert!(s.remove(id));
+        }
+        assert_eq!(s.counts(), Counts::default());
+    }
+
+    #[test]
     fn id_hasher_mixes_sequential_ids() {
         let a = fmix64(1);
         let b = fmix64(2);

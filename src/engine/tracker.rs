@@ -16,8 +16,11 @@
 //!   and hands each batch to the sink after releasing the lock.
 //! - Stopping: [`Engine::stop_workers`] sets the stop flag, wakes the workers and every
 //!   `poll_expired` waiter, and joins the workers; their handles sit behind a lock taken
-//!   only there, so it works through `&self` and any number of times. Session calls never
-//!   look at the flag: they stay valid after a stop.
+//!   only there, so it works through `&self` and any number of times, and a caller returns
+//!   only once every worker is joined. A worker thread itself (an [`Expirer`] calling it)
+//!   never takes that lock: it only sets the flag, so a caller joining that worker under
+//!   the lock cannot deadlock with it. Session calls never look at the flag: they stay
+//!   valid after a stop.
 //! - Learners: remote entries and the touch table live in the shards (see `shard`), so a
 //!   learner's touch is one shard-lock call and a drain takes each shard lock once.
 //!
@@ -123,6 +126,7 @@ impl EngineBuilder {
         }
         Ok(Engine {
             inner,
+            worker_ids: workers.iter().map(|h| h.thread().id()).collect(),
             workers: Mutex::new(workers),
         })
     }
@@ -151,13 +155,16 @@ pub struct Engine {
     inner: Arc<Inner>,
     /// The expiry workers not yet joined (emptied by [`Engine::stop_workers`]).
     workers: Mutex<Vec<thread::JoinHandle<()>>>,
+    /// The worker threads' ids, fixed at build: a worker never joins.
+    worker_ids: Box<[thread::ThreadId]>,
 }
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
             .field("config", &self.inner.config)
-            .field("workers", &self.workers.lock().len())
+            .field("workers", &self.worker_ids.len())
+            .field("workers_stopped", &self.workers_stopped())
             .finish()
     }
 }
@@ -329,6 +336,9 @@ impl Engine {
 
     /// Tracks a session created elsewhere (ensemble replay; ZooKeeper's `trackSession`
     /// plus `commitSession`), due one timeout from now.
+    ///
+    /// A remote entry stays remote: `add` of it only refreshes its timeout and records a
+    /// touch, as any touch of it does (use [`Engine::make_global`] to file it).
     ///
     /// Returns `Ok(true)` if newly tracked. If already tracked it refreshes the deadline
     /// and returns `Ok(false)`; adding it as `Global` also upgrades a local copy (as
@@ -514,7 +524,8 @@ impl Engine {
         self.inner.passwords.verify(id, password)
     }
 
-    /// Every live (non-closing) session, for a snapshot.
+    /// Every live (non-closing) session, for a snapshot. Remote entries are exported as
+    /// global sessions (a restore makes them ordinary global sessions).
     pub fn snapshot(&self) -> Vec<SessionEntry> {
         let mut out = Vec::new();
         for s in self.inner.shards.iter() {
@@ -662,18 +673,20 @@ impl Engine {
 
     /// Stops the expiry workers and joins them (after their current batch), and wakes
     /// every `poll_expired` waiter, which returns at once from then on. Idempotent and
-    /// callable from any thread, including an [`Expirer`] running on a worker (that worker
-    /// is then not joined; it exits after its batch). Every other call stays valid
+    /// callable from any thread: concurrent callers all return once the workers are
+    /// joined. Called from an [`Expirer`] on a worker thread it only signals the stop (a
+    /// worker cannot join itself); the workers exit after their batch and the next call
+    /// from another thread, or `shutdown`/drop, joins them. Every other call stays valid
     /// afterwards; expiry then happens only through [`Engine::expire_due`].
     pub fn stop_workers(&self) {
         self.inner.stop();
+        if self.worker_ids.contains(&thread::current().id()) {
+            return;
+        }
         // Joined under the lock, so a concurrent caller returns only once they are joined.
         let mut workers = self.workers.lock();
-        let me = thread::current().id();
         for h in workers.drain(..) {
-            if h.thread().id() != me {
-                let _ = h.join();
-            }
+            let _ = h.join();
         }
     }
 
@@ -770,9 +783,11 @@ impl Engine {
     /// `local_session_upgrade`.
     pub fn make_global(&self, id: u64) -> Result<u32, Error> {
         let inner = &*self.inner;
-        let mut s = inner.shard(id).lock();
-        let fresh = |t: u32| inner.deadline(inner.clock.now_ms(), t);
-        s.make_global(id, fresh)
+        let now = inner.clock.now_ms();
+        inner
+            .shard(id)
+            .lock()
+            .make_global(id, |t| inner.deadline(now, t))
     }
 }
 

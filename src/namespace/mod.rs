@@ -1,9 +1,12 @@
 //! The znode tree, ephemeral ownership and watches, sans-IO.
 //!
-//! Owns: every znode (data, ACL, [`Stat`]), the zxid counter (strictly increasing; each
+//! Owns: every znode (data, ACL, [`crate::wire::Stat`]), the zxid counter (strictly increasing; each
 //! write request, including a failed one, a multi and a session kill takes exactly one,
 //! as in ZooKeeper), the ephemerals of each session, and the watch tables. Callers pass the
 //! wall time (`now_ms`) of each write; nothing here reads a clock or touches a socket.
+//!
+//! Operations come in and results go out as the wire's own types ([`crate::wire::MultiOp`],
+//! [`MultiResult`], [`WatcherEvent`]), so the server hands decoded requests straight in.
 //!
 //! Write calls return an [`Applied`] value: the result, the txn's zxid, and the
 //! [`Notification`]s the server must route to connections (a watcher id is the opaque
@@ -41,32 +44,23 @@ mod write;
 #[cfg(test)]
 mod tests;
 
-pub use path::validate as validate_path;
 pub use tree::Namespace;
 pub use watch::{WatchMode, WatcherId};
+pub use write::{check_multi, create_mode, MultiRefusal};
 
-use crate::wire::{Acl, CreateMode, ErrorCode, EventType, Stat};
+use crate::wire::{ErrorCode, MultiResult, WatcherEvent};
 
 /// A session id, as the engine hands them out.
 pub type SessionId = u64;
-
-/// A watch event for one watcher (the `WatcherEvent` record plus the txn's zxid).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WatcherEvent {
-    /// What happened.
-    pub event_type: EventType,
-    /// The node it happened to.
-    pub path: String,
-    /// The zxid of the txn that fired it; −1 for events fired by `set_watches`.
-    pub zxid: i64,
-}
 
 /// An event and the watcher (connection) it goes to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notification {
     /// The watcher id the server registered the watch with.
     pub watcher: WatcherId,
-    /// The event to send.
+    /// The zxid of the txn that fired it; −1 for events fired by `set_watches`.
+    pub zxid: i64,
+    /// The event to send (its state is always SyncConnected).
     pub event: WatcherEvent,
 }
 
@@ -81,95 +75,6 @@ pub struct Applied<T> {
     pub notifications: Vec<Notification>,
 }
 
-/// One write operation of a `multi`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Op {
-    /// create / create2 / createContainer.
-    Create {
-        /// Requested path (a sequential mode appends the suffix).
-        path: String,
-        /// Initial data.
-        data: Vec<u8>,
-        /// ACL list (only `world:anyone` entries are accepted).
-        acl: Vec<Acl>,
-        /// Creation mode.
-        mode: CreateMode,
-    },
-    /// delete, with an expected version (−1 = any).
-    Delete {
-        /// Node to delete.
-        path: String,
-        /// Expected data version.
-        version: i32,
-    },
-    /// setData, with an expected version (−1 = any).
-    SetData {
-        /// Node to change.
-        path: String,
-        /// New data.
-        data: Vec<u8>,
-        /// Expected data version.
-        version: i32,
-    },
-    /// check: the node exists with this data version (−1 = any).
-    Check {
-        /// Node to check.
-        path: String,
-        /// Expected data version.
-        version: i32,
-    },
-}
-
-/// The result of one op of a `multi`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OpResult {
-    /// A node was created (the server answers create or create2 from this).
-    Create {
-        /// The created path, sequence suffix included.
-        path: String,
-        /// Its stat.
-        stat: Stat,
-    },
-    /// A node was deleted.
-    Delete,
-    /// Data was set.
-    SetData {
-        /// The node's new stat.
-        stat: Stat,
-    },
-    /// A version check passed.
-    Check,
-    /// The op did not apply: its own error, `Ok` for ops before the failing one, or
-    /// `RuntimeInconsistency` for ops after it.
-    Error(ErrorCode),
-}
-
-/// One operation of a `multiRead`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReadOp {
-    /// getChildren.
-    GetChildren {
-        /// Node whose children to list.
-        path: String,
-    },
-    /// getData.
-    GetData {
-        /// Node to read.
-        path: String,
-    },
-}
-
-/// The result of one op of a `multiRead` (each op succeeds or fails on its own).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReadResult {
-    /// The children's names, sorted.
-    Children(Vec<String>),
-    /// The data and stat.
-    Data(Vec<u8>, Stat),
-    /// The op's error.
-    Error(ErrorCode),
-}
-
 /// Watch figures for `wchs`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WatchSummary {
@@ -179,4 +84,20 @@ pub struct WatchSummary {
     pub paths: usize,
     /// Watch entries, data and child tables together.
     pub total: usize,
+}
+
+/// A multi's results when op `at` failed: `Ok` before it, its error, then
+/// `RuntimeInconsistency` (the reply itself carries no error). With `at = 0` this is also
+/// the answer when the session check refuses the whole multi.
+pub fn error_results(total: usize, at: usize, e: ErrorCode) -> Vec<MultiResult> {
+    debug_assert!(at < total, "failing op {at} outside a multi of {total}");
+    (0..total)
+        .map(|i| {
+            MultiResult::error(match i.cmp(&at) {
+                std::cmp::Ordering::Less => ErrorCode::Ok,
+                std::cmp::Ordering::Equal => e,
+                std::cmp::Ordering::Greater => ErrorCode::RuntimeInconsistency,
+            })
+        })
+        .collect()
 }

@@ -1,6 +1,7 @@
-//! Znode path syntax: ZooKeeper's `PathUtils.validatePath` rules and parent/child splitting.
+//! Znode path arithmetic: parent/child splitting, ancestors and sequence suffixes.
+//! (Whether a path is valid at all is [`crate::wire::path`]'s call.)
 //!
-//! Owns: deciding whether a string is a valid znode path and where its parent is.
+//! Owns: where a valid path's parent is and how a child's path is formed.
 //!
 //! Must never: look at the tree (existence is the caller's business).
 
@@ -8,37 +9,6 @@ use crate::wire::ErrorCode;
 
 /// The root path.
 pub const ROOT: &str = "/";
-
-/// Checks `path` against ZooKeeper's path rules, else `BadArguments`.
-///
-/// A valid path starts with `/`, does not end with `/` (unless it is the root), has no
-/// empty, `.` or `..` component, and holds none of the characters ZooKeeper refuses:
-/// NUL, U+0001..U+001F, U+007F..U+009F, U+E000..U+F8FF, U+FFF0..U+FFFF, and anything
-/// outside the Basic Multilingual Plane (Java sees those as surrogates, U+D800..U+DFFF).
-pub fn validate(path: &str) -> Result<(), ErrorCode> {
-    let rest = path.strip_prefix('/').ok_or(ErrorCode::BadArguments)?;
-    if rest.is_empty() {
-        return Ok(());
-    }
-    for component in rest.split('/') {
-        if component.is_empty() || component == "." || component == ".." {
-            return Err(ErrorCode::BadArguments);
-        }
-        if component.chars().any(is_refused_char) {
-            return Err(ErrorCode::BadArguments);
-        }
-    }
-    Ok(())
-}
-
-/// Whether ZooKeeper refuses `c` anywhere in a path.
-fn is_refused_char(c: char) -> bool {
-    matches!(c as u32,
-        0x0000..=0x001f
-        | 0x007f..=0x009f
-        | 0xd800..=0xf8ff
-        | 0xfff0..)
-}
 
 /// The parent of `path` as ZooKeeper's prep stage computes it: everything before the last
 /// `/`, with the empty prefix meaning the root. `BadArguments` when there is no `/` or the
@@ -96,47 +66,6 @@ pub fn sequence_suffix(cversion: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn valid_paths_pass() {
-        for p in [
-            "/",
-            "/a",
-            "/a/b",
-            "/a.b",
-            "/...",
-            "/a/.b",
-            "/zookeeper",
-            "/é",
-        ] {
-            assert_eq!(validate(p), Ok(()), "{p}");
-        }
-    }
-
-    #[test]
-    fn invalid_paths_are_bad_arguments() {
-        for p in [
-            "",
-            "a",
-            "a/b",
-            "/a/",
-            "//",
-            "/a//b",
-            "/.",
-            "/..",
-            "/a/./b",
-            "/a/../b",
-            "/a\0b",
-            "/a\u{1}",
-            "/a\u{7f}",
-            "/a\u{9f}",
-            "/a\u{e000}",
-            "/a\u{fff0}",
-            "/a\u{1f600}",
-        ] {
-            assert_eq!(validate(p), Err(ErrorCode::BadArguments), "{p:?}");
-        }
-    }
 
     #[test]
     fn parent_for_write_follows_last_slash() {

@@ -18,8 +18,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use super::acl::{self, AclList};
 use super::path::{self, ROOT};
 use super::watch::{Matching, Table, WatchMode, WatcherId};
-use super::{Notification, ReadOp, ReadResult, SessionId, WatchSummary, WatcherEvent};
-use crate::wire::{perms, Acl, ErrorCode, EventType, Stat, WatcherType};
+use super::{Notification, SessionId, WatchSummary};
+use crate::wire::{
+    perms, Acl, ErrorCode, EventType, KeeperState, MultiOp, MultiResult, Stat, WatcherEvent,
+    WatcherType,
+};
 
 /// `ephemeralOwner` of container nodes (`EphemeralType.CONTAINER_EPHEMERAL_OWNER`).
 pub(crate) const CONTAINER_OWNER: i64 = i64::MIN;
@@ -272,24 +275,34 @@ impl Namespace {
         path.to_owned()
     }
 
-    /// multiRead: each op runs on its own, failures do not affect the others.
-    pub fn multi_read(&self, ops: &[ReadOp]) -> Vec<ReadResult> {
-        ops.iter()
+    /// multiRead: each op runs on its own, failures do not affect the others, and no op
+    /// leaves a watch. A write op among them refuses the whole request with
+    /// `MarshallingError`, as ZooKeeper does.
+    pub fn multi_read(&self, ops: &[MultiOp]) -> Result<Vec<MultiResult>, ErrorCode> {
+        if !ops
+            .iter()
+            .all(|op| matches!(op, MultiOp::GetChildren(_) | MultiOp::GetData(_)))
+        {
+            return Err(ErrorCode::MarshallingError);
+        }
+        Ok(ops
+            .iter()
             .map(|op| {
-                let (p, children) = match op {
-                    ReadOp::GetChildren { path } => (path, true),
-                    ReadOp::GetData { path } => (path, false),
-                };
                 let got = self
-                    .node(p)
+                    .node(op.path())
                     .and_then(|n| acl::check(&n.acl, perms::READ).map(|_| n));
-                match got {
-                    Err(e) => ReadResult::Error(e),
-                    Ok(n) if children => ReadResult::Children(n.children.iter().cloned().collect()),
-                    Ok(n) => ReadResult::Data(n.data.clone(), n.client_stat()),
+                match (got, op) {
+                    (Err(e), _) => MultiResult::error(e),
+                    (Ok(n), MultiOp::GetChildren(_)) => {
+                        MultiResult::GetChildren(n.children.iter().cloned().collect())
+                    }
+                    (Ok(n), _) => MultiResult::GetData {
+                        data: n.data.clone(),
+                        stat: n.client_stat(),
+                    },
                 }
             })
-            .collect()
+            .collect())
     }
 
     // ----- watches -----
@@ -331,10 +344,11 @@ impl Namespace {
         let mut fire = |event_type, path: &str| {
             out.push(Notification {
                 watcher,
+                zxid: -1,
                 event: WatcherEvent {
                     event_type,
+                    state: KeeperState::SyncConnected,
                     path: path.to_owned(),
-                    zxid: -1,
                 },
             })
         };

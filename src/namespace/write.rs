@@ -13,8 +13,11 @@ use std::collections::BTreeSet;
 use super::acl::{self, AclList};
 use super::path;
 use super::tree::{Node, CONTAINER_OWNER, SPECIAL_PATHS};
-use super::{Applied, Notification, Op, OpResult, SessionId, WatcherEvent};
-use crate::wire::{perms, Acl, CreateMode, ErrorCode, EventType, Stat};
+use super::{error_results, Applied, Notification, SessionId};
+use crate::wire::{
+    self, perms, Acl, CreateMode, ErrorCode, EventType, KeeperState, MultiOp, MultiResult, OpCode,
+    Stat, WatcherEvent,
+};
 
 use super::Namespace;
 
@@ -101,10 +104,11 @@ impl Namespace {
         let mut emit = |ws: BTreeSet<u64>, event_type, path: &str| {
             notifications.extend(ws.into_iter().map(|watcher| Notification {
                 watcher,
+                zxid,
                 event: WatcherEvent {
                     event_type,
+                    state: KeeperState::SyncConnected,
                     path: path.to_owned(),
-                    zxid,
                 },
             }))
         };
@@ -190,7 +194,7 @@ impl Namespace {
         if mode.is_sequential() {
             full.push_str(&path::sequence_suffix(parent.stat.cversion));
         }
-        path::validate(&full)?;
+        wire::path::validate(&full)?;
         if self.nodes.contains_key(&full) {
             return Err(ErrorCode::NodeExists);
         }
@@ -268,7 +272,7 @@ impl Namespace {
         data: Vec<u8>,
         version: i32,
     ) -> Result<Stat, ErrorCode> {
-        path::validate(path)?;
+        wire::path::validate(path)?;
         let node = self.node(path)?;
         acl::check(&node.acl, perms::WRITE)?;
         check_version(node.stat.version, version)?;
@@ -284,42 +288,45 @@ impl Namespace {
     }
 
     fn apply_check(&self, path: &str, version: i32) -> Result<(), ErrorCode> {
-        path::validate(path)?;
+        wire::path::validate(path)?;
         let node = self.node(path)?;
         acl::check(&node.acl, perms::READ)?;
         check_version(node.stat.version, version)
     }
 
+    /// Applies one op of a multi that [`check_multi`] accepted.
     fn apply_op(
         &mut self,
         txn: &mut Txn,
         session: SessionId,
-        op: Op,
-    ) -> Result<OpResult, ErrorCode> {
+        op: MultiOp,
+    ) -> Result<MultiResult, ErrorCode> {
+        let kind = op.op();
         Ok(match op {
-            Op::Create {
-                path,
-                data,
-                acl,
-                mode,
-            } => {
-                let (path, stat) = self.apply_create(txn, session, &path, data, &acl, mode)?;
-                OpResult::Create { path, stat }
+            MultiOp::Create(c) | MultiOp::Create2(c) | MultiOp::CreateContainer(c) => {
+                let mode = create_mode(kind, c.flags)?;
+                let (path, stat) =
+                    self.apply_create(txn, session, &c.path, c.data, &c.acl, mode)?;
+                if kind == OpCode::Create {
+                    MultiResult::Create(path)
+                } else {
+                    MultiResult::Create2 { path, stat }
+                }
             }
-            Op::Delete { path, version } => {
-                self.apply_delete(txn, &path, version)?;
-                OpResult::Delete
+            MultiOp::Delete(d) => {
+                self.apply_delete(txn, &d.path, d.version)?;
+                MultiResult::Delete
             }
-            Op::SetData {
-                path,
-                data,
-                version,
-            } => OpResult::SetData {
-                stat: self.apply_set_data(txn, &path, data, version)?,
-            },
-            Op::Check { path, version } => {
-                self.apply_check(&path, version)?;
-                OpResult::Check
+            MultiOp::SetData(s) => {
+                MultiResult::SetData(self.apply_set_data(txn, &s.path, s.data, s.version)?)
+            }
+            MultiOp::Check(c) => {
+                self.apply_check(&c.path, c.version)?;
+                MultiResult::Check
+            }
+            MultiOp::CreateTtl(_) | MultiOp::GetChildren(_) | MultiOp::GetData(_) => {
+                debug_assert!(false, "{kind:?} in a write multi passed check_multi");
+                return Err(ErrorCode::Unimplemented);
             }
         })
     }
@@ -385,7 +392,7 @@ impl Namespace {
         version: i32,
     ) -> Result<Applied<Stat>, ErrorCode> {
         self.run(0, |ns, txn| {
-            path::validate(path)?;
+            wire::path::validate(path)?;
             let acl = acl::fixup(acl)?;
             let node = ns.node(path)?;
             acl::check(&node.acl, perms::ADMIN)?;
@@ -399,17 +406,18 @@ impl Namespace {
         })
     }
 
-    /// multi: all ops or none, under one zxid. On success every op's result; on failure
-    /// (still `Ok`: the reply's error is 0) every result is an [`OpResult::Error`]: `Ok`
-    /// for ops before the failing one, its code for the failing one,
-    /// `RuntimeInconsistency` after it; the tree is unchanged and no watch fires. Later
-    /// ops see the effects of earlier ones.
+    /// multi: all ops or none, under one zxid, for ops that [`check_multi`] accepted. On
+    /// success every op's result (a create answers as create or create2, as asked); on
+    /// failure (still a value: the reply's error is 0) every result is a
+    /// [`MultiResult::Error`]: `Ok` for ops before the failing one, its code for the
+    /// failing one, `RuntimeInconsistency` after it; the tree is unchanged and no watch
+    /// fires. Later ops see the effects of earlier ones.
     pub fn multi(
         &mut self,
         session: SessionId,
-        ops: Vec<Op>,
+        ops: Vec<MultiOp>,
         now_ms: i64,
-    ) -> Applied<Vec<OpResult>> {
+    ) -> Applied<Vec<MultiResult>> {
         let total = ops.len();
         let mut txn = self.begin(now_ms);
         let mut results = Vec::with_capacity(total);
@@ -420,17 +428,8 @@ impl Namespace {
                     let failed_at = results.len();
                     let zxid = txn.zxid;
                     self.rollback(txn);
-                    let value = (0..total)
-                        .map(|i| {
-                            OpResult::Error(match i.cmp(&failed_at) {
-                                std::cmp::Ordering::Less => ErrorCode::Ok,
-                                std::cmp::Ordering::Equal => e,
-                                std::cmp::Ordering::Greater => ErrorCode::RuntimeInconsistency,
-                            })
-                        })
-                        .collect();
                     return Applied {
-                        value,
+                        value: error_results(total, failed_at, e),
                         zxid,
                         notifications: Vec::new(),
                     };
@@ -456,6 +455,60 @@ impl Namespace {
         }
         self.commit(txn, paths)
     }
+}
+
+/// The creation mode a create's `flags` ask for, as this namespace supports them: TTL
+/// modes → `Unimplemented` (ZooKeeper's extended types are not enabled), unknown flags →
+/// `BadArguments`, and the container mode exactly with the createContainer opcode.
+pub fn create_mode(op: OpCode, flags: i32) -> Result<CreateMode, ErrorCode> {
+    let mode = CreateMode::from_flags(flags)?;
+    match (op, mode) {
+        (_, CreateMode::PersistentWithTtl | CreateMode::PersistentSequentialWithTtl) => {
+            Err(ErrorCode::Unimplemented)
+        }
+        (OpCode::CreateContainer, CreateMode::Container) => Ok(mode),
+        (OpCode::CreateContainer, _) | (_, CreateMode::Container) => Err(ErrorCode::BadArguments),
+        _ => Ok(mode),
+    }
+}
+
+/// Why a write multi was refused before it could take a zxid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MultiRefusal {
+    /// The whole request fails with this code (a read mixed into a write multi, as
+    /// ZooKeeper refuses it).
+    Request(ErrorCode),
+    /// Op `at` can never apply (its creation mode); the reply is
+    /// [`error_results`]`(total, at, code)`.
+    Op {
+        /// The refused op's index.
+        at: usize,
+        /// Its error.
+        code: ErrorCode,
+    },
+}
+
+/// Checks the shape of a write multi before it runs, in op order: every op is a write and
+/// every create's mode is one this namespace supports. Returns whether any op creates an
+/// ephemeral node (the server then needs a global session).
+pub fn check_multi(ops: &[MultiOp]) -> Result<bool, MultiRefusal> {
+    let mut ephemeral = false;
+    for (at, op) in ops.iter().enumerate() {
+        let refuse = |code| MultiRefusal::Op { at, code };
+        match op {
+            MultiOp::Create(c) | MultiOp::Create2(c) | MultiOp::CreateContainer(c) => {
+                ephemeral |= create_mode(op.op(), c.flags)
+                    .map_err(refuse)?
+                    .is_ephemeral();
+            }
+            MultiOp::CreateTtl(_) => return Err(refuse(ErrorCode::Unimplemented)),
+            MultiOp::Delete(_) | MultiOp::SetData(_) | MultiOp::Check(_) => {}
+            MultiOp::GetChildren(_) | MultiOp::GetData(_) => {
+                return Err(MultiRefusal::Request(ErrorCode::MarshallingError))
+            }
+        }
+    }
+    Ok(ephemeral)
 }
 
 #[cfg(test)]

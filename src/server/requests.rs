@@ -9,10 +9,9 @@
 
 use super::shared::{wall_ms, ConnShared, Shared};
 use crate::engine::Error as EngineError;
-use crate::namespace::{Op, OpResult, ReadOp, ReadResult, WatchMode};
+use crate::namespace::{check_multi, create_mode, error_results, MultiRefusal, WatchMode};
 use crate::wire::{
-    ClientInfo, CreateMode, CreateRequest, ErrorCode, MultiOp, MultiResult, OpCode, Request,
-    Response, WatcherType,
+    ClientInfo, CreateRequest, ErrorCode, MultiOp, OpCode, Request, Response, WatcherType,
 };
 use std::sync::atomic::Ordering;
 
@@ -77,19 +76,6 @@ fn prepare_ephemeral(shared: &Shared, session: u64) -> Result<(), ErrorCode> {
             .map(|_| ())
             .map_err(session_error),
         Err(e) => Err(session_error(e)),
-    }
-}
-
-fn create_mode(op: OpCode, flags: i32) -> Result<CreateMode, ErrorCode> {
-    let mode = CreateMode::from_flags(flags)?;
-    match (op, mode) {
-        (_, CreateMode::PersistentWithTtl | CreateMode::PersistentSequentialWithTtl) => {
-            // TTL nodes need ZooKeeper's extended types, which this server does not enable.
-            Err(ErrorCode::Unimplemented)
-        }
-        (OpCode::CreateContainer, CreateMode::Container) => Ok(mode),
-        (OpCode::CreateContainer, _) | (_, CreateMode::Container) => Err(ErrorCode::BadArguments),
-        _ => Ok(mode),
     }
 }
 
@@ -291,49 +277,13 @@ fn create(shared: &Shared, session: u64, op: OpCode, c: CreateRequest) -> Answer
 
 fn multi(shared: &Shared, session: u64, ops: Vec<MultiOp>) -> Answer {
     let zxid = shared.last_zxid.load(Ordering::Acquire);
-    let kinds: Vec<OpCode> = ops.iter().map(MultiOp::op).collect();
-    let mut converted = Vec::with_capacity(ops.len());
-    for op in ops {
-        let c = match op {
-            MultiOp::Create(c) | MultiOp::Create2(c) | MultiOp::CreateContainer(c) => {
-                let kind = kinds[converted.len()];
-                let mode = match create_mode(kind, c.flags) {
-                    Ok(m) => m,
-                    Err(e) => return failed_multi(kinds.len(), converted.len(), e, zxid),
-                };
-                Op::Create {
-                    path: c.path,
-                    data: c.data,
-                    acl: c.acl,
-                    mode,
-                }
-            }
-            MultiOp::CreateTtl(_) => {
-                return failed_multi(kinds.len(), converted.len(), ErrorCode::Unimplemented, zxid)
-            }
-            MultiOp::Delete(d) => Op::Delete {
-                path: d.path,
-                version: d.version,
-            },
-            MultiOp::SetData(s) => Op::SetData {
-                path: s.path,
-                data: s.data,
-                version: s.version,
-            },
-            MultiOp::Check(c) => Op::Check {
-                path: c.path,
-                version: c.version,
-            },
-            // Mixing reads into a write multi is refused, as ZooKeeper does.
-            MultiOp::GetChildren(_) | MultiOp::GetData(_) => {
-                return fail(ErrorCode::MarshallingError, zxid)
-            }
-        };
-        converted.push(c);
-    }
-    let has_ephemeral = converted
-        .iter()
-        .any(|op| matches!(op, Op::Create { mode, .. } if mode.is_ephemeral()));
+    let has_ephemeral = match check_multi(&ops) {
+        Ok(has_ephemeral) => has_ephemeral,
+        Err(MultiRefusal::Request(e)) => return fail(e, zxid),
+        Err(MultiRefusal::Op { at, code }) => {
+            return ok(Response::Multi(error_results(ops.len(), at, code)), zxid)
+        }
+    };
     let upgrade = if has_ephemeral {
         prepare_ephemeral(shared, session)
     } else {
@@ -348,37 +298,12 @@ fn multi(shared: &Shared, session: u64, ops: Vec<MultiOp>) -> Answer {
         }
         .map_err(session_error)
     });
-    let results: Vec<MultiResult> = match check {
-        Err(e) => (0..kinds.len())
-            .map(|i| {
-                MultiResult::error(if i == 0 {
-                    e
-                } else {
-                    ErrorCode::RuntimeInconsistency
-                })
-            })
-            .collect(),
+    let results = match check {
+        Err(e) => error_results(ops.len(), 0, e),
         Ok(()) => {
-            let applied = ns.multi(session, converted, wall_ms() as i64);
+            let applied = ns.multi(session, ops, wall_ms() as i64);
             shared.route(&applied.notifications);
-            applied
-                .value
-                .into_iter()
-                .zip(kinds.iter())
-                .map(|(r, kind)| match r {
-                    OpResult::Create { path, stat } => {
-                        if *kind == OpCode::Create {
-                            MultiResult::Create(path)
-                        } else {
-                            MultiResult::Create2 { path, stat }
-                        }
-                    }
-                    OpResult::Delete => MultiResult::Delete,
-                    OpResult::SetData { stat } => MultiResult::SetData(stat),
-                    OpResult::Check => MultiResult::Check,
-                    OpResult::Error(e) => MultiResult::error(e),
-                })
-                .collect()
+            applied.value
         }
     };
     let zxid = ns.last_zxid();
@@ -386,48 +311,6 @@ fn multi(shared: &Shared, session: u64, ops: Vec<MultiOp>) -> Answer {
     ok(Response::Multi(results), zxid)
 }
 
-/// A multi's results when op `at` failed: `Ok` before it, its error, then
-/// `RuntimeInconsistency` (the reply itself carries no error).
-fn error_results(total: usize, at: usize, e: ErrorCode) -> Vec<MultiResult> {
-    (0..total)
-        .map(|i| {
-            MultiResult::error(match i.cmp(&at) {
-                std::cmp::Ordering::Less => ErrorCode::Ok,
-                std::cmp::Ordering::Equal => e,
-                std::cmp::Ordering::Greater => ErrorCode::RuntimeInconsistency,
-            })
-        })
-        .collect()
-}
-
-fn failed_multi(total: usize, at: usize, e: ErrorCode, zxid: i64) -> Answer {
-    ok(Response::Multi(error_results(total, at, e)), zxid)
-}
-
 fn multi_read(shared: &Shared, ops: Vec<MultiOp>) -> Answer {
-    let mut reads = Vec::with_capacity(ops.len());
-    for op in ops {
-        reads.push(match op {
-            MultiOp::GetChildren(p) => ReadOp::GetChildren { path: p.path },
-            MultiOp::GetData(p) => ReadOp::GetData { path: p.path },
-            _ => {
-                return fail(
-                    ErrorCode::MarshallingError,
-                    shared.last_zxid.load(Ordering::Acquire),
-                )
-            }
-        });
-    }
-    read(shared, |ns| {
-        Ok(Response::Multi(
-            ns.multi_read(&reads)
-                .into_iter()
-                .map(|r| match r {
-                    ReadResult::Children(c) => MultiResult::GetChildren(c),
-                    ReadResult::Data(data, stat) => MultiResult::GetData { data, stat },
-                    ReadResult::Error(e) => MultiResult::error(e),
-                })
-                .collect(),
-        ))
-    })
+    read(shared, |ns| ns.multi_read(&ops).map(Response::Multi))
 }

@@ -21,7 +21,7 @@ use super::config::ServerConfig;
 use super::stats::Stats;
 use crate::engine::{Engine, Expired};
 use crate::namespace::{Namespace, Notification};
-use crate::wire::{write_notification, KeeperState, WatcherEvent};
+use crate::wire::write_notification;
 use mio::net::TcpStream;
 use mio::{Token, Waker};
 use parking_lot::Mutex;
@@ -189,14 +189,9 @@ impl Shared {
             let Some(c) = conns.get(&n.watcher) else {
                 continue;
             };
-            let event = WatcherEvent {
-                event_type: n.event.event_type,
-                state: KeeperState::SyncConnected,
-                path: n.event.path.clone(),
-            };
             let queued = {
                 let mut p = c.pending.lock();
-                write_notification(&mut p, n.event.zxid, &event);
+                write_notification(&mut p, n.zxid, &n.event);
                 p.len()
             };
             Stats::bump(&self.stats.watch_events);

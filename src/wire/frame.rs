@@ -121,6 +121,7 @@ impl FrameDecoder {
             return Ok(None);
         }
         self.consumed = start + len;
+        debug_assert!(self.consumed <= self.buf.len());
         Ok(Some(&self.buf[start..start + len]))
     }
 
@@ -144,8 +145,12 @@ pub fn write_frame(out: &mut Vec<u8>, body: impl FnOnce(&mut Writer<'_>)) {
     let at = out.len();
     out.extend_from_slice(&[0; 4]);
     body(&mut Writer::new(out));
-    let len = (out.len() - at - 4) as u32;
-    out[at..at + 4].copy_from_slice(&len.to_be_bytes());
+    let len = out.len() - at - 4;
+    debug_assert!(
+        i32::try_from(len).is_ok(),
+        "a {len}-byte payload does not fit the i32 length prefix"
+    );
+    out[at..at + 4].copy_from_slice(&(len as u32).to_be_bytes());
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //! encode responses) and a client (encode requests, decode responses) share one codec.
 //!
 //! - `jute`: primitives ([`Reader`], [`Writer`], [`Record`], [`DecodeError`]);
+//! - [`path`]: znode path validation ([`path::validate`], [`path::PathError`]);
 //! - `frame`: the 4-byte length prefix ([`FrameDecoder`], [`write_frame`]);
 //! - `session`: handshake, headers, notifications, auth;
 //! - `records`: per-operation records;
@@ -33,6 +34,7 @@
 mod codes;
 mod frame;
 mod jute;
+pub mod path;
 mod records;
 mod request;
 mod response;
@@ -56,7 +58,8 @@ pub use request::{
     RequestDecodeError,
 };
 pub use response::{
-    write_connect_response, write_notification, write_reply, MultiResult, Response,
+    decode_reply, write_connect_response, write_notification, write_reply, MultiResult, Reply,
+    Response,
 };
 pub use session::{
     xid, AuthPacket, ConnectRequest, ConnectResponse, ReplyHeader, RequestHeader, WatcherEvent,

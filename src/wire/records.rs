@@ -94,6 +94,23 @@ pub struct CreateRequest {
     pub flags: i32,
 }
 
+impl CreateRequest {
+    /// A create of `path` with `mode`.
+    pub fn new(
+        path: impl Into<String>,
+        data: impl Into<Vec<u8>>,
+        acl: Vec<Acl>,
+        mode: super::CreateMode,
+    ) -> CreateRequest {
+        CreateRequest {
+            path: path.into(),
+            data: data.into(),
+            acl,
+            flags: mode as i32,
+        }
+    }
+}
+
 impl Record for CreateRequest {
     fn write(&self, w: &mut Writer<'_>) {
         w.ustring(&self.path);

@@ -13,7 +13,7 @@ use super::records::{
     WatchesRequest,
 };
 use super::session::{AuthPacket, RequestHeader};
-use super::{frame::write_frame, OpCode};
+use super::{frame::write_frame, Acl, CreateMode, OpCode};
 
 /// Precedes each operation and each result inside a multi; `done = true` ends the list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -67,6 +67,46 @@ pub enum MultiOp {
 }
 
 impl MultiOp {
+    /// A create with `mode`: createContainer for [`CreateMode::Container`], plain create
+    /// (answered with the path only) otherwise, as [`Request::create`].
+    pub fn create(
+        path: impl Into<String>,
+        data: impl Into<Vec<u8>>,
+        acl: Vec<Acl>,
+        mode: CreateMode,
+    ) -> MultiOp {
+        match Request::create(path, data, acl, mode) {
+            Request::CreateContainer(c) => MultiOp::CreateContainer(c),
+            Request::Create(c) => MultiOp::Create(c),
+            other => unreachable!("Request::create made {:?}", other.op()),
+        }
+    }
+
+    /// A delete with an expected version (−1 = any).
+    pub fn delete(path: impl Into<String>, version: i32) -> MultiOp {
+        MultiOp::Delete(DeleteRequest {
+            path: path.into(),
+            version,
+        })
+    }
+
+    /// A setData with an expected version (−1 = any).
+    pub fn set_data(path: impl Into<String>, data: impl Into<Vec<u8>>, version: i32) -> MultiOp {
+        MultiOp::SetData(SetDataRequest {
+            path: path.into(),
+            data: data.into(),
+            version,
+        })
+    }
+
+    /// A version check (−1 = the node exists).
+    pub fn check(path: impl Into<String>, version: i32) -> MultiOp {
+        MultiOp::Check(CheckVersionRequest {
+            path: path.into(),
+            version,
+        })
+    }
+
     /// The operation's opcode.
     pub fn op(&self) -> OpCode {
         match self {
@@ -91,6 +131,18 @@ impl MultiOp {
             MultiOp::SetData(s) => &s.path,
             MultiOp::Check(c) => &c.path,
             MultiOp::GetChildren(p) | MultiOp::GetData(p) => &p.path,
+        }
+    }
+
+    /// The path the operation names, to rewrite it (a client's chroot).
+    pub fn path_mut(&mut self) -> &mut String {
+        match self {
+            MultiOp::Create(c) | MultiOp::Create2(c) | MultiOp::CreateContainer(c) => &mut c.path,
+            MultiOp::CreateTtl(c) => &mut c.path,
+            MultiOp::Delete(d) => &mut d.path,
+            MultiOp::SetData(s) => &mut s.path,
+            MultiOp::Check(c) => &mut c.path,
+            MultiOp::GetChildren(p) | MultiOp::GetData(p) => &mut p.path,
         }
     }
 
@@ -217,6 +269,56 @@ pub enum Request {
 }
 
 impl Request {
+    /// A create with `mode`: createContainer for [`CreateMode::Container`], plain create
+    /// (answered with the path only) otherwise.
+    pub fn create(
+        path: impl Into<String>,
+        data: impl Into<Vec<u8>>,
+        acl: Vec<Acl>,
+        mode: CreateMode,
+    ) -> Request {
+        let req = CreateRequest::new(path, data, acl, mode);
+        if mode == CreateMode::Container {
+            Request::CreateContainer(req)
+        } else {
+            Request::Create(req)
+        }
+    }
+
+    /// Calls `f` on every znode path the request names: its own, its multi ops', and
+    /// those of its watch lists (a client's chroot is applied this way).
+    pub fn for_each_path_mut(&mut self, mut f: impl FnMut(&mut String)) {
+        use Request::*;
+        match self {
+            Ping | CloseSession | WhoAmI | Auth(_) | Unsupported(_) => {}
+            Create(c) | Create2(c) | CreateContainer(c) => f(&mut c.path),
+            CreateTtl(c) => f(&mut c.path),
+            Delete(d) => f(&mut d.path),
+            Exists(p) | GetData(p) | GetChildren(p) | GetChildren2(p) => f(&mut p.path),
+            SetData(s) => f(&mut s.path),
+            GetAcl(p) | Sync(p) | GetEphemerals(p) | GetAllChildrenNumber(p) => f(&mut p.path),
+            SetAcl(s) => f(&mut s.path),
+            Check(c) => f(&mut c.path),
+            Multi(ops) | MultiRead(ops) => ops.iter_mut().for_each(|op| f(op.path_mut())),
+            SetWatches(s) => s
+                .data
+                .iter_mut()
+                .chain(&mut s.exist)
+                .chain(&mut s.child)
+                .for_each(f),
+            SetWatches2(s) => s
+                .data
+                .iter_mut()
+                .chain(&mut s.exist)
+                .chain(&mut s.child)
+                .chain(&mut s.persistent)
+                .chain(&mut s.persistent_recursive)
+                .for_each(f),
+            CheckWatches(c) | RemoveWatches(c) => f(&mut c.path),
+            AddWatch(a) => f(&mut a.path),
+        }
+    }
+
     /// The request's opcode.
     pub fn op(&self) -> OpCode {
         use Request::*;

@@ -1,8 +1,8 @@
 //! Responses as a typed enum: encoded by the server, decoded by a client that knows which
 //! opcode it asked.
 //!
-//! Owns: [`Response`], [`MultiResult`], [`write_reply`], [`write_notification`] and
-//! [`write_connect_response`].
+//! Owns: [`Response`], [`MultiResult`], [`Reply`] and [`decode_reply`] (a client's side),
+//! [`write_reply`], [`write_notification`] and [`write_connect_response`] (a server's).
 //!
 //! Must never: do I/O or panic on any input.
 
@@ -48,6 +48,17 @@ impl MultiResult {
     /// The result for an error code.
     pub fn error(code: ErrorCode) -> MultiResult {
         MultiResult::Error(code.code())
+    }
+
+    /// The error this result carries, if it is an error result (`Ok` for ops before a
+    /// failed one); a code this crate does not know reads as `SystemError`.
+    pub fn error_code(&self) -> Option<ErrorCode> {
+        match self {
+            MultiResult::Error(c) => {
+                Some(ErrorCode::from_code(*c).unwrap_or(ErrorCode::SystemError))
+            }
+            _ => None,
+        }
     }
 
     fn header(&self) -> MultiHeader {
@@ -247,6 +258,48 @@ impl Response {
             | CloseSession | Error => Response::Empty,
         })
     }
+}
+
+/// A frame from the server after the handshake, as a client reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Reply {
+    /// A watch notification (xid −1).
+    Notification {
+        /// The zxid of the txn that fired it (−1 for events of setWatches).
+        zxid: i64,
+        /// The event.
+        event: WatcherEvent,
+    },
+    /// The answer to a request (or to a ping, xid −2, or an auth, xid −4).
+    Answer {
+        /// The header: xid, the server's last zxid, the error code.
+        header: ReplyHeader,
+        /// The body, when the header carries no error and the request's opcode is known.
+        body: Option<Response>,
+    },
+}
+
+/// Decodes a server frame's payload (not the handshake's): a notification, or an answer
+/// whose body is read as the reply to the opcode `expected` gives for its xid. Strings
+/// and buffers longer than `max_buffer` are refused.
+pub fn decode_reply(
+    payload: &[u8],
+    max_buffer: usize,
+    expected: impl FnOnce(i32) -> Option<OpCode>,
+) -> Result<Reply, DecodeError> {
+    let mut r = Reader::with_max(payload, max_buffer);
+    let header: ReplyHeader = r.record()?;
+    if header.xid == xid::NOTIFICATION {
+        return Ok(Reply::Notification {
+            zxid: header.zxid,
+            event: r.record()?,
+        });
+    }
+    let body = match (header.err, expected(header.xid)) {
+        (0, Some(op)) => Some(Response::read(op, &mut r)?),
+        _ => None,
+    };
+    Ok(Reply::Answer { header, body })
 }
 
 /// Appends a reply frame: the header, then `body` unless the header carries an error.

@@ -564,6 +564,15 @@ proptest! {
     }
 
     #[test]
+    fn every_response_decodes_as_the_reply_to_its_opcode((op, resp) in response(), zxid in any::<i64>()) {
+        let mut out = Vec::new();
+        let header = ReplyHeader { xid: 5, zxid, err: 0 };
+        write_reply(&mut out, header, &resp);
+        let reply = decode_reply(&out[4..], DEFAULT_MAX_BUFFER, |xid| (xid == 5).then_some(op));
+        prop_assert_eq!(reply, Ok(Reply::Answer { header, body: Some(resp) }));
+    }
+
+    #[test]
     fn connect_records_round_trip(
         to in any::<i32>(), sid in any::<i64>(), z in any::<i64>(),
         pw in proptest::collection::vec(any::<u8>(), 0..20), ro in any::<bool>(), legacy in any::<bool>()
@@ -588,6 +597,7 @@ proptest! {
         let _ = ConnectResponse::from_bytes(&bytes);
         let _ = WatcherEvent::from_bytes(&bytes);
         let _ = ReplyHeader::from_bytes(&bytes);
+        let _ = decode_reply(&bytes, 64, |_| OpCode::from_code(op));
         if let Some(code) = OpCode::from_code(op) {
             let _ = Response::read(code, &mut Reader::new(&bytes));
         }
@@ -611,4 +621,74 @@ proptest! {
         }
         let _ = decode_request_default(&payload);
     }
+}
+
+#[test]
+fn for_each_path_mut_reaches_every_path_of_a_request() {
+    let mut multi = Request::Multi(vec![
+        MultiOp::create(
+            "/a",
+            vec![],
+            vec![Acl::world_anyone()],
+            CreateMode::Container,
+        ),
+        MultiOp::check("/b", 1),
+    ]);
+    multi.for_each_path_mut(|p| p.insert_str(0, "/root"));
+    let paths: Vec<&str> = match &multi {
+        Request::Multi(ops) => ops.iter().map(MultiOp::path).collect(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(paths, ["/root/a", "/root/b"]);
+    let mut watches = Request::SetWatches(SetWatches {
+        relative_zxid: 3,
+        data: vec!["/d".into()],
+        exist: vec!["/e".into()],
+        child: vec!["/c".into()],
+    });
+    let mut seen = Vec::new();
+    watches.for_each_path_mut(|p| seen.push(p.clone()));
+    assert_eq!(seen, ["/d", "/e", "/c"]);
+}
+
+#[test]
+fn decode_reply_reads_notifications_answers_and_error_answers() {
+    let mut bytes = Vec::new();
+    let event = WatcherEvent {
+        event_type: EventType::NodeCreated,
+        state: KeeperState::SyncConnected,
+        path: "/n".into(),
+    };
+    write_notification(&mut bytes, 9, &event);
+    assert_eq!(
+        decode_reply(&bytes[4..], DEFAULT_MAX_BUFFER, |_| unreachable!()),
+        Ok(Reply::Notification { zxid: 9, event })
+    );
+    let header = |err| ReplyHeader {
+        xid: 5,
+        zxid: 2,
+        err,
+    };
+    let mut bytes = Vec::new();
+    write_reply(&mut bytes, header(0), &Response::Sync("/s".into()));
+    assert_eq!(
+        decode_reply(&bytes[4..], DEFAULT_MAX_BUFFER, |xid| {
+            assert_eq!(xid, 5);
+            Some(OpCode::Sync)
+        }),
+        Ok(Reply::Answer {
+            header: header(0),
+            body: Some(Response::Sync("/s".into()))
+        })
+    );
+    let mut bytes = Vec::new();
+    let no_node = ErrorCode::NoNode.code();
+    write_reply(&mut bytes, header(no_node), &Response::Empty);
+    assert_eq!(
+        decode_reply(&bytes[4..], DEFAULT_MAX_BUFFER, |_| Some(OpCode::Sync)),
+        Ok(Reply::Answer {
+            header: header(no_node),
+            body: None
+        })
+    );
 }

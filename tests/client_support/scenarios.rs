@@ -88,54 +88,26 @@ pub fn three_address_string_with_two_dead_connects_and_runs_every_operation(kind
 
     let ok = zk
         .multi(vec![
-            MultiOp::Check {
-                path: "/a".into(),
-                version: 1,
-            },
-            MultiOp::Create {
-                path: "/a/m".into(),
-                data: vec![],
-                acl: open(),
-                mode: CreateMode::Persistent,
-            },
-            MultiOp::SetData {
-                path: "/a/m".into(),
-                data: b"x".to_vec(),
-                version: 0,
-            },
-            MultiOp::Delete {
-                path: "/a/m".into(),
-                version: 1,
-            },
+            MultiOp::check("/a", 1),
+            MultiOp::create("/a/m", vec![], open(), CreateMode::Persistent),
+            MultiOp::set_data("/a/m", b"x".to_vec(), 0),
+            MultiOp::delete("/a/m", 1),
         ])
         .unwrap();
     assert_eq!(ok[0], MultiResult::Check);
-    assert_eq!(
-        ok[1],
-        MultiResult::Create {
-            path: "/a/m".into()
-        }
-    );
+    assert_eq!(ok[1], MultiResult::Create("/a/m".into()));
     assert_eq!(ok[3], MultiResult::Delete);
     match zk.multi(vec![
-        MultiOp::Create {
-            path: "/a/n".into(),
-            data: vec![],
-            acl: open(),
-            mode: CreateMode::Persistent,
-        },
-        MultiOp::Delete {
-            path: "/nope".into(),
-            version: -1,
-        },
+        MultiOp::create("/a/n", vec![], open(), CreateMode::Persistent),
+        MultiOp::delete("/nope", -1),
     ]) {
         Err(Error::Multi { code, results }) => {
             assert_eq!(code, ErrorCode::NoNode);
             assert_eq!(
                 results,
                 vec![
-                    MultiResult::Error(ErrorCode::Ok),
-                    MultiResult::Error(ErrorCode::NoNode)
+                    MultiResult::error(ErrorCode::Ok),
+                    MultiResult::error(ErrorCode::NoNode)
                 ]
             );
         }

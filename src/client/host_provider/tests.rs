@@ -12,13 +12,13 @@ fn servers(ports: impl IntoIterator<Item = u16>) -> Vec<HostAddr> {
 }
 
 fn provider(n: u16, seed: u64) -> HostProvider {
-    HostProvider::new(servers(0..n), Rng::seeded(seed)).unwrap()
+    HostProvider::new(servers(0..n), Rng::with_seed(seed)).unwrap()
 }
 
 #[test]
 fn empty_server_list_is_refused() {
     assert_eq!(
-        HostProvider::new(vec![], Rng::seeded(1)).unwrap_err(),
+        HostProvider::new(vec![], Rng::with_seed(1)).unwrap_err(),
         EmptyServerList
     );
     let mut hp = provider(2, 1);
@@ -269,7 +269,7 @@ fn hostnames_kept_do_not_disconnect() {
             .map(|h| HostAddr::new(*h, 2181))
             .collect::<Vec<_>>()
     };
-    let mut hp = HostProvider::new(names(&["a", "b", "c"]), Rng::seeded(1)).unwrap();
+    let mut hp = HostProvider::new(names(&["a", "b", "c"]), Rng::with_seed(1)).unwrap();
     let me = HostAddr::new("B", 2181);
     assert!(!hp
         .update_server_list(names(&["b", "c"]), Some(&me))
@@ -286,12 +286,12 @@ fn hostnames_removed_or_replaced_disconnect() {
             .map(|h| HostAddr::new(*h, 2181))
             .collect::<Vec<_>>()
     };
-    let mut hp = HostProvider::new(names(&["a", "b", "c"]), Rng::seeded(1)).unwrap();
+    let mut hp = HostProvider::new(names(&["a", "b", "c"]), Rng::with_seed(1)).unwrap();
     let me = HostAddr::new("b", 2181);
     assert!(hp
         .update_server_list(names(&["a", "c"]), Some(&me))
         .unwrap());
-    let mut hp = HostProvider::new(names(&["a", "b", "c"]), Rng::seeded(1)).unwrap();
+    let mut hp = HostProvider::new(names(&["a", "b", "c"]), Rng::with_seed(1)).unwrap();
     assert!(hp
         .update_server_list(names(&["a", "c", "d"]), Some(&me))
         .unwrap());

@@ -1,7 +1,7 @@
 //! The session state machine under a scripted transport with injected time.
 
 use super::*;
-use crate::wire::{CreateMode, Stat};
+use crate::wire::{CreateMode, PathWatchRequest, SetWatches, Stat, WatcherEvent};
 
 const T: u32 = 30_000;
 
@@ -17,12 +17,12 @@ fn hosts(n: u16) -> Vec<HostAddr> {
 }
 
 fn harness_with(n: u16, cfg: SessionConfig, chroot: Option<&str>) -> Harness {
-    let hp = HostProvider::new(hosts(n), Rng::seeded(11)).unwrap();
+    let hp = HostProvider::new(hosts(n), Rng::with_seed(11)).unwrap();
     let s = Session::new(
         cfg,
         hp,
         Chroot::new(chroot.map(String::from)),
-        Rng::seeded(12),
+        Rng::with_seed(12),
         1_000,
     );
     Harness { s, now: 1_000 }
@@ -42,20 +42,23 @@ fn harness(n: u16) -> Harness {
 fn resp(timeout: i32, sid: i64) -> Incoming {
     Incoming::Connect(ConnectResponse {
         protocol_version: 0,
-        timeout,
+        timeout_ms: timeout,
         session_id: sid,
-        passwd: vec![7; 16],
+        password: vec![7; 16],
         read_only: false,
+        legacy: false,
     })
 }
 
 fn reply(xid: i32, zxid: i64, err: ErrorCode, body: Option<Response>) -> Incoming {
-    Incoming::Reply {
-        xid,
-        zxid,
-        err: err.code(),
+    Incoming::Reply(Reply::Answer {
+        header: ReplyHeader {
+            xid,
+            zxid,
+            err: err.code(),
+        },
         body,
-    }
+    })
 }
 
 impl Harness {
@@ -126,10 +129,10 @@ impl Harness {
 }
 
 fn get_data(path: &str, watch: bool) -> Request {
-    Request::GetData {
+    Request::GetData(PathWatchRequest {
         path: path.into(),
         watch,
-    }
+    })
 }
 
 #[test]
@@ -149,10 +152,11 @@ fn handshake_sends_a_new_session_request_and_reports_sync_connected() {
         ConnectRequest {
             protocol_version: 0,
             last_zxid_seen: 0,
-            timeout: T as i32,
+            timeout_ms: T as i32,
             session_id: 0,
-            passwd: vec![0; 16],
+            password: vec![0; 16],
             read_only: false,
+            legacy: false,
         }
     );
     let out = h.drain();
@@ -242,7 +246,7 @@ fn silence_for_two_thirds_of_the_timeout_reconnects_with_id_and_password() {
     match h.drain().as_slice() {
         [Output::Send(Outgoing::Connect(r))] => {
             assert_eq!(r.session_id, 0x55);
-            assert_eq!(r.passwd, vec![7; 16]);
+            assert_eq!(r.password, vec![7; 16]);
         }
         other => panic!("{other:?}"),
     }
@@ -398,8 +402,8 @@ fn requests_made_while_disconnected_are_sent_after_reconnect() {
             1,
             5,
             ErrorCode::Ok,
-            Some(Response::Data {
-                data: Some(b"x".to_vec()),
+            Some(Response::GetData {
+                data: b"x".to_vec(),
                 stat: Stat::default(),
             }),
         ),
@@ -408,8 +412,8 @@ fn requests_made_while_disconnected_are_sent_after_reconnect() {
         Harness::completions(&h.drain()),
         vec![(
             1,
-            Ok(Response::Data {
-                data: Some(b"x".to_vec()),
+            Ok(Response::GetData {
+                data: b"x".to_vec(),
                 stat: Stat::default()
             })
         )]
@@ -440,12 +444,14 @@ fn pings_and_notifications_do_not_move_last_zxid() {
     h.s.on_incoming(h.now, reply(-2, 99, ErrorCode::Ok, None));
     h.s.on_incoming(
         h.now,
-        Incoming::Notification {
+        Incoming::Reply(Reply::Notification {
             zxid: 98,
-            event_type: EventType::NodeDeleted,
-            state: KeeperState::SyncConnected,
-            path: "/x".into(),
-        },
+            event: WatcherEvent {
+                event_type: EventType::NodeDeleted,
+                state: KeeperState::SyncConnected,
+                path: "/x".into(),
+            },
+        }),
     );
     assert_eq!(h.s.last_zxid(), 0);
 }
@@ -494,19 +500,21 @@ fn watch_fires_once_with_the_client_path() {
             1,
             2,
             ErrorCode::Ok,
-            Some(Response::Data {
-                data: None,
+            Some(Response::GetData {
+                data: vec![],
                 stat: Stat::default(),
             }),
         ),
     );
     h.drain();
-    let note = Incoming::Notification {
+    let note = Incoming::Reply(Reply::Notification {
         zxid: -1,
-        event_type: EventType::NodeDataChanged,
-        state: KeeperState::SyncConnected,
-        path: "/app/a".into(),
-    };
+        event: WatcherEvent {
+            event_type: EventType::NodeDataChanged,
+            state: KeeperState::SyncConnected,
+            path: "/app/a".into(),
+        },
+    });
     h.s.on_incoming(h.now, note.clone());
     assert_eq!(
         h.drain(),
@@ -528,10 +536,10 @@ fn exists_on_a_missing_node_leaves_an_exist_watch() {
     h.s.submit(
         h.now,
         1,
-        Request::Exists {
+        Request::Exists(PathWatchRequest {
             path: "/n".into(),
             watch: true,
-        },
+        }),
     );
     h.drain();
     h.s.on_incoming(h.now, reply(1, 2, ErrorCode::NoNode, None));
@@ -557,15 +565,15 @@ fn reconnect_rearms_watches_before_queued_requests() {
     h.s.submit(
         h.now,
         1,
-        Request::GetChildren {
+        Request::GetChildren(PathWatchRequest {
             path: "/".into(),
             watch: true,
-        },
+        }),
     );
     h.drain();
     h.s.on_incoming(
         h.now,
-        reply(1, 8, ErrorCode::Ok, Some(Response::Children(vec![]))),
+        reply(1, 8, ErrorCode::Ok, Some(Response::GetChildren(vec![]))),
     );
     h.drain();
     h.s.on_transport_error(h.now);
@@ -578,12 +586,12 @@ fn reconnect_rearms_watches_before_queued_requests() {
         vec![
             (
                 2,
-                Request::SetWatches {
+                Request::SetWatches(SetWatches {
                     relative_zxid: 8,
                     data: vec![],
                     exist: vec![],
                     child: vec!["/app".into()],
-                }
+                })
             ),
             (3, get_data("/app/b", false)),
         ]
@@ -608,15 +616,10 @@ fn chroot_is_applied_to_requests_and_stripped_from_responses() {
     h.s.submit(
         h.now,
         1,
-        Request::Create {
-            path: "/x".into(),
-            data: vec![],
-            acl: vec![],
-            mode: CreateMode::Ephemeral,
-        },
+        Request::create("/x", vec![], vec![], CreateMode::Ephemeral),
     );
     match Harness::sent(&h.drain()).as_slice() {
-        [(1, Request::Create { path, .. })] => assert_eq!(path, "/app/a/x"),
+        [(1, Request::Create(c))] => assert_eq!(c.path, "/app/a/x"),
         other => panic!("{other:?}"),
     }
     h.s.on_incoming(
@@ -625,14 +628,12 @@ fn chroot_is_applied_to_requests_and_stripped_from_responses() {
             1,
             2,
             ErrorCode::Ok,
-            Some(Response::Create {
-                path: "/app/a/x".into(),
-            }),
+            Some(Response::Create("/app/a/x".into())),
         ),
     );
     assert_eq!(
         Harness::completions(&h.drain()),
-        vec![(1, Ok(Response::Create { path: "/x".into() }))]
+        vec![(1, Ok(Response::Create("/x".into())))]
     );
 }
 
@@ -650,12 +651,14 @@ fn notifications_outside_the_chroot_are_dropped() {
     h.drain();
     h.s.on_incoming(
         h.now,
-        Incoming::Notification {
+        Incoming::Reply(Reply::Notification {
             zxid: 1,
-            event_type: EventType::NodeDeleted,
-            state: KeeperState::SyncConnected,
-            path: "/other".into(),
-        },
+            event: WatcherEvent {
+                event_type: EventType::NodeDeleted,
+                state: KeeperState::SyncConnected,
+                path: "/other".into(),
+            },
+        }),
     );
     assert!(h.drain().is_empty());
 }
@@ -726,10 +729,11 @@ fn auth_failure_is_terminal() {
         Harness::sent(&h.drain()),
         vec![(
             -4,
-            Request::Auth {
+            Request::Auth(AuthPacket {
+                auth_type: 0,
                 scheme: "digest".into(),
-                auth: b"u:p".to_vec()
-            }
+                auth: b"u:p".to_vec(),
+            })
         )]
     );
     h.s.submit(h.now, 1, get_data("/a", false));
@@ -760,10 +764,11 @@ fn credentials_are_resent_on_reconnect_before_requests() {
         sent,
         vec![(
             -4,
-            Request::Auth {
+            Request::Auth(AuthPacket {
+                auth_type: 0,
                 scheme: "digest".into(),
-                auth: b"u:p".to_vec()
-            }
+                auth: b"u:p".to_vec(),
+            })
         )]
     );
 }
@@ -789,10 +794,11 @@ fn read_only_server_gives_connected_read_only_and_its_session_is_not_reused() {
         h.now,
         Incoming::Connect(ConnectResponse {
             protocol_version: 0,
-            timeout: T as i32,
+            timeout_ms: T as i32,
             session_id: 0x77,
-            passwd: vec![1; 16],
+            password: vec![1; 16],
             read_only: true,
+            legacy: false,
         }),
     );
     assert_eq!(
@@ -817,7 +823,7 @@ fn reconnect_asks_for_the_requested_timeout_again() {
     h.drain();
     h.s.on_transport_error(h.now);
     h.drain();
-    assert_eq!(h.connect(6_000).timeout, T as i32);
+    assert_eq!(h.connect(6_000).timeout_ms, T as i32);
 }
 
 #[test]
@@ -844,7 +850,7 @@ fn resumed_session_sends_its_id_and_password() {
         None,
     );
     let req = h.connect(T as i32);
-    assert_eq!((req.session_id, req.passwd), (0x99, vec![3; 16]));
+    assert_eq!((req.session_id, req.password), (0x99, vec![3; 16]));
 }
 
 #[test]

@@ -6,8 +6,9 @@ mod trace;
 mod tree;
 mod watches;
 
-use super::{Namespace, Notification, WatcherEvent};
+use super::{Namespace, Notification};
 use crate::wire::{perms, Acl, CreateMode, EventType, Stat};
+use crate::wire::{KeeperState, WatcherEvent};
 
 pub(super) const S1: u64 = 0x0100_0000_0000_0001;
 pub(super) const S2: u64 = 0x0100_0000_0000_0002;
@@ -42,10 +43,11 @@ pub(super) fn stat(ns: &mut Namespace, path: &str) -> Stat {
 pub(super) fn ev(watcher: u64, event_type: EventType, path: &str, zxid: i64) -> Notification {
     Notification {
         watcher,
+        zxid,
         event: WatcherEvent {
             event_type,
+            state: KeeperState::SyncConnected,
             path: path.into(),
-            zxid,
         },
     }
 }

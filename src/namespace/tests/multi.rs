@@ -3,16 +3,16 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::namespace::{Op, OpResult};
-use crate::wire::ErrorCode;
+use crate::wire::{CreateRequest, ErrorCode, MultiOp, MultiResult};
 
-fn create(path: &str) -> Op {
-    Op::Create {
+/// A create2, so the result carries the new node's stat.
+fn create(path: &str) -> MultiOp {
+    MultiOp::Create2(CreateRequest {
         path: path.into(),
         data: vec![],
         acl: open(),
-        mode: CreateMode::Persistent,
-    }
+        flags: CreateMode::Persistent as i32,
+    })
 }
 
 #[test]
@@ -24,19 +24,9 @@ fn multi_applies_all_ops_under_one_zxid() {
         vec![
             create("/b"),
             create("/b/c"),
-            Op::SetData {
-                path: "/a".into(),
-                data: b"x".to_vec(),
-                version: 0,
-            },
-            Op::Check {
-                path: "/b/c".into(),
-                version: 0,
-            },
-            Op::Delete {
-                path: "/b/c".into(),
-                version: -1,
-            },
+            MultiOp::set_data("/a", b"x".to_vec(), 0),
+            MultiOp::check("/b/c", 0),
+            MultiOp::delete("/b/c", -1),
         ],
         77,
     );
@@ -44,7 +34,7 @@ fn multi_applies_all_ops_under_one_zxid() {
     assert_eq!(z, 2);
     assert_eq!(ns.last_zxid(), 2);
     match &done.value[..] {
-        [OpResult::Create { path: p1, stat: s1 }, OpResult::Create { path: p2, .. }, OpResult::SetData { stat }, OpResult::Check, OpResult::Delete] =>
+        [MultiResult::Create2 { path: p1, stat: s1 }, MultiResult::Create2 { path: p2, .. }, MultiResult::SetData(stat), MultiResult::Check, MultiResult::Delete] =>
         {
             assert_eq!((p1.as_str(), p2.as_str()), ("/b", "/b/c"));
             assert_eq!((s1.czxid, s1.ctime), (z, 77));
@@ -66,14 +56,8 @@ fn failed_multi_reports_ok_then_error_then_runtime_inconsistency() {
         S1,
         vec![
             create("/b"),
-            Op::Delete {
-                path: "/a".into(),
-                version: 0,
-            },
-            Op::Check {
-                path: "/a".into(),
-                version: 0,
-            },
+            MultiOp::delete("/a", 0),
+            MultiOp::check("/a", 0),
             create("/c"),
         ],
         1,
@@ -81,10 +65,10 @@ fn failed_multi_reports_ok_then_error_then_runtime_inconsistency() {
     assert_eq!(
         done.value,
         vec![
-            OpResult::Error(ErrorCode::Ok),
-            OpResult::Error(ErrorCode::Ok),
-            OpResult::Error(ErrorCode::NoNode),
-            OpResult::Error(ErrorCode::RuntimeInconsistency),
+            MultiResult::error(ErrorCode::Ok),
+            MultiResult::error(ErrorCode::Ok),
+            MultiResult::error(ErrorCode::NoNode),
+            MultiResult::error(ErrorCode::RuntimeInconsistency),
         ]
     );
     assert_eq!(ns.nodes, before);
@@ -99,18 +83,11 @@ fn failed_multi_fires_no_watch_and_keeps_watches() {
     ns.get_children("/", Some(1)).unwrap();
     let done = ns.multi(
         S1,
-        vec![
-            Op::SetData {
-                path: "/a".into(),
-                data: vec![],
-                version: -1,
-            },
-            create("/a"),
-        ],
+        vec![MultiOp::set_data("/a", vec![], -1), create("/a")],
         1,
     );
     assert!(done.notifications.is_empty());
-    assert_eq!(done.value[1], OpResult::Error(ErrorCode::NodeExists));
+    assert_eq!(done.value[1], MultiResult::error(ErrorCode::NodeExists));
     assert_eq!(ns.watch_count(), 2);
 }
 
@@ -122,14 +99,7 @@ fn successful_multi_fires_watches_in_op_order() {
     ns.get_children("/", Some(2)).unwrap();
     let done = ns.multi(
         S1,
-        vec![
-            Op::SetData {
-                path: "/a".into(),
-                data: vec![],
-                version: -1,
-            },
-            create("/b"),
-        ],
+        vec![MultiOp::set_data("/a", vec![], -1), create("/b")],
         1,
     );
     let z = done.zxid;
@@ -146,15 +116,8 @@ fn successful_multi_fires_watches_in_op_order() {
 fn multi_check_fails_with_bad_version() {
     let mut ns = Namespace::new();
     persistent(&mut ns, "/a");
-    let done = ns.multi(
-        S1,
-        vec![Op::Check {
-            path: "/a".into(),
-            version: 3,
-        }],
-        1,
-    );
-    assert_eq!(done.value, vec![OpResult::Error(ErrorCode::BadVersion)]);
+    let done = ns.multi(S1, vec![MultiOp::check("/a", 3)], 1);
+    assert_eq!(done.value, vec![MultiResult::error(ErrorCode::BadVersion)]);
 }
 
 #[test]
@@ -165,21 +128,13 @@ fn multi_rollback_restores_ephemerals_and_sequence_numbers() {
     let done = ns.multi(
         S1,
         vec![
-            Op::Delete {
-                path: "/e".into(),
-                version: -1,
-            },
-            Op::Create {
-                path: "/s-".into(),
-                data: vec![],
-                acl: open(),
-                mode: CreateMode::EphemeralSequential,
-            },
+            MultiOp::delete("/e", -1),
+            MultiOp::create("/s-", vec![], open(), CreateMode::EphemeralSequential),
             create("/missing/x"),
         ],
         1,
     );
-    assert_eq!(done.value[2], OpResult::Error(ErrorCode::NoNode));
+    assert_eq!(done.value[2], MultiResult::error(ErrorCode::NoNode));
     assert_eq!(ns.nodes, before);
     assert_eq!(ns.get_ephemerals(S1, "/"), ["/e"]);
     let s = ns
@@ -204,29 +159,92 @@ fn empty_multi_succeeds_with_no_results() {
     assert_eq!(done.zxid, 1);
 }
 
+#[test]
+fn check_multi_refuses_bad_modes_at_their_index_and_reads_as_a_whole() {
+    use crate::namespace::{check_multi, MultiRefusal};
+    use crate::wire::{CreateTtlRequest, PathWatchRequest};
+    let ephemeral = MultiOp::create("/e", vec![], open(), CreateMode::Ephemeral);
+    assert_eq!(
+        check_multi(&[create("/a"), MultiOp::delete("/b", -1)]),
+        Ok(false)
+    );
+    assert_eq!(check_multi(&[create("/a"), ephemeral.clone()]), Ok(true));
+    // A container mode needs the createContainer opcode.
+    let container_as_create = MultiOp::Create(CreateRequest {
+        path: "/c".into(),
+        data: vec![],
+        acl: open(),
+        flags: CreateMode::Container as i32,
+    });
+    assert_eq!(
+        check_multi(&[ephemeral.clone(), container_as_create]),
+        Err(MultiRefusal::Op {
+            at: 1,
+            code: ErrorCode::BadArguments
+        })
+    );
+    let ttl = MultiOp::CreateTtl(CreateTtlRequest {
+        path: "/t".into(),
+        data: vec![],
+        acl: open(),
+        flags: CreateMode::PersistentWithTtl as i32,
+        ttl: 1_000,
+    });
+    assert_eq!(
+        check_multi(&[ttl]),
+        Err(MultiRefusal::Op {
+            at: 0,
+            code: ErrorCode::Unimplemented
+        })
+    );
+    let read = MultiOp::GetData(PathWatchRequest {
+        path: "/a".into(),
+        watch: false,
+    });
+    assert_eq!(
+        check_multi(&[ephemeral, read]),
+        Err(MultiRefusal::Request(ErrorCode::MarshallingError))
+    );
+}
+
+#[test]
+fn create_answers_as_create_or_create2_as_asked() {
+    let mut ns = Namespace::new();
+    let done = ns.multi(
+        S1,
+        vec![
+            MultiOp::create("/plain", vec![], open(), CreateMode::Persistent),
+            create("/two"),
+        ],
+        5,
+    );
+    match &done.value[..] {
+        [MultiResult::Create(p1), MultiResult::Create2 { path: p2, stat }] => {
+            assert_eq!((p1.as_str(), p2.as_str()), ("/plain", "/two"));
+            assert_eq!(stat.czxid, done.zxid);
+        }
+        other => panic!("unexpected results {other:?}"),
+    }
+}
+
 fn arb_path() -> impl Strategy<Value = String> {
     prop::sample::select(vec!["/a", "/b", "/a/x", "/a/y", "/b/x", "/c/z", "bad", "/"])
         .prop_map(str::to_owned)
 }
 
-fn arb_op() -> impl Strategy<Value = Op> {
+fn arb_op() -> impl Strategy<Value = MultiOp> {
     let version = prop_oneof![Just(-1), 0..3i32];
     prop_oneof![
-        (arb_path(), 0..4i32).prop_map(|(path, m)| Op::Create {
+        (arb_path(), 0..4i32).prop_map(|(path, m)| MultiOp::create(
             path,
-            data: vec![1, 2],
-            acl: open(),
-            mode: CreateMode::from_flags(m).unwrap(),
-        }),
-        (arb_path(), version.clone()).prop_map(|(path, version)| Op::Delete { path, version }),
-        (arb_path(), version.clone(), any::<u8>()).prop_map(|(path, version, b)| {
-            Op::SetData {
-                path,
-                data: vec![b],
-                version,
-            }
-        }),
-        (arb_path(), version).prop_map(|(path, version)| Op::Check { path, version }),
+            vec![1, 2],
+            open(),
+            CreateMode::from_flags(m).unwrap()
+        )),
+        (arb_path(), version.clone()).prop_map(|(path, version)| MultiOp::delete(path, version)),
+        (arb_path(), version.clone(), any::<u8>())
+            .prop_map(|(path, version, b)| { MultiOp::set_data(path, vec![b], version) }),
+        (arb_path(), version).prop_map(|(path, version)| MultiOp::check(path, version)),
     ]
 }
 
@@ -246,26 +264,27 @@ proptest! {
         let before = ns.clone();
         let done = ns.multi(S2, ops.clone(), 9);
         prop_assert_eq!(ns.last_zxid(), before.last_zxid() + 1);
-        let failed = done.value.iter().any(|r| matches!(r, OpResult::Error(c) if *c != ErrorCode::Ok));
+        let failed = done.value.iter().any(|r| r.error_code().is_some_and(|c| c != ErrorCode::Ok));
         if failed {
             let mut expected = before.clone();
             expected.last_zxid = ns.last_zxid;
             prop_assert_eq!(&ns, &expected);
             prop_assert!(done.notifications.is_empty());
             prop_assert_eq!(done.value.len(), ops.len());
-            let first = done.value.iter().position(|r| *r != OpResult::Error(ErrorCode::Ok)).unwrap();
+            let first = done.value.iter().position(|r| *r != MultiResult::error(ErrorCode::Ok)).unwrap();
             for r in &done.value[first + 1..] {
-                prop_assert_eq!(r, &OpResult::Error(ErrorCode::RuntimeInconsistency));
+                prop_assert_eq!(r, &MultiResult::error(ErrorCode::RuntimeInconsistency));
             }
         } else {
             // Replaying the same ops singly must give the same tree shape and data.
             let mut single = before.clone();
             for op in ops {
                 match op {
-                    Op::Create { path, data, acl, mode } => { single.create(S2, &path, data, &acl, mode, 9).unwrap(); }
-                    Op::Delete { path, version } => { single.delete(&path, version).unwrap(); }
-                    Op::SetData { path, data, version } => { single.set_data(&path, data, version, 9).unwrap(); }
-                    Op::Check { .. } => {}
+                    MultiOp::Create(c) => { single.create(S2, &c.path, c.data, &c.acl, CreateMode::from_flags(c.flags).unwrap(), 9).unwrap(); }
+                    MultiOp::Delete(d) => { single.delete(&d.path, d.version).unwrap(); }
+                    MultiOp::SetData(s) => { single.set_data(&s.path, s.data, s.version, 9).unwrap(); }
+                    MultiOp::Check(_) => {}
+                    other => panic!("not generated: {other:?}"),
                 }
             }
             let shape = |n: &Namespace| {

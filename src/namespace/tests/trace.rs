@@ -6,8 +6,8 @@
 //! connection, so its watcher id is its session id.
 
 use super::*;
-use crate::namespace::{Op, OpResult};
 use crate::wire::{ErrorCode, Id};
+use crate::wire::{MultiOp, MultiResult};
 
 const TRACE: &str = include_str!("zk38_trace.txt");
 
@@ -97,38 +97,29 @@ fn world(perms: i32) -> Vec<Acl> {
     }]
 }
 
-fn multi_op(spec: &str) -> Op {
+fn multi_op(spec: &str) -> MultiOp {
     let f: Vec<&str> = spec.split(':').collect();
     match f[0] {
-        "create" => Op::Create {
-            path: f[1].into(),
-            data: data(f[2]),
-            acl: open(),
-            mode: CreateMode::from_flags(num(f[3])).expect("flags"),
-        },
-        "delete" => Op::Delete {
-            path: f[1].into(),
-            version: num(f[2]),
-        },
-        "set" => Op::SetData {
-            path: f[1].into(),
-            data: data(f[2]),
-            version: num(f[3]),
-        },
-        "check" => Op::Check {
-            path: f[1].into(),
-            version: num(f[2]),
-        },
+        "create" => MultiOp::create(
+            f[1],
+            data(f[2]),
+            open(),
+            CreateMode::from_flags(num(f[3])).expect("flags"),
+        ),
+        "delete" => MultiOp::delete(f[1], num(f[2])),
+        "set" => MultiOp::set_data(f[1], data(f[2]), num(f[3])),
+        "check" => MultiOp::check(f[1], num(f[2])),
         other => panic!("unknown multi op {other}"),
     }
 }
 
-fn multi_result(r: &OpResult) -> String {
+fn multi_result(r: &MultiResult) -> String {
     match r {
-        OpResult::Create { path, .. } => format!("create:{path}"),
-        OpResult::Delete | OpResult::Check => "done".into(),
-        OpResult::SetData { stat } => format!("set:{}", fmt_stat(stat)),
-        OpResult::Error(e) => format!("err:{}", e.code()),
+        MultiResult::Create(path) | MultiResult::Create2 { path, .. } => format!("create:{path}"),
+        MultiResult::Delete | MultiResult::Check => "done".into(),
+        MultiResult::SetData(stat) => format!("set:{}", fmt_stat(stat)),
+        MultiResult::Error(e) => format!("err:{e}"),
+        other => panic!("not a write result: {other:?}"),
     }
 }
 

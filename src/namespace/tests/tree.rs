@@ -521,22 +521,33 @@ fn sync_returns_the_path() {
 
 #[test]
 fn multi_read_results_are_independent() {
-    use crate::namespace::{ReadOp, ReadResult};
+    use crate::wire::{MultiOp, MultiResult, PathWatchRequest};
+    let read = |path: &str| PathWatchRequest {
+        path: path.into(),
+        watch: false,
+    };
     let mut ns = Namespace::new();
     persistent(&mut ns, "/a");
     let s = stat(&mut ns, "/a");
     let got = ns.multi_read(&[
-        ReadOp::GetData { path: "/a".into() },
-        ReadOp::GetChildren { path: "/x".into() },
-        ReadOp::GetChildren { path: "/".into() },
+        MultiOp::GetData(read("/a")),
+        MultiOp::GetChildren(read("/x")),
+        MultiOp::GetChildren(read("/")),
     ]);
     assert_eq!(
         got,
-        vec![
-            ReadResult::Data(b"d".to_vec(), s),
-            ReadResult::Error(ErrorCode::NoNode),
-            ReadResult::Children(vec!["a".into(), "zookeeper".into()]),
-        ]
+        Ok(vec![
+            MultiResult::GetData {
+                data: b"d".to_vec(),
+                stat: s
+            },
+            MultiResult::error(ErrorCode::NoNode),
+            MultiResult::GetChildren(vec!["a".into(), "zookeeper".into()]),
+        ])
+    );
+    assert_eq!(
+        ns.multi_read(&[MultiOp::GetData(read("/a")), MultiOp::delete("/a", -1)]),
+        Err(ErrorCode::MarshallingError)
     );
 }
 

@@ -74,17 +74,18 @@ proptest! {
                     now,
                     Incoming::Connect(ConnectResponse {
                         protocol_version: 0,
-                        timeout: if expired { 0 } else { T as i32 },
+                        timeout_ms: if expired { 0 } else { T as i32 },
                         session_id: 9,
-                        passwd: vec![1; 16],
+                        password: vec![1; 16],
                         read_only,
+                        legacy: false,
                     }),
                 ),
                 Step::ReplyHead { err } => {
                     if let Some(p) = h.s.pending.front() {
                         let (xid, op) = (p.xid, p.op);
                         let body = match op {
-                            OpCode::GetData => Some(Response::Data { data: None, stat: Stat::default() }),
+                            OpCode::GetData => Some(Response::GetData { data: vec![], stat: Stat::default() }),
                             _ => None,
                         };
                         let code = if err { ErrorCode::NoNode } else { ErrorCode::Ok };
@@ -97,12 +98,14 @@ proptest! {
                 }
                 Step::Notify => h.s.on_incoming(
                     now,
-                    Incoming::Notification {
+                    Incoming::Reply(Reply::Notification {
                         zxid: -1,
-                        event_type: EventType::NodeDataChanged,
-                        state: KeeperState::SyncConnected,
-                        path: "/a".into(),
-                    },
+                        event: WatcherEvent {
+                            event_type: EventType::NodeDataChanged,
+                            state: KeeperState::SyncConnected,
+                            path: "/a".into(),
+                        },
+                    }),
                 ),
                 Step::Close => {
                     closes.push(1_000_000 + closes.len() as u64);

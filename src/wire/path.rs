@@ -1,9 +1,13 @@
-//! ZooKeeper path validation (`PathUtils.validatePath`).
+//! ZooKeeper path validation (`PathUtils.validatePath`), the one check used by the
+//! client (before sending), the namespace (before applying) and chroot parsing.
 //!
 //! Owns: the rules a znode path (and a chroot) must satisfy, and [`PathError`], the typed
-//! reason a path is refused.
+//! reason a path is refused (a server answers every one of them with
+//! [`ErrorCode::BadArguments`]).
 //!
-//! Must never: allocate or touch the network; it only inspects a string.
+//! Must never: touch the network or look at a tree; it only inspects a string.
+
+use super::ErrorCode;
 
 /// Why a path is not a valid ZooKeeper path. Indices are character positions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +65,13 @@ impl std::fmt::Display for PathError {
 
 impl std::error::Error for PathError {}
 
+impl From<PathError> for ErrorCode {
+    /// ZooKeeper refuses every invalid path with `BadArguments`.
+    fn from(_: PathError) -> ErrorCode {
+        ErrorCode::BadArguments
+    }
+}
+
 /// Whether ZooKeeper forbids this character in a path. Java strings are UTF-16, so a
 /// character outside the BMP arrives there as a surrogate pair, which is forbidden.
 fn forbidden(c: char) -> bool {
@@ -72,49 +83,50 @@ fn forbidden(c: char) -> bool {
 }
 
 /// Validates a path as ZooKeeper does for every request path and for a chroot.
-pub fn validate_path(path: &str) -> Result<(), PathError> {
-    validate(path, false)
+pub fn validate(path: &str) -> Result<(), PathError> {
+    check(path, false)
 }
 
 /// Validates the path of a sequential create: a trailing `/` is allowed there because the
 /// server appends the sequence number.
-pub fn validate_sequential_path(path: &str) -> Result<(), PathError> {
-    validate(path, true)
+pub fn validate_sequential(path: &str) -> Result<(), PathError> {
+    check(path, true)
 }
 
-fn validate(path: &str, sequential: bool) -> Result<(), PathError> {
-    let chars: Vec<char> = path.chars().collect();
-    if chars.is_empty() {
-        return Err(PathError::Empty);
+fn check(path: &str, sequential: bool) -> Result<(), PathError> {
+    // Positions are in characters; `before` and `last` are the two characters preceding
+    // the current one (the first is always `/`, so `before` starts as a non-`/` filler).
+    let mut chars = path.chars().enumerate().peekable();
+    match chars.next() {
+        None => return Err(PathError::Empty),
+        Some((_, '/')) => {}
+        Some(_) => return Err(PathError::NotAbsolute),
     }
-    if chars[0] != '/' {
-        return Err(PathError::NotAbsolute);
-    }
-    if chars.len() == 1 {
+    if path.len() == 1 {
         return Ok(());
     }
-    if chars[chars.len() - 1] == '/' && !sequential {
+    if path.ends_with('/') && !sequential {
         return Err(PathError::TrailingSlash);
     }
-    for i in 1..chars.len() {
-        let c = chars[i];
-        let last = chars[i - 1];
-        let seg_end = i + 1 == chars.len() || chars[i + 1] == '/';
+    let (mut before, mut last) = ('\0', '/');
+    while let Some((index, c)) = chars.next() {
+        let seg_end = chars.peek().map_or(true, |&(_, next)| next == '/');
         if c == '\0' {
-            return Err(PathError::NulChar { index: i });
+            return Err(PathError::NulChar { index });
         } else if c == '/' && last == '/' {
-            return Err(PathError::EmptySegment { index: i });
+            return Err(PathError::EmptySegment { index });
         } else if c == '.' && last == '.' {
-            if chars[i - 2] == '/' && seg_end {
-                return Err(PathError::RelativeSegment { index: i });
+            if before == '/' && seg_end {
+                return Err(PathError::RelativeSegment { index });
             }
         } else if c == '.' {
             if last == '/' && seg_end {
-                return Err(PathError::RelativeSegment { index: i });
+                return Err(PathError::RelativeSegment { index });
             }
         } else if forbidden(c) {
-            return Err(PathError::InvalidChar { index: i, ch: c });
+            return Err(PathError::InvalidChar { index, ch: c });
         }
+        (before, last) = (last, c);
     }
     Ok(())
 }
@@ -126,55 +138,75 @@ mod tests {
     #[test]
     fn root_and_plain_paths_are_valid() {
         for p in [
-            "/", "/a", "/a/b", "/a.b", "/..a", "/a../b", "/.a/b.", "/ü/中",
+            "/", "/a", "/a/b", "/a.b", "/..a", "/a../b", "/.a/b.", "/ü/中", "/...", "/é",
         ] {
-            assert_eq!(validate_path(p), Ok(()), "{p}");
+            assert_eq!(validate(p), Ok(()), "{p}");
+        }
+    }
+
+    #[test]
+    fn every_refusal_is_bad_arguments_on_the_wire() {
+        for p in [
+            "",
+            "a",
+            "a/b",
+            "/a/",
+            "//",
+            "/a//b",
+            "/.",
+            "/..",
+            "/a/./b",
+            "/a/../b",
+            "/a\0b",
+            "/a\u{1}",
+            "/a\u{7f}",
+            "/a\u{9f}",
+            "/a\u{e000}",
+            "/a\u{fff0}",
+            "/a\u{1f600}",
+        ] {
+            let refused = validate(p).expect_err(p);
+            assert_eq!(ErrorCode::from(refused), ErrorCode::BadArguments, "{p:?}");
         }
     }
 
     #[test]
     fn empty_path_is_refused() {
-        assert_eq!(validate_path(""), Err(PathError::Empty));
+        assert_eq!(validate(""), Err(PathError::Empty));
     }
 
     #[test]
     fn relative_path_is_refused() {
-        assert_eq!(validate_path("a/b"), Err(PathError::NotAbsolute));
+        assert_eq!(validate("a/b"), Err(PathError::NotAbsolute));
     }
 
     #[test]
     fn trailing_slash_is_refused_except_for_sequential() {
-        assert_eq!(validate_path("/a/"), Err(PathError::TrailingSlash));
-        assert_eq!(validate_sequential_path("/a/"), Ok(()));
+        assert_eq!(validate("/a/"), Err(PathError::TrailingSlash));
+        assert_eq!(validate_sequential("/a/"), Ok(()));
     }
 
     #[test]
     fn empty_segment_is_refused() {
-        assert_eq!(
-            validate_path("/a//b"),
-            Err(PathError::EmptySegment { index: 3 })
-        );
+        assert_eq!(validate("/a//b"), Err(PathError::EmptySegment { index: 3 }));
     }
 
     #[test]
     fn dot_segments_are_refused() {
         assert_eq!(
-            validate_path("/a/./b"),
+            validate("/a/./b"),
             Err(PathError::RelativeSegment { index: 3 })
         );
         assert_eq!(
-            validate_path("/a/.."),
+            validate("/a/.."),
             Err(PathError::RelativeSegment { index: 4 })
         );
-        assert_eq!(
-            validate_path("/."),
-            Err(PathError::RelativeSegment { index: 1 })
-        );
+        assert_eq!(validate("/."), Err(PathError::RelativeSegment { index: 1 }));
     }
 
     #[test]
     fn nul_is_refused() {
-        assert_eq!(validate_path("/a\0"), Err(PathError::NulChar { index: 2 }));
+        assert_eq!(validate("/a\0"), Err(PathError::NulChar { index: 2 }));
     }
 
     #[test]
@@ -191,7 +223,7 @@ mod tests {
         ] {
             let p = format!("/a{ch}");
             assert_eq!(
-                validate_path(&p),
+                validate(&p),
                 Err(PathError::InvalidChar { index: 2, ch }),
                 "{ch:?}"
             );
