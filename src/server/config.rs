@@ -13,6 +13,11 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
+/// The `metricsProvider.className` of ZooKeeper's Prometheus provider, which switches on
+/// the `/metrics` endpoint.
+pub const PROMETHEUS_PROVIDER: &str =
+    "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider";
+
 /// Every four-letter word the server knows (ZooKeeper 3.8's, less `stmk`).
 pub const ALL_FOUR_LETTER_WORDS: [&str; 17] = [
     "conf", "cons", "crst", "dump", "envi", "ruok", "srst", "srvr", "stat", "wchs", "wchc", "wchp",
@@ -106,6 +111,10 @@ pub struct ServerConfig {
     pub max_outstanding: usize,
     /// `eventLoops` (zksessiond's own key): event-loop threads (default: one per core).
     pub event_loops: usize,
+    /// The Prometheus endpoint's address: set when `metricsProvider.className` names
+    /// ZooKeeper's Prometheus provider, from `metricsProvider.httpHost` (default 0.0.0.0)
+    /// and `metricsProvider.httpPort` (default 7000); `None` (the default) for none.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 impl Default for ServerConfig {
@@ -127,6 +136,7 @@ impl Default for ServerConfig {
             max_buffer: crate::wire::DEFAULT_MAX_BUFFER,
             max_outstanding: 1000,
             event_loops: cores,
+            metrics_addr: None,
         }
     }
 }
@@ -231,6 +241,9 @@ impl ServerConfig {
         let mut unknown = Vec::new();
         let mut port = c.client_addr.port();
         let mut ip = c.client_addr.ip();
+        let mut metrics = false;
+        let mut metrics_port: u16 = 7000;
+        let mut metrics_ip = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
         for (i, raw) in text.lines().enumerate() {
             let line = raw.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -309,7 +322,27 @@ impl ServerConfig {
                         });
                     }
                 }
-                k if IGNORED_KEYS.contains(&k) || k.starts_with("server.") => {}
+                "metricsProvider.className" => {
+                    metrics = value == PROMETHEUS_PROVIDER;
+                    if !metrics {
+                        unknown.push(UnknownKey {
+                            line: i + 1,
+                            key: format!("metricsProvider.className {value}"),
+                        });
+                    }
+                }
+                "metricsProvider.httpPort" => {
+                    metrics_port = number("metricsProvider.httpPort", value)?
+                }
+                "metricsProvider.httpHost" => {
+                    metrics_ip = value.parse().map_err(|_| ConfigError::InvalidValue {
+                        key: "metricsProvider.httpHost",
+                        value: value.to_owned(),
+                    })?
+                }
+                k if IGNORED_KEYS.contains(&k)
+                    || k.starts_with("server.")
+                    || k.starts_with("metricsProvider.") => {}
                 k => unknown.push(UnknownKey {
                     line: i + 1,
                     key: k.to_owned(),
@@ -317,6 +350,7 @@ impl ServerConfig {
             }
         }
         c.client_addr = SocketAddr::new(ip, port);
+        c.metrics_addr = metrics.then(|| SocketAddr::new(metrics_ip, metrics_port));
         c.engine_config().validate().map_err(ConfigError::Engine)?;
         Ok((c, unknown))
     }
@@ -422,6 +456,19 @@ mod tests {
                 key: "4lw.commands.whitelist word boom".into()
             }]
         );
+    }
+
+    #[test]
+    fn the_prometheus_provider_switches_metrics_on() {
+        let (c, unknown) = ServerConfig::parse(&format!(
+            "metricsProvider.className={PROMETHEUS_PROVIDER}\nmetricsProvider.httpPort=0\n\
+             metricsProvider.httpHost=127.0.0.1\nmetricsProvider.exportJvmInfo=false\n"
+        ))
+        .unwrap();
+        assert_eq!(c.metrics_addr, Some("127.0.0.1:0".parse().unwrap()));
+        assert!(unknown.is_empty(), "{unknown:?}");
+        let (c, _) = ServerConfig::parse("metricsProvider.httpPort=9000\n").unwrap();
+        assert_eq!(c.metrics_addr, None);
     }
 
     #[test]

@@ -24,6 +24,9 @@
 //!   each four-letter word; it computes the answer, queues it on the connection and asks
 //!   the connection's loop to write it and close. It holds an `Arc` of the shared state
 //!   until its queue is closed, after the loops have stopped.
+//! - **the metrics thread** `zksessiond-metrics` (module `metrics`, feature `metrics`),
+//!   when `metricsProvider.className` asks for Prometheus: answers `GET /metrics` with
+//!   the `mntr` figures; stopped and joined with the loops.
 //! - **the engine's expiry workers** (owned by the [`Engine`], one per core): they decide
 //!   expiries and hand each batch to the server's expirer, which only queues it as a
 //!   message on one event loop's inbox (round robin) and wakes that loop. The expirer
@@ -63,12 +66,17 @@ mod conn;
 mod event_loop;
 mod fourlw;
 mod handshake;
+#[cfg(feature = "metrics")]
+mod metrics;
 mod mntr_names;
 mod requests;
 mod shared;
 mod stats;
 
-pub use config::{ConfigError, FourLetterWords, ServerConfig, UnknownKey, ALL_FOUR_LETTER_WORDS};
+pub use config::{
+    ConfigError, FourLetterWords, ServerConfig, UnknownKey, ALL_FOUR_LETTER_WORDS,
+    PROMETHEUS_PROVIDER,
+};
 pub use fourlw::{version_line, PROTOCOL_VERSION, VERSION};
 
 use crate::engine::{self, Engine, Expired};
@@ -122,6 +130,9 @@ pub struct Server {
     threads: Vec<thread::JoinHandle<()>>,
     /// The four-letter-word thread, joined after the loops.
     answerer: Option<thread::JoinHandle<()>>,
+    /// The Prometheus endpoint, when configured.
+    #[cfg(feature = "metrics")]
+    metrics: Option<metrics::MetricsServer>,
     local_addr: SocketAddr,
 }
 
@@ -197,10 +208,19 @@ impl Server {
             loops,
             threads: Vec::with_capacity(n),
             answerer: None,
+            #[cfg(feature = "metrics")]
+            metrics: None,
             local_addr,
         };
         server.answerer =
             Some(answers::spawn(server.shared.clone(), answer_queue).map_err(StartError::Io)?);
+        #[cfg(feature = "metrics")]
+        if let Some(addr) = server.shared.config.metrics_addr {
+            server.metrics = Some(
+                metrics::MetricsServer::start(addr, server.shared.clone())
+                    .map_err(|error| StartError::Bind { addr, error })?,
+            );
+        }
         let mut listener = Some(listener);
         for (index, poll) in polls.into_iter().enumerate() {
             let el = EventLoop::new(index, poll, server.shared.clone(), listener.take());
@@ -218,6 +238,12 @@ impl Server {
     /// The address the client port is bound to.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The Prometheus endpoint's bound address, when one is configured.
+    #[cfg(feature = "metrics")]
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|m| m.addr())
     }
 
     /// A handle that can stop the server from another thread.
@@ -249,6 +275,10 @@ impl Server {
             if t.join().is_err() {
                 tracing::error!("an event loop panicked");
             }
+        }
+        #[cfg(feature = "metrics")]
+        if let Some(mut m) = self.metrics.take() {
+            m.stop();
         }
         // The loops ask no more: close the queue and let the answerer finish.
         self.shared.answers.close();
