@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # zksessiond next to Apache ZooKeeper 3.8 as the ecosystem sees them: every four-letter
 # word compared line by line in shape with ZooKeeper's, kazoo's uses of `envi`
-# (server_version, transactions, create with a stat, LockingQueue) against both, the
+# (server_version, transactions, create with a stat, LockingQueue) and null data against
+# both, a Prometheus scrape (names, types, session figures moving), the
 # zksessiond command line (--help, --version) and a whitelist naming an unknown word.
 # Starts zksessiond (release build) and Debian's ZooKeeper on free loopback ports, stops
 # both by pid, prints "N passed, M failed" and exits non-zero on any failure. Run from the
@@ -70,6 +71,7 @@ grep -Eq "^zksessiond [0-9]+\.[0-9]+\.[0-9]+ .*3\.8\.0-zksessiond-" <<<"$version
 if "$ZKSESSIOND" --bogus 2>/dev/null; then fail "cli:unknown-option"; else pass "cli:unknown-option"; fi
 
 ours=$(free_port)
+metrics=$(free_port)
 mkdir -p "$work/ours"
 cat >"$work/ours.cfg" <<CFG
 tickTime=2000
@@ -77,6 +79,9 @@ clientPort=$ours
 clientPortAddress=127.0.0.1
 dataDir=$work/ours
 4lw.commands.whitelist=*
+metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider
+metricsProvider.httpHost=127.0.0.1
+metricsProvider.httpPort=$metrics
 CFG
 RUST_LOG=info "$ZKSESSIOND" --config "$work/ours.cfg" 2>"$work/ours.log" &
 pids+=($!)
@@ -103,6 +108,43 @@ timeout 300 "$PYTHON" scripts/ecosystem/compare_4lw.py "$ours" "$theirs" 2>"$wor
     | tee "$work/compare.out" || true
 tally "$work/compare.out"
 grep -q "^PASS 4lw:ruok" "$work/compare.out" || { fail "compare" "did not run"; cat "$work/compare.err" >&2; }
+
+echo "== Prometheus endpoint"
+timeout 120 "$PYTHON" - "$metrics" "$ours" >"$work/prom.out" 2>&1 <<'PY' || true
+import sys, urllib.request
+from kazoo.client import KazooClient
+
+def scrape():
+    body = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics", timeout=10).read().decode()
+    types, values = {}, {}
+    for line in body.splitlines():
+        if line.startswith("# TYPE "):
+            name, kind = line[7:].split(" ", 1)
+            types[name] = kind
+        elif line and not line.startswith("#"):
+            series, v = line.rsplit(" ", 1)
+            values[series] = float(v)
+    return types, values
+
+types, before = scrape()
+want = {"znode_count": "gauge", "num_alive_connections": "gauge", "global_sessions": "gauge",
+        "watch_count": "gauge", "avg_latency": "gauge", "zks_sessions": "gauge",
+        "zks_session_expirations": "counter", "zks_expiry_lag_ms": "histogram"}
+bad = {k: types.get(k) for k, v in want.items() if types.get(k) != v}
+print("PASS prometheus:names-and-types" if not bad else f"FAIL prometheus:names-and-types: {bad}")
+g = 'zks_sessions{kind="global"}'
+zk = KazooClient(hosts=f"127.0.0.1:{sys.argv[2]}"); zk.start(timeout=15)
+_, during = scrape()
+zk.stop(); zk.close()
+_, after = scrape()
+moved = during[g] == before[g] + 1 and after[g] == before[g] \
+    and during["zks_sessions_created_total"] == before["zks_sessions_created_total"] + 1
+print("PASS prometheus:sessions-move" if moved else
+      f"FAIL prometheus:sessions-move: {before[g]} {during[g]} {after[g]}")
+PY
+cat "$work/prom.out"
+tally "$work/prom.out"
+grep -q "^PASS prometheus:names" "$work/prom.out" || fail "prometheus" "scrape failed"
 
 echo "== session log lines"
 grep -Eq "session created.*0x[0-9a-f]+|0x[0-9a-f]+.*session created" "$work/ours.log" \
