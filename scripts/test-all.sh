@@ -32,5 +32,7 @@ suite "persist suite" scripts/test-persist.sh
 for area in namespace c java ensemble server client; do
   suite "$area suite" "scripts/test-$area.sh"
 done
+# Faults injected at random (seeded) into zksessiond, then ZooKeeper 3.8 for comparison.
+suite "soak (1 min a server)" scripts/soak.sh 1
 
 suite_end

@@ -4,8 +4,12 @@
 //! password (closing the session's previous connection), and the "expired" answer to a
 //! bad password or an unknown, expired or closing session.
 //!
-//! Must never: do I/O; answer a client whose `lastZxidSeen` is ahead of the server (it must
-//! try another server: the connection is closed without a response).
+//! Must never: do I/O; serve a client whose `lastZxidSeen` is ahead of the server (it must
+//! try another server: the connection is closed without a response). One exception: a
+//! client ahead that re-attaches a session this server does not track is told its session
+//! expired. Without durable state a restarted server starts at zxid 0, so every client of
+//! the previous run is ahead of it; refusing them would leave them retrying forever, and
+//! their session is gone whatever they saw (the answer reveals no state).
 
 use super::shared::{ConnShared, LoopMsg, Shared};
 use super::stats::Stats;
@@ -38,10 +42,15 @@ pub(crate) fn connect(shared: &Shared, conn: &Arc<ConnShared>, payload: &[u8]) -
         Err(_) => return Handshake::Refused("malformed ConnectRequest"),
     };
     let last_zxid = shared.last_zxid.load(Ordering::Acquire);
+    let engine = &shared.engine;
     if req.last_zxid_seen > last_zxid {
+        if req.session_id != 0 && !engine.is_tracking(req.session_id as u64) {
+            tracing::info!(session = format_args!("0x{:x}", req.session_id), peer = %conn.peer,
+                "client ahead of this server with a session it does not track; answering expired");
+            return Handshake::Expired(ConnectResponse::expired(req.legacy));
+        }
         return Handshake::Refused("client has seen a zxid this server has not");
     }
-    let engine = &shared.engine;
     let timeout = engine.negotiate_timeout(req.timeout_ms as i64);
     if req.session_id == 0 {
         let kind = if shared.config.local_sessions {
