@@ -322,7 +322,8 @@ class Soak:
             os.kill(w.proc.pid, signal.SIGCONT)
             return th
         if name == "server_stop":
-            pause = self.timeout_ms / 3000.0
+            # Shorter than every timeout; clients touch their session every 100 ms at most.
+            pause = self.rng.uniform(0.25, 0.75) * self.timeout_ms / 1000.0
             self.server.signal(signal.SIGSTOP)
             time.sleep(pause)
             self.server.signal(signal.SIGCONT)
@@ -437,6 +438,8 @@ class Soak:
                 self.rng.shuffle(deck)
             name = deck.pop()
             exposed = [w for w in self.live_workers() if now() > w.excused_until]
+            with open(os.path.join(self.work, "faults.log"), "a") as f:
+                f.write("%.3f %s\n" % (now(), name))
             th = self.fault(name, zk)
             # Each live client that lived through a fault is one check of the first invariant
             # (its expiries, if any, are counted as they are reported).
@@ -577,6 +580,8 @@ def main():
         report(a.files)
         return 0
     logging.basicConfig(level=logging.CRITICAL)
+    # A SIGTERM (the outer timeout) unwinds through `finally`, which stops every process.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 4096)), hard))
     s = Soak(a)
