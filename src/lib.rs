@@ -13,6 +13,8 @@
 //! - `persist` (feature `persist`): ZooKeeper 3.8's transaction logs and snapshots, read
 //!   and written byte for byte.
 //! - `namespace` (feature `namespace`): the znode tree, ephemeral ownership and watches.
+//! - `security` (feature `security`): ACLs, authentication (digest, SASL DIGEST-MD5,
+//!   x509) and TLS as ZooKeeper 3.8 does them, without I/O.
 //! - `server` (feature `server`): a mio event-loop server for unmodified ZooKeeper
 //!   clients, run by the `zksessiond` binary (feature `zksessiond`).
 //! - `client` (feature `client`): a Rust ZooKeeper client (connection strings, host
@@ -27,6 +29,7 @@
 //! | `wire` | the wire codec | via `server`/`client` |
 //! | `namespace` | the znode tree | via `server` |
 //! | `persist` | ZooKeeper's on-disk format (adler2, crc32fast) | yes |
+//! | `security` | ACLs, authentication and TLS (sha1, base64, md-5, rustls, x509-parser) | yes |
 //! | `server` | the event-loop server (mio, tracing) | yes |
 //! | `client` | the Rust client (mio) | yes |
 //! | `zksessiond` | the `zksessiond` binary (log output, signal handling) | yes |
@@ -58,6 +61,9 @@ pub mod persist;
 
 #[cfg(all(feature = "namespace", not(loom)))]
 pub mod namespace;
+
+#[cfg(all(feature = "security", not(loom)))]
+pub mod security;
 
 #[cfg(all(feature = "server", not(loom)))]
 pub mod server;
