@@ -289,6 +289,13 @@ impl Server {
         self.join_loops();
     }
 
+    /// Waits until the event loops stop, like [`Server::join`], but hands the server back
+    /// (to ask [`Server::persist_failed`] before dropping it).
+    pub fn wait(mut self) -> Server {
+        self.join_loops();
+        self
+    }
+
     fn join_loops(&mut self) {
         for t in self.threads.drain(..) {
             if t.join().is_err() {

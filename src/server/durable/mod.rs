@@ -425,7 +425,7 @@ pub(crate) fn load_secret(data_dir: &Path) -> io::Result<Vec<u8>> {
 pub(crate) fn restore_sessions(
     engine: &crate::engine::Engine,
     r: &Recovered,
-    config: &super::ServerConfig,
+    _config: &super::ServerConfig,
 ) {
     use crate::engine::{SessionEntry, SessionKind};
     let max = engine.config().max_session_timeout_ms;
@@ -440,6 +440,10 @@ pub(crate) fn restore_sessions(
         })
         .collect();
     for owner in r.ns.ephemerals_by_session().keys() {
+        // TTL nodes carry a marker (top byte 0xff), not a session.
+        if *owner >> 56 == 0xff {
+            continue;
+        }
         if !entries.iter().any(|e| e.id == *owner) {
             tracing::warn!(
                 session = format_args!("0x{owner:x}"),
@@ -452,7 +456,6 @@ pub(crate) fn restore_sessions(
             });
         }
     }
-    let _ = config;
     match engine.restore(&entries) {
         Ok(n) => tracing::info!(sessions = n, "sessions restored with fresh deadlines"),
         Err(e) => tracing::error!(error = %e, "restoring sessions failed"),
