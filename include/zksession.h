@@ -24,7 +24,7 @@
 // is an error, and its number never changes between versions.
 //
 // Groups: 1..=99 the C boundary itself, 100..=199 session operations (the engine's
-// errors), 200..=299 configuration errors. See [`zks_result_zookeeper_code`] for the
+// errors), 200..=299 configuration errors. See `zks_result_zookeeper_code` for the
 // mapping onto ZooKeeper's `KeeperException.Code` values.
 //
 // Thread safety: a plain value.

@@ -676,8 +676,8 @@ jni_fn! {
 
 jni_fn! {
     /// `int nativeAdvanceClock(long handle, long ms)`: moves a manual clock forward; 0,
-    /// or [`CODE_UNIMPLEMENTED`] if the engine runs on the system clock, or
-    /// [`CODE_BAD_ARGUMENTS`] for a negative `ms`.
+    /// or -6 (`UNIMPLEMENTED`) if the engine runs on the system clock, or
+    /// -8 (`BADARGUMENTS`) for a negative `ms`.
     fn Java_org_zksession_SessionEngine_nativeAdvanceClock<'l>(
         _env,
         native: &Native,
