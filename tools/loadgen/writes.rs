@@ -137,7 +137,7 @@ pub fn creates(
     run_threads(threads, secs, |t, deadline, h| {
         let mut c = Conn::open(addr)?;
         let (mut ok, mut err) = (0, 0);
-        let mut i = 0;
+        let mut i: i32 = 0;
         while Instant::now() < deadline {
             let req = Request::Create(CreateRequest {
                 path: format!("/{prefix}-{t}-{i}"),
@@ -146,7 +146,7 @@ pub fn creates(
                 flags: 0,
             });
             let sent = Instant::now();
-            let code = c.call(i as i32 + 1, &req)?;
+            let code = c.call(i + 1, &req)?;
             h.saturating_record(sent.elapsed().as_nanos() as u64);
             if code == 0 {
                 ok += 1;
