@@ -406,3 +406,90 @@ fn snapshots_roll_the_log_and_a_damaged_snapshot_falls_back_to_an_older_one() {
     let (mut c, _) = Client::session(server.local_addr(), 6000);
     assert_eq!(children(&mut c, "/").len(), 61);
 }
+
+/// Holds every fsync while closed: a slow disk.
+struct Gate {
+    closed: std::sync::Mutex<bool>,
+    opened: std::sync::Condvar,
+}
+
+impl WriteFaults for Gate {
+    fn before_write(&self, _bytes: usize) -> io::Result<()> {
+        Ok(())
+    }
+    fn before_sync(&self) -> io::Result<()> {
+        let mut closed = self.closed.lock().unwrap();
+        while *closed {
+            closed = self.opened.wait(closed).unwrap();
+        }
+        Ok(())
+    }
+}
+
+impl Gate {
+    fn set(&self, closed: bool) {
+        *self.closed.lock().unwrap() = closed;
+        self.opened.notify_all();
+    }
+}
+
+/// Opens the gate when dropped, so a failing test does not leave the server waiting.
+struct OpenOnDrop(Arc<Gate>);
+
+impl Drop for OpenOnDrop {
+    fn drop(&mut self) {
+        self.0.set(false);
+    }
+}
+
+#[test]
+fn no_client_sees_a_write_before_it_is_durable() {
+    let dir = TempDir::new("held");
+    let gate = Arc::new(Gate {
+        closed: std::sync::Mutex::new(false),
+        opened: std::sync::Condvar::new(),
+    });
+    let server = Server::start_with_faults(config(&dir.0), Some(gate.clone())).unwrap();
+    let _open_on_drop = OpenOnDrop(gate.clone());
+    let addr = server.local_addr();
+    let (mut writer, _) = Client::session(addr, 6000);
+    let (mut reader, _) = Client::session(addr, 6000);
+    created(&mut writer, &create("/before", 0));
+    gate.set(true);
+    let xid = writer.send(&create("/slow", 0));
+    // Reads from another session: any answer that arrives while the fsync is held must
+    // not show /slow; once one is held, opening the gate releases it with /slow in it.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reads = std::thread::spawn(move || loop {
+        let kids = children(&mut reader, "/");
+        let done = kids.iter().any(|k| k == "slow");
+        tx.send(kids).unwrap();
+        if done {
+            return;
+        }
+    });
+    let mut answered_while_closed = 0;
+    loop {
+        match rx.recv_timeout(std::time::Duration::from_millis(300)) {
+            Ok(kids) => {
+                assert!(
+                    !kids.iter().any(|k| k == "slow"),
+                    "{kids:?} before the fsync"
+                );
+                answered_while_closed += 1;
+            }
+            Err(_) => break, // a read is held behind the write
+        }
+    }
+    gate.set(false);
+    let kids = rx
+        .recv_timeout(server_support::WAIT)
+        .expect("the held read is released");
+    assert!(kids.iter().any(|k| k == "slow"), "{kids:?}");
+    reads.join().unwrap();
+    match writer.msg() {
+        Some(Msg::Reply(h, _)) => assert_eq!((h.xid, h.err), (xid, 0)),
+        other => panic!("{other:?}"),
+    }
+    eprintln!("{answered_while_closed} reads answered before the write was applied");
+}

@@ -28,6 +28,9 @@ mod image;
 mod recover;
 mod txns;
 
+#[cfg(test)]
+mod tests;
+
 pub(crate) use image::snapshot_of;
 pub use recover::RecoverError;
 pub(crate) use recover::{recover, Recovered};
