@@ -9,8 +9,7 @@ use super::{snapshot_of, TxnBuilder};
 use crate::namespace::Namespace;
 use crate::persist::{LogEntry, Snapshot, Txn, TxnHeader};
 use crate::wire::{
-    Acl, CheckVersionRequest, CreateMode, CreateRequest, DeleteRequest, ErrorCode, MultiOp, OpCode,
-    SetDataRequest,
+    Acl, CheckVersionRequest, CreateMode, DeleteRequest, ErrorCode, MultiOp, OpCode, SetDataRequest,
 };
 use std::collections::BTreeMap;
 
