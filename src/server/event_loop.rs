@@ -3,7 +3,8 @@
 //!
 //! Owns: accepting (with the per-IP and global connection limits), registering,
 //! servicing and tearing down connections, draining the inbox (adopted connections,
-//! queued watch events, close orders, expired sessions, shutdown), and closing connections
+//! queued watch events, close orders, expired sessions, log progress releasing held
+//! output, shutdown), and closing connections
 //! that never complete their handshake.
 //!
 //! # Descriptor exhaustion
@@ -264,8 +265,11 @@ impl EventLoop {
         let cs = Arc::new(ConnShared::new(id, self.index, token, peer));
         self.shared.conns.lock().insert(id, cs.clone());
         tracing::debug!(peer = %peer, conn = id, loop_index = self.index, "connection accepted");
-        self.conns
-            .insert(token, Conn::new(stream, cs, self.shared.config.max_buffer));
+        self.conns.insert(
+            token,
+            Conn::new(stream, cs, self.shared.config.max_buffer)
+                .with_durable(self.shared.durable.clone()),
+        );
         self.service(token);
     }
 
@@ -309,6 +313,17 @@ impl EventLoop {
                         }
                     }
                     LoopMsg::Expired(batch) => self.shared.expire(&batch),
+                    LoopMsg::Durable => {
+                        let held: Vec<Token> = self
+                            .conns
+                            .iter()
+                            .filter(|(_, c)| c.has_held_output())
+                            .map(|(t, _)| *t)
+                            .collect();
+                        for t in held {
+                            self.service(t);
+                        }
+                    }
                     LoopMsg::Shutdown => running = false,
                 }
             }

@@ -11,9 +11,10 @@
 //! the previous run is ahead of it; refusing them would leave them retrying forever, and
 //! their session is gone whatever they saw (the answer reveals no state).
 
-use super::shared::{ConnShared, LoopMsg, Shared};
+use super::shared::{wall_ms, ConnShared, LoopMsg, Shared};
 use super::stats::Stats;
 use crate::engine::SessionKind;
+use crate::persist::Txn;
 use crate::sync::Ordering;
 use crate::wire::{ConnectRequest, ConnectResponse, Reader, Record};
 use std::sync::Arc;
@@ -59,6 +60,19 @@ pub(crate) fn connect(shared: &Shared, conn: &Arc<ConnShared>, payload: &[u8]) -
             SessionKind::Global
         };
         let created = engine.create(req.timeout_ms as i64, kind);
+        if kind == SessionKind::Global && shared.durable.is_some() {
+            // ZooKeeper logs a createSession txn with its own zxid; the response is
+            // held until it is durable.
+            let mut ns = shared.ns.lock();
+            let before = ns.last_zxid();
+            ns.allocate_zxid();
+            shared.log_txn(&ns, before, created.id, 0, wall_ms() as i64, |_| {
+                Txn::CreateSession {
+                    timeout: created.timeout_ms as i32,
+                }
+            });
+            shared.last_zxid.store(ns.last_zxid(), Ordering::Release);
+        }
         Stats::bump(&shared.stats.connection_requests);
         conn.session.store(created.id, Ordering::Release);
         conn.timeout_ms.store(created.timeout_ms, Ordering::Release);
