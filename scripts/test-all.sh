@@ -30,8 +30,11 @@ suite "release build" cargo build --release --bins --lib
 
 suite "persist suite" scripts/test-persist.sh
 suite "ecosystem suite" scripts/test-ecosystem.sh
+suite "durable suite" scripts/test-durable.sh
 for area in namespace c java ensemble server client; do
   suite "$area suite" "scripts/test-$area.sh"
 done
+# Faults injected at random (seeded) into zksessiond, then ZooKeeper 3.8 for comparison.
+suite "soak (1 min a server)" scripts/soak.sh 1
 
 suite_end

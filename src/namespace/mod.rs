@@ -37,6 +37,7 @@
 
 mod acl;
 mod path;
+mod restore;
 mod tree;
 mod watch;
 mod write;
@@ -44,6 +45,7 @@ mod write;
 #[cfg(test)]
 mod tests;
 
+pub use restore::NodeParts;
 pub use tree::Namespace;
 pub use watch::{WatchMode, WatcherId};
 pub use write::{check_multi, create_mode, MultiRefusal};

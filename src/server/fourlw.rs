@@ -221,9 +221,18 @@ fn server_stats(shared: &Shared, with_clients: bool) -> String {
     out
 }
 
-/// ZooKeeper keeps its files under `<dataDir>/version-2`.
+/// ZooKeeper keeps its snapshots under `<dataDir>/version-2`.
 fn version_dir(shared: &Shared) -> Option<std::path::PathBuf> {
     shared.config.data_dir.as_ref().map(|d| d.join("version-2"))
+}
+
+/// And its logs under `<dataLogDir>/version-2` (`dataLogDir` defaults to `dataDir`).
+fn log_version_dir(shared: &Shared) -> Option<std::path::PathBuf> {
+    let c = &shared.config;
+    c.data_log_dir
+        .as_ref()
+        .or(c.data_dir.as_ref())
+        .map(|d| d.join("version-2"))
 }
 
 /// Total size of the regular files directly in `dir` (0 when unreadable).
@@ -240,25 +249,25 @@ fn dir_size(dir: &Path) -> u64 {
         .unwrap_or(0)
 }
 
-/// `(data dir size, log dir size)`: one directory holds both.
+/// `(data dir size, log dir size)`.
 fn dir_sizes(shared: &Shared) -> (u64, u64) {
-    let size = version_dir(shared).map(|d| dir_size(&d)).unwrap_or(0);
-    (size, size)
+    let size = |d: Option<std::path::PathBuf>| d.map(|d| dir_size(&d)).unwrap_or(0);
+    (size(version_dir(shared)), size(log_version_dir(shared)))
 }
 
 fn conf(shared: &Shared) -> String {
     let c = &shared.config;
     let e = c.engine_config();
-    let dir = version_dir(shared)
-        .map(|d| d.display().to_string())
-        .unwrap_or_default();
+    let shown = |d: Option<std::path::PathBuf>| d.map(|d| d.display().to_string());
+    let dir = shown(version_dir(shared)).unwrap_or_default();
+    let log_dir = shown(log_version_dir(shared)).unwrap_or_default();
     let (data, log) = dir_sizes(shared);
     let mut out = String::new();
     let _ = writeln!(out, "clientPort={}", c.client_addr.port());
     let _ = writeln!(out, "secureClientPort=-1");
     let _ = writeln!(out, "dataDir={dir}");
     let _ = writeln!(out, "dataDirSize={data}");
-    let _ = writeln!(out, "dataLogDir={dir}");
+    let _ = writeln!(out, "dataLogDir={log_dir}");
     let _ = writeln!(out, "dataLogSize={log}");
     let _ = writeln!(out, "tickTime={}", c.tick_ms);
     let _ = writeln!(out, "maxClientCnxns={}", c.max_client_cnxns);
