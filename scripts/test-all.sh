@@ -32,5 +32,6 @@ suite "persist suite" scripts/test-persist.sh
 for area in namespace c java server client; do
   suite "$area suite" "scripts/test-$area.sh"
 done
+suite "security suite" scripts/test-security.sh
 
 suite_end

@@ -52,7 +52,7 @@ fn main() -> ExitCode {
         }
     }
 
-    let config = match &file {
+    let mut config = match &file {
         None => ServerConfig::default(),
         Some(path) => match ServerConfig::from_file(path) {
             Ok((config, unknown)) => {
@@ -67,6 +67,11 @@ fn main() -> ExitCode {
             }
         },
     };
+    let env_digest = std::env::var(zksession::security::digest::SUPER_DIGEST_KEY).ok();
+    if let Err(e) = config.super_digest_from_env(env_digest.as_deref()) {
+        eprintln!("zksessiond: environment: {e}");
+        return ExitCode::from(1);
+    }
     if config.data_dir.is_some() {
         tracing::info!("dataDir is ignored: all state is kept in memory");
     }

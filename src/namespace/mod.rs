@@ -44,6 +44,7 @@ mod write;
 #[cfg(test)]
 mod tests;
 
+pub use acl::{Access, Anyone};
 pub use tree::Namespace;
 pub use watch::{WatchMode, WatcherId};
 pub use write::{check_multi, create_mode, MultiRefusal};

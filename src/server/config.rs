@@ -8,6 +8,8 @@
 //! Must never: open sockets or start threads.
 
 use crate::engine::{self, Config as EngineConfig};
+use crate::security::digest::{SuperDigest, SUPER_DIGEST_KEY};
+use crate::security::AclPolicy;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -97,6 +99,12 @@ pub struct ServerConfig {
     pub max_outstanding: usize,
     /// `eventLoops` (zksessiond's own key): event-loop threads (default: one per core).
     pub event_loops: usize,
+    /// `zookeeper.DigestAuthenticationProvider.superDigest`: whoever proves this digest
+    /// with `addauth digest` bypasses every ACL (default none).
+    pub super_digest: Option<SuperDigest>,
+    /// The ACL schemes known and how they match (`zookeeper.skipACL`,
+    /// `zookeeper.DigestAuthenticationProvider.enabled`).
+    pub acl_policy: AclPolicy,
 }
 
 impl Default for ServerConfig {
@@ -118,6 +126,8 @@ impl Default for ServerConfig {
             max_buffer: crate::wire::DEFAULT_MAX_BUFFER,
             max_outstanding: 1000,
             event_loops: cores,
+            super_digest: None,
+            acl_policy: AclPolicy::default(),
         }
     }
 }
@@ -291,6 +301,20 @@ impl ServerConfig {
                         });
                     }
                 }
+                SUPER_DIGEST_KEY => {
+                    c.super_digest = Some(SuperDigest::parse(value).map_err(|_| {
+                        // The value is a password equivalent: never echoed.
+                        ConfigError::InvalidValue {
+                            key: SUPER_DIGEST_KEY,
+                            value: "(hidden)".to_owned(),
+                        }
+                    })?)
+                }
+                "zookeeper.skipACL" => c.acl_policy.skip_acl = boolean("zookeeper.skipACL", value)?,
+                "zookeeper.DigestAuthenticationProvider.enabled" => {
+                    c.acl_policy.digest =
+                        boolean("zookeeper.DigestAuthenticationProvider.enabled", value)?
+                }
                 k if IGNORED_KEYS.contains(&k) || k.starts_with("server.") => {}
                 k => unknown.push(UnknownKey {
                     line: i + 1,
@@ -301,6 +325,23 @@ impl ServerConfig {
         c.client_addr = SocketAddr::new(ip, port);
         c.engine_config().validate().map_err(ConfigError::Engine)?;
         Ok((c, unknown))
+    }
+
+    /// Takes the super digest from `env` (the environment variable named like ZooKeeper's
+    /// system property) when the file set none.
+    pub fn super_digest_from_env(&mut self, env: Option<&str>) -> Result<(), ConfigError> {
+        if self.super_digest.is_none() {
+            if let Some(v) = env {
+                self.super_digest =
+                    Some(
+                        SuperDigest::parse(v).map_err(|_| ConfigError::InvalidValue {
+                            key: SUPER_DIGEST_KEY,
+                            value: "(hidden)".to_owned(),
+                        })?,
+                    );
+            }
+        }
+        Ok(())
     }
 
     /// The engine settings these server settings imply.
@@ -445,6 +486,30 @@ mod tests {
             ServerConfig::parse("tickTime=1\njunk\n"),
             Err(ConfigError::Syntax { line: 2 })
         );
+    }
+
+    #[test]
+    fn security_keys_are_read_and_a_bad_digest_is_not_echoed() {
+        let (c, unknown) = ServerConfig::parse(
+            "zookeeper.DigestAuthenticationProvider.superDigest=super:D/InIHSb7yEEbrWz8b9l71RjZJU=\n\
+             zookeeper.skipACL=yes\n",
+        )
+        .unwrap();
+        assert!(unknown.is_empty());
+        assert!(c.super_digest.is_some());
+        assert!(c.acl_policy.skip_acl);
+        let err = ServerConfig::parse(
+            "zookeeper.DigestAuthenticationProvider.superDigest=super:not-a-hash\n",
+        )
+        .unwrap_err();
+        assert!(!err.to_string().contains("not-a-hash"));
+        let mut c = ServerConfig::default();
+        c.super_digest_from_env(Some("super:D/InIHSb7yEEbrWz8b9l71RjZJU="))
+            .unwrap();
+        assert!(c.super_digest.is_some());
+        assert!(ServerConfig::default()
+            .super_digest_from_env(Some("junk"))
+            .is_err());
     }
 
     #[test]

@@ -17,6 +17,7 @@ use super::handshake::{self, Handshake};
 use super::requests;
 use super::shared::{wall_ms, ConnShared, Shared};
 use super::stats::Stats;
+use crate::security;
 use crate::sync::Ordering::Relaxed;
 use crate::wire::{
     write_connect_response, write_reply, xid, DecodeError, ErrorCode, FrameDecoder, OpCode, Reader,
@@ -338,11 +339,37 @@ impl Proto {
     fn auth(&mut self, server: &Shared, conn: &ConnShared, r: &mut Reader<'_>) -> Status {
         let zxid = server.last_zxid.load(Relaxed);
         let accepted = match crate::wire::AuthPacket::read(r) {
-            // Digest credentials are accepted (ACLs other than world:anyone are not
-            // enforced by this server); other schemes fail as unknown.
-            Ok(p) => p.scheme == "digest",
-            Err(_) => false,
+            Ok(p) => {
+                let mut auth = (*conn.auth()).clone();
+                let done = security::handle_auth_packet(
+                    &p.scheme,
+                    &p.auth,
+                    &mut auth,
+                    &server.config.acl_policy,
+                    server.config.super_digest.as_ref(),
+                    None,
+                );
+                match done {
+                    Ok(()) => {
+                        conn.set_auth(auth);
+                        true
+                    }
+                    Err(_) => {
+                        // The scheme only: the auth data holds a password.
+                        tracing::warn!(peer = %conn.peer, scheme = %p.scheme,
+                            "authentication failed; closing");
+                        false
+                    }
+                }
+            }
+            Err(_) => {
+                tracing::warn!(peer = %conn.peer, "undecodable auth packet; closing");
+                false
+            }
         };
+        if !accepted {
+            Stats::bump(&server.stats.auth_failed);
+        }
         let err = if accepted {
             ErrorCode::Ok
         } else {

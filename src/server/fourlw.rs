@@ -274,6 +274,10 @@ fn mntr(shared: &Shared) -> String {
             "zks_watch_events_sent",
             Stats::get(&s.watch_events).to_string(),
         ),
+        (
+            "zks_auth_failed_count",
+            Stats::get(&s.auth_failed).to_string(),
+        ),
     ];
     let mut out = String::new();
     for (k, v) in lines {

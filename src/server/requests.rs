@@ -7,9 +7,11 @@
 //! Must never: do I/O, touch the session (the caller did, before decoding), or hold the
 //! namespace lock across anything but namespace calls and event routing.
 
+use super::access::Caller;
 use super::shared::{wall_ms, ConnShared, Shared};
 use crate::engine::Error as EngineError;
 use crate::namespace::{check_multi, create_mode, error_results, MultiRefusal, WatchMode};
+use crate::security;
 use crate::sync::Ordering;
 use crate::wire::{
     ClientInfo, CreateRequest, ErrorCode, MultiOp, OpCode, Request, Response, WatcherType,
@@ -83,6 +85,14 @@ fn prepare_ephemeral(shared: &Shared, session: u64) -> Result<(), ErrorCode> {
 pub(crate) fn execute(shared: &Shared, conn: &ConnShared, session: u64, req: Request) -> Answer {
     let last = || shared.last_zxid.load(Ordering::Acquire);
     let watcher = conn.id;
+    if let Request::Ping = req {
+        return ok(Response::Empty, last());
+    }
+    let auth = conn.auth();
+    let who = &Caller {
+        auth: &auth,
+        policy: &shared.config.acl_policy,
+    };
     match req {
         Request::Ping => ok(Response::Empty, last()),
         Request::CloseSession => {
@@ -99,20 +109,20 @@ pub(crate) fn execute(shared: &Shared, conn: &ConnShared, session: u64, req: Req
                 ..ok(Response::Empty, last())
             }
         }
-        Request::Create(c) => create(shared, session, OpCode::Create, c),
-        Request::Create2(c) => create(shared, session, OpCode::Create2, c),
-        Request::CreateContainer(c) => create(shared, session, OpCode::CreateContainer, c),
+        Request::Create(c) => create(shared, who, session, OpCode::Create, c),
+        Request::Create2(c) => create(shared, who, session, OpCode::Create2, c),
+        Request::CreateContainer(c) => create(shared, who, session, OpCode::CreateContainer, c),
         Request::CreateTtl(_) => fail(ErrorCode::Unimplemented, last()),
         Request::Delete(d) => write(shared, session, |ns| {
-            let a = ns.delete(&d.path, d.version)?;
+            let a = ns.delete_as(who, &d.path, d.version)?;
             Ok((Response::Empty, a.notifications))
         }),
         Request::SetData(s) => write(shared, session, |ns| {
-            let a = ns.set_data(&s.path, s.data, s.version, wall_ms() as i64)?;
+            let a = ns.set_data_as(who, &s.path, s.data, s.version, wall_ms() as i64)?;
             Ok((Response::Stat(a.value), a.notifications))
         }),
         Request::SetAcl(s) => write(shared, session, |ns| {
-            let a = ns.set_acl(&s.path, &s.acl, s.version)?;
+            let a = ns.set_acl_as(who, &s.path, &s.acl, s.version)?;
             Ok((Response::Stat(a.value), a.notifications))
         }),
         Request::Exists(p) => read(shared, |ns| {
@@ -120,23 +130,23 @@ pub(crate) fn execute(shared: &Shared, conn: &ConnShared, session: u64, req: Req
                 .map(Response::Stat)
         }),
         Request::GetData(p) => read(shared, |ns| {
-            ns.get_data(&p.path, p.watch.then_some(watcher))
+            ns.get_data_as(who, &p.path, p.watch.then_some(watcher))
                 .map(|(data, stat)| Response::GetData { data, stat })
         }),
         Request::GetChildren(p) => read(shared, |ns| {
-            ns.get_children(&p.path, p.watch.then_some(watcher))
+            ns.get_children_as(who, &p.path, p.watch.then_some(watcher))
                 .map(|(children, _)| Response::GetChildren(children))
         }),
         Request::GetChildren2(p) => read(shared, |ns| {
-            ns.get_children(&p.path, p.watch.then_some(watcher))
+            ns.get_children_as(who, &p.path, p.watch.then_some(watcher))
                 .map(|(children, stat)| Response::GetChildren2 { children, stat })
         }),
         Request::GetAcl(p) => read(shared, |ns| {
-            ns.get_acl(&p.path)
+            ns.get_acl_as(who, &p.path)
                 .map(|(acl, stat)| Response::GetAcl { acl, stat })
         }),
         Request::GetAllChildrenNumber(p) => read(shared, |ns| {
-            ns.get_all_children_number(&p.path)
+            ns.get_all_children_number_as(who, &p.path)
                 .map(Response::AllChildrenNumber)
         }),
         Request::GetEphemerals(p) => read(shared, |ns| {
@@ -147,8 +157,8 @@ pub(crate) fn execute(shared: &Shared, conn: &ConnShared, session: u64, req: Req
             close: true,
             ..fail(ErrorCode::Unimplemented, last())
         },
-        Request::Multi(ops) => multi(shared, session, ops),
-        Request::MultiRead(ops) => multi_read(shared, ops),
+        Request::Multi(ops) => multi(shared, who, session, ops),
+        Request::MultiRead(ops) => multi_read(shared, who, ops),
         Request::SetWatches(s) => read(shared, |ns| {
             let notes = ns.set_watches(
                 s.relative_zxid,
@@ -159,7 +169,7 @@ pub(crate) fn execute(shared: &Shared, conn: &ConnShared, session: u64, req: Req
                 &[],
                 watcher,
             );
-            shared.route(&notes);
+            shared.route(ns, &notes);
             Ok(Response::Empty)
         }),
         Request::SetWatches2(s) => read(shared, |ns| {
@@ -172,7 +182,7 @@ pub(crate) fn execute(shared: &Shared, conn: &ConnShared, session: u64, req: Req
                 &s.persistent_recursive,
                 watcher,
             );
-            shared.route(&notes);
+            shared.route(ns, &notes);
             Ok(Response::Empty)
         }),
         Request::CheckWatches(w) => read(shared, |ns| {
@@ -191,10 +201,12 @@ pub(crate) fn execute(shared: &Shared, conn: &ConnShared, session: u64, req: Req
                 .map(|_| Response::AddWatch)
         }),
         Request::WhoAmI => ok(
-            Response::WhoAmI(vec![ClientInfo {
-                auth_scheme: "ip".into(),
-                user: conn.peer.ip().to_string(),
-            }]),
+            Response::WhoAmI(
+                security::who_am_i(&auth, &shared.config.acl_policy)
+                    .into_iter()
+                    .map(|(auth_scheme, user)| ClientInfo { auth_scheme, user })
+                    .collect(),
+            ),
             last(),
         ),
         // Auth packets are answered by the connection before the session is touched.
@@ -223,7 +235,7 @@ fn write(
         .and_then(|_| f(&mut ns));
     let r = match result {
         Ok((body, notes)) => {
-            shared.route(&notes);
+            shared.route(&ns, &notes);
             Ok(body)
         }
         Err(e) => Err(e),
@@ -243,7 +255,7 @@ fn read(
     from_result(r, ns.last_zxid())
 }
 
-fn create(shared: &Shared, session: u64, op: OpCode, c: CreateRequest) -> Answer {
+fn create(shared: &Shared, who: &Caller<'_>, session: u64, op: OpCode, c: CreateRequest) -> Answer {
     let zxid = shared.last_zxid.load(Ordering::Acquire);
     let mode = match create_mode(op, c.flags) {
         Ok(m) => m,
@@ -261,8 +273,16 @@ fn create(shared: &Shared, session: u64, op: OpCode, c: CreateRequest) -> Answer
         shared.engine.check_session(session, OWNER)
     };
     let r = check.map_err(session_error).and_then(|_| {
-        let a = ns.create(session, &c.path, c.data, &c.acl, mode, wall_ms() as i64)?;
-        shared.route(&a.notifications);
+        let a = ns.create_as(
+            who,
+            session,
+            &c.path,
+            c.data,
+            &c.acl,
+            mode,
+            wall_ms() as i64,
+        )?;
+        shared.route(&ns, &a.notifications);
         let (path, stat) = a.value;
         Ok(if op == OpCode::Create {
             Response::Create(path)
@@ -275,7 +295,7 @@ fn create(shared: &Shared, session: u64, op: OpCode, c: CreateRequest) -> Answer
     from_result(r, zxid)
 }
 
-fn multi(shared: &Shared, session: u64, ops: Vec<MultiOp>) -> Answer {
+fn multi(shared: &Shared, who: &Caller<'_>, session: u64, ops: Vec<MultiOp>) -> Answer {
     let zxid = shared.last_zxid.load(Ordering::Acquire);
     let has_ephemeral = match check_multi(&ops) {
         Ok(has_ephemeral) => has_ephemeral,
@@ -301,8 +321,8 @@ fn multi(shared: &Shared, session: u64, ops: Vec<MultiOp>) -> Answer {
     let results = match check {
         Err(e) => error_results(ops.len(), 0, e),
         Ok(()) => {
-            let applied = ns.multi(session, ops, wall_ms() as i64);
-            shared.route(&applied.notifications);
+            let applied = ns.multi_as(who, session, ops, wall_ms() as i64);
+            shared.route(&ns, &applied.notifications);
             applied.value
         }
     };
@@ -311,6 +331,8 @@ fn multi(shared: &Shared, session: u64, ops: Vec<MultiOp>) -> Answer {
     ok(Response::Multi(results), zxid)
 }
 
-fn multi_read(shared: &Shared, ops: Vec<MultiOp>) -> Answer {
-    read(shared, |ns| ns.multi_read(&ops).map(Response::Multi))
+fn multi_read(shared: &Shared, who: &Caller<'_>, ops: Vec<MultiOp>) -> Answer {
+    read(shared, |ns| {
+        ns.multi_read_as(who, &ops).map(Response::Multi)
+    })
 }

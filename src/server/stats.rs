@@ -31,6 +31,8 @@ pub struct Stats {
     pub dropped_dead_session: AtomicU64,
     /// Watch events sent.
     pub watch_events: AtomicU64,
+    /// `addauth` packets refused (unknown scheme or bad credentials).
+    pub auth_failed: AtomicU64,
     latency_count: AtomicU64,
     latency_sum_us: AtomicU64,
     latency_min_us: AtomicU64,
