@@ -29,7 +29,7 @@ suite "loom models" env RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
 suite "release build" cargo build --release --bins --lib
 
 suite "persist suite" scripts/test-persist.sh
-for area in namespace c java server client; do
+for area in namespace c java ensemble server client; do
   suite "$area suite" "scripts/test-$area.sh"
 done
 suite "security suite" scripts/test-security.sh
