@@ -7,7 +7,7 @@
 //!
 //! Must never: invent identities; the caller's identities come with its [`Access`].
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
 use crate::wire::{perms, Acl, ErrorCode};
@@ -106,6 +106,9 @@ impl Access for Anyone {
 #[derive(Debug, Default, Clone)]
 pub(crate) struct AclInterner {
     lists: HashSet<AclList>,
+    /// The ACLs of the nodes the last committed write deleted (their events are checked
+    /// against them), released at the next commit.
+    deleted: HashMap<String, AclList>,
 }
 
 impl PartialEq for AclInterner {
@@ -143,6 +146,19 @@ impl AclInterner {
                 self.lists.remove(&l);
             }
         }
+    }
+
+    /// Records the ACLs of the nodes a commit deleted, and returns those of the previous
+    /// commit (to be [`released`](Self::release)).
+    pub(crate) fn replace_deleted(&mut self, now: HashMap<String, AclList>) -> Vec<AclList> {
+        std::mem::replace(&mut self.deleted, now)
+            .into_values()
+            .collect()
+    }
+
+    /// The ACL a node deleted by the last committed write had.
+    pub(crate) fn deleted(&self, path: &str) -> Option<&AclList> {
+        self.deleted.get(path)
     }
 
     /// Distinct lists held (besides the shared open list).

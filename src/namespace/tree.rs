@@ -300,10 +300,13 @@ impl Namespace {
         Ok(count)
     }
 
-    /// The ACL list of the node at `path`, if there is one (for checks made outside the
-    /// namespace, such as the delivery of watch events).
+    /// The ACL list of the node at `path`, or of the node there the last write deleted
+    /// (for checks made outside the namespace: the delivery of that write's watch events).
     pub fn acl_of(&self, path: &str) -> Option<&[Acl]> {
-        self.nodes.get(path).map(|n| &n.acl[..])
+        self.nodes
+            .get(path)
+            .map(|n| &n.acl[..])
+            .or_else(|| self.acls.deleted(path).map(|l| &l[..]))
     }
 
     /// How many distinct ACL lists the tree stores (each kept once, shared by its nodes).

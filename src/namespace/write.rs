@@ -8,7 +8,7 @@
 //!
 //! Must never: fire a watch before the whole txn has succeeded.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use super::acl::{Access, AclList, Anyone};
 use super::path;
@@ -104,15 +104,19 @@ impl Namespace {
 
     fn commit<T>(&mut self, txn: Txn, value: T) -> Applied<T> {
         let zxid = txn.zxid;
-        let released: Vec<AclList> = txn
-            .undo
-            .into_iter()
-            .filter_map(|u| match u {
-                Undo::Removed(_, node) => Some(node.acl),
-                Undo::Acl(_, acl, _) => Some(acl),
-                _ => None,
-            })
-            .collect();
+        let mut deleted = HashMap::new();
+        let mut released = Vec::new();
+        for u in txn.undo {
+            match u {
+                Undo::Removed(p, node) => {
+                    released.push(node.acl.clone());
+                    deleted.insert(p, node.acl);
+                }
+                Undo::Acl(_, acl, _) => released.push(acl),
+                _ => {}
+            }
+        }
+        released.extend(self.acls.replace_deleted(deleted));
         self.acls.release(released);
         let mut notifications = Vec::new();
         let mut emit = |ws: BTreeSet<u64>, event_type, path: &str| {

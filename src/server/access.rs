@@ -191,7 +191,19 @@ mod tests {
         assert_eq!(ns.get_acl_as(&a, "/m").unwrap(), before);
         assert_eq!(ns.distinct_acl_lists(), 2);
         ns.delete_as(&a, "/m", -1).unwrap();
-        // The list no node holds any more is dropped.
+        // Kept for the delete's watch events, then dropped at the next write.
+        assert!(ns.acl_of("/m").is_some());
+        ns.create_as(
+            &a,
+            1,
+            "/n",
+            vec![],
+            &[Acl::world_anyone()],
+            CreateMode::Persistent,
+            0,
+        )
+        .unwrap();
+        assert!(ns.acl_of("/m").is_none());
         assert_eq!(ns.distinct_acl_lists(), 1);
     }
 
