@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """ACL and authentication scenarios driven with kazoo against one server.
 
-Usage: security-scenarios.py HOST:PORT SUPER_PASSWORD
+Usage: security-scenarios.py HOST:PORT SUPER_PASSWORD [sasl]
+
+With `sasl`, the server must know the SASL DIGEST-MD5 user `bob` (password `bobpw`) and
+the `sasl` scheme; the SASL scenarios then run too.
 
 Prints one line per step, `<step> <result>`, where a result is `ok ...` or the kazoo
 exception's name. The same scenarios run against Apache ZooKeeper and zksessiond must
@@ -19,6 +22,7 @@ READ, WRITE, CREATE, DELETE, ADMIN, ALL = 1, 2, 4, 8, 16, 31
 BITS = {"r": READ, "w": WRITE, "c": CREATE, "d": DELETE, "a": ADMIN}
 
 hosts, super_password = sys.argv[1], sys.argv[2]
+with_sasl = sys.argv[3:] == ["sasl"]
 clients = []
 
 
@@ -193,6 +197,9 @@ def main():
     out("badscheme:add_auth", lambda: bad.add_auth("nope", "x"))
     out("badscheme:after", lambda: bad.exists("/sec") is not None)
 
+    if with_sasl:
+        sasl_scenarios(anon)
+
     # Clean up with the super user.
     def rm(path):
         for c in root.get_children(path):
@@ -200,6 +207,36 @@ def main():
         root.delete(path)
 
     rm("/sec")
+
+
+def sasl_client(password):
+    zk = KazooClient(hosts=hosts, timeout=10, sasl_options={
+        "mechanism": "DIGEST-MD5", "username": "bob", "password": password})
+    clients.append(zk)
+    return zk
+
+
+def sasl_scenarios(anon):
+    bob = sasl_client("bobpw")
+    out("sasl:start", lambda: bob.start(timeout=15))
+    out("sasl:create", lambda: bob.create("/sec/sasl", b"s", acl=[ACL(ALL, Id("sasl", "bob"))]))
+    out("sasl:read", lambda: bob.get("/sec/sasl")[0].decode())
+    out("sasl:anon-read", lambda: anon.get("/sec/sasl")[0].decode())
+    out("sasl:auth-acl", lambda: bob.create("/sec/sasl2", b"", acl=[ACL(ALL, Id("auth", ""))]))
+    out("sasl:getacl", lambda: acl_text(bob.get_acls("/sec/sasl2")[0]))
+    out("sasl:set-acl-other", lambda: bob.set_acls("/sec/sasl", [ACL(READ, Id("sasl", "carol"))]).aversion)
+    out("sasl:read-after", lambda: bob.get("/sec/sasl")[0].decode())
+    wrong = sasl_client("not-the-password")
+
+    def start_wrong():
+        try:
+            wrong.start(timeout=8)
+        except Exception as e:
+            return f"start {type(e).__name__}"
+        return wrong.exists("/sec") is not None
+
+    # Refused: kazoo sees AuthFailed and gives the session up.
+    out("sasl:wrong-password", start_wrong)
 
 
 try:

@@ -3,8 +3,10 @@
 # ZooKeeper 3.8 side by side on loopback: the kazoo scenarios of
 # scripts/security-scenarios.py (digest with right and wrong passwords, each permission bit
 # on each operation, `auth` ACLs, the super user, setACL versions, getACL redaction, the
-# `ip` scheme, watches without READ, multi rollback, an unknown addauth scheme) and zkCli
-# (addauth, setAcl, getAcl) must give the same answers from both servers. Then zksessiond
+# `ip` scheme, watches without READ, multi rollback, an unknown addauth scheme, SASL
+# DIGEST-MD5 with right and wrong passwords and the `sasl` scheme) and zkCli (addauth,
+# setAcl, getAcl, and SASL from a JAAS Client section) must give the same answers from
+# both servers. Then zksessiond
 # alone: failed authentications logged with the peer address and counted in mntr, and no
 # four-letter word shows a digest. ZKSESSIOND=path runs a given binary instead of the
 # release build. Every process started is stopped by its pid. Prints
@@ -74,6 +76,21 @@ alice_digest=$("$PYTHON" -c "from kazoo.security import make_digest_acl_credenti
 zk_port=$(free_port)
 zks_port=$(free_port)
 mkdir -p "$work/zkdata"
+# SASL DIGEST-MD5: the user bob in a JAAS Server section, for both servers; the JAAS
+# Client section is zkCli's.
+cat >"$work/jaas-server.conf" <<'JAAS'
+Server {
+  org.apache.zookeeper.server.auth.DigestLoginModule required
+  user_bob="bobpw";
+};
+JAAS
+cat >"$work/jaas-client.conf" <<'JAAS'
+Client {
+  org.apache.zookeeper.server.auth.DigestLoginModule required
+  username="bob"
+  password="bobpw";
+};
+JAAS
 cat >"$work/zk.cfg" <<CFG
 tickTime=2000
 dataDir=$work/zkdata
@@ -81,6 +98,7 @@ clientPort=$zk_port
 clientPortAddress=127.0.0.1
 maxClientCnxns=0
 admin.enableServer=false
+authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider
 CFG
 cat >"$work/zks.cfg" <<CFG
 tickTime=2000
@@ -88,18 +106,21 @@ clientPort=$zks_port
 clientPortAddress=127.0.0.1
 maxClientCnxns=0
 4lw.commands.whitelist=*
+authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider
 CFG
 
 cp=/usr/share/java/zookeeper.jar
 [[ -e /usr/share/java/slf4j-nop.jar ]] && cp="$cp:/usr/share/java/slf4j-nop.jar"
 echo "== starting Apache ZooKeeper on 127.0.0.1:$zk_port and zksessiond on 127.0.0.1:$zks_port"
-java -Dzookeeper.admin.enableServer=false \
+java -Dzookeeper.admin.enableServer=false "-Djava.security.auth.login.config=$work/jaas-server.conf" \
     "-Dzookeeper.DigestAuthenticationProvider.superDigest=$super_digest" \
     -cp "$cp" org.apache.zookeeper.server.ZooKeeperServerMain "$work/zk.cfg" \
     >"$work/zk.log" 2>&1 &
 pids+=($!)
-# The super digest through the environment, under ZooKeeper's system property name.
-env "zookeeper.DigestAuthenticationProvider.superDigest=$super_digest" RUST_LOG=info \
+# The super digest and the JAAS file through the environment, under ZooKeeper's system
+# property names.
+env "zookeeper.DigestAuthenticationProvider.superDigest=$super_digest" \
+    "java.security.auth.login.config=$work/jaas-server.conf" RUST_LOG=info \
     "$ZKSESSIOND" --config "$work/zks.cfg" 2>"$work/zks.log" &
 zks_pid=$!
 pids+=("$zks_pid")
@@ -107,10 +128,10 @@ wait_port "$zk_port" || { fail "start:zookeeper"; suite_end; exit; }
 wait_port "$zks_port" || { fail "start:zksessiond"; suite_end; exit; }
 
 echo "== kazoo scenarios on both servers"
-timeout 300 "$PYTHON" scripts/security-scenarios.py "127.0.0.1:$zk_port" "$SUPER_PASSWORD" \
+timeout 300 "$PYTHON" scripts/security-scenarios.py "127.0.0.1:$zk_port" "$SUPER_PASSWORD" sasl \
     >"$work/zk.out" 2>"$work/zk.err" &
 zk_client=$!
-timeout 300 "$PYTHON" scripts/security-scenarios.py "127.0.0.1:$zks_port" "$SUPER_PASSWORD" \
+timeout 300 "$PYTHON" scripts/security-scenarios.py "127.0.0.1:$zks_port" "$SUPER_PASSWORD" sasl \
     >"$work/zks.out" 2>"$work/zks.err"
 wait "$zk_client"
 steps=$(wc -l <"$work/zk.out")
@@ -126,13 +147,14 @@ while IFS= read -r line; do
 done <"$work/zk.out"
 # The answers are not vacuous: denials and successes both occur.
 grep -q "^anon:w:get NoAuthError$" "$work/zks.out" && grep -q "^alice:w:set ok True$" "$work/zks.out" \
-    && grep -q "^super:get ok" "$work/zks.out" \
+    && grep -q "^super:get ok" "$work/zks.out" && grep -q "^sasl:read ok s$" "$work/zks.out" \
+    && grep -q "^sasl:anon-read NoAuthError$" "$work/zks.out" \
     && pass "kazoo:denials-and-grants-seen" || fail "kazoo:denials-and-grants-seen"
 
-echo "== zkCli addauth / setAcl / getAcl on both servers"
-zkcli() { # PORT COMMANDS → the lines that carry answers
-    printf '%s\nquit\n' "$2" | timeout 120 "$ZKCLI" -server "127.0.0.1:$1" 2>&1 |
-        grep -E "^'|^: |Insufficient permission|Created /|Authentication is not valid|KeeperErrorCode|InvalidACL|not valid|^data-" || true
+echo "== zkCli addauth / setAcl / getAcl, and SASL from a JAAS Client section, on both servers"
+zkcli() { # PORT COMMANDS [JVM FLAGS] → the lines that carry answers
+    printf '%s\nquit\n' "$2" | CLIENT_JVMFLAGS="${3:-}" timeout 120 "$ZKCLI" -server "127.0.0.1:$1" 2>&1 |
+        grep -E "^'|^: |Insufficient permission|Created /|Authentication is not valid|KeeperErrorCode|InvalidACL|not valid|^data-|^s-1" || true
 }
 owner_cmds="addauth digest alice:pw
 create /zkc data-1 digest:$alice_digest:cdrwa
@@ -150,12 +172,19 @@ set /zkc other
 addauth digest alice:pw
 set /zkc data-2
 get /zkc"
+# The Java client authenticating with SASL DIGEST-MD5 from its JAAS Client section.
+sasl_cmds="create /zkc-sasl s-1 sasl:bob:cdrwa
+getAcl /zkc-sasl
+get /zkc-sasl"
 for port in "$zk_port" "$zks_port"; do
-    { zkcli "$port" "$owner_cmds"; echo "--"; zkcli "$port" "$other_cmds"; } >"$work/zkcli-$port.out"
+    { zkcli "$port" "$owner_cmds"; echo "--"; zkcli "$port" "$other_cmds"; echo "--"
+      zkcli "$port" "$sasl_cmds" "-Djava.security.auth.login.config=$work/jaas-client.conf"
+      echo "--"; zkcli "$port" "get /zkc-sasl"; } >"$work/zkcli-$port.out"
 done
 if diff "$work/zkcli-$zk_port.out" "$work/zkcli-$zks_port.out" >"$work/zkcli.diff" &&
     grep -q "Insufficient permission" "$work/zkcli-$zks_port.out" &&
-    grep -q "^'digest,'alice:" "$work/zkcli-$zks_port.out"; then
+    grep -q "^'digest,'alice:" "$work/zkcli-$zks_port.out" &&
+    grep -qx "s-1" "$work/zkcli-$zks_port.out" && grep -q "^'sasl,'bob" "$work/zkcli-$zks_port.out"; then
     pass "zkcli:same-answers"
     sed 's/^/    /' "$work/zkcli-$zks_port.out"
 else
@@ -187,7 +216,10 @@ if [[ -n "$failed" && "$failed" -ge 2 ]]; then pass "mntr:auth-failed-counted"; 
     fail "mntr:auth-failed-counted" "zks_auth_failed_count=$failed"; fi
 grep -E "authentication failed.*peer=127\.0\.0\.1:[0-9]+" "$work/zks.log" >/dev/null \
     && pass "log:auth-failure-with-peer" || fail "log:auth-failure-with-peer"
-secrets=("$SUPER_PASSWORD" "${super_digest#super:}" "${alice_digest#alice:}" "password-in-clear")
+grep -E "SASL authentication failed.*peer=127\.0\.0\.1:[0-9]+" "$work/zks.log" >/dev/null \
+    && pass "log:sasl-failure-with-peer" || fail "log:sasl-failure-with-peer"
+secrets=("$SUPER_PASSWORD" "${super_digest#super:}" "${alice_digest#alice:}" "password-in-clear"
+    "bobpw" "not-the-password")
 leak=0
 for w in mntr srvr stat cons dump wchs conf envi; do
     out=$(four "$zks_port" "$w" 2>/dev/null || true)

@@ -72,6 +72,11 @@ fn main() -> ExitCode {
         eprintln!("zksessiond: environment: {e}");
         return ExitCode::from(1);
     }
+    let env_jaas = std::env::var(zksession::server::JAAS_KEY).ok();
+    if let Err(e) = config.load_sasl_users(env_jaas.as_deref()) {
+        eprintln!("zksessiond: SASL users: {e}");
+        return ExitCode::from(1);
+    }
     if config.data_dir.is_some() {
         tracing::info!("dataDir is ignored: all state is kept in memory");
     }

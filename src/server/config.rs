@@ -9,7 +9,7 @@
 
 use crate::engine::{self, Config as EngineConfig};
 use crate::security::digest::{SuperDigest, SUPER_DIGEST_KEY};
-use crate::security::AclPolicy;
+use crate::security::{AclPolicy, JaasConfig, SaslUsers, DEFAULT_SERVER_SECTION};
 use std::collections::BTreeSet;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -105,6 +105,28 @@ pub struct ServerConfig {
     /// The ACL schemes known and how they match (`zookeeper.skipACL`,
     /// `zookeeper.DigestAuthenticationProvider.enabled`).
     pub acl_policy: AclPolicy,
+    /// `java.security.auth.login.config`: the JAAS file whose `Server` section lists the
+    /// SASL DIGEST-MD5 users (read by [`ServerConfig::load_sasl_users`]).
+    pub jaas_config: Option<PathBuf>,
+    /// `zookeeper.sasl.serverconfig`: the JAAS section to read (default `Server`).
+    pub jaas_section: String,
+    /// The SASL users, once loaded.
+    pub sasl_users: Option<SaslUsers>,
+    /// `zookeeper.SASLAuthenticationProvider.superPassword`: the password of the SASL
+    /// user `super`.
+    pub sasl_super_password: Option<Hidden>,
+    /// `zookeeper.superUser`: the SASL user who bypasses every ACL.
+    pub super_user: Option<String>,
+}
+
+/// A secret setting: never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Hidden(pub String);
+
+impl fmt::Debug for Hidden {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("(hidden)")
+    }
 }
 
 impl Default for ServerConfig {
@@ -128,6 +150,11 @@ impl Default for ServerConfig {
             event_loops: cores,
             super_digest: None,
             acl_policy: AclPolicy::default(),
+            jaas_config: None,
+            jaas_section: DEFAULT_SERVER_SECTION.to_owned(),
+            sasl_users: None,
+            sasl_super_password: None,
+            super_user: None,
         }
     }
 }
@@ -196,6 +223,9 @@ const IGNORED_KEYS: [&str; 8] = [
     "admin.serverPort",
     "standaloneEnabled",
 ];
+
+/// The key (and Java system property) naming the JAAS file.
+pub const JAAS_KEY: &str = "java.security.auth.login.config";
 
 fn number<T: std::str::FromStr>(key: &'static str, value: &str) -> Result<T, ConfigError> {
     value.parse().map_err(|_| ConfigError::InvalidValue {
@@ -310,6 +340,17 @@ impl ServerConfig {
                         }
                     })?)
                 }
+                k if k.starts_with("authProvider.") => {
+                    if value.ends_with(".SASLAuthenticationProvider") {
+                        c.acl_policy.sasl = true;
+                    }
+                }
+                JAAS_KEY => c.jaas_config = Some(PathBuf::from(value)),
+                "zookeeper.sasl.serverconfig" => c.jaas_section = value.to_owned(),
+                "zookeeper.SASLAuthenticationProvider.superPassword" => {
+                    c.sasl_super_password = Some(Hidden(value.to_owned()))
+                }
+                "zookeeper.superUser" => c.super_user = Some(value.to_owned()),
                 "zookeeper.skipACL" => c.acl_policy.skip_acl = boolean("zookeeper.skipACL", value)?,
                 "zookeeper.DigestAuthenticationProvider.enabled" => {
                     c.acl_policy.digest =
@@ -341,6 +382,28 @@ impl ServerConfig {
                     );
             }
         }
+        Ok(())
+    }
+
+    /// Reads the SASL users from the JAAS file (`java.security.auth.login.config`, else
+    /// `env`, the environment variable of that name) when the SASL provider is on.
+    pub fn load_sasl_users(&mut self, env: Option<&str>) -> Result<(), ConfigError> {
+        if !self.acl_policy.sasl {
+            return Ok(());
+        }
+        let Some(path) = self.jaas_config.clone().or_else(|| env.map(PathBuf::from)) else {
+            return Ok(());
+        };
+        let bad = || ConfigError::InvalidValue {
+            key: JAAS_KEY,
+            value: path.display().to_string(),
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::Read {
+            path: path.clone(),
+            kind: e.kind(),
+        })?;
+        let jaas = JaasConfig::parse(&text).map_err(|_| bad())?;
+        self.sasl_users = Some(jaas.sasl_users(&self.jaas_section).map_err(|_| bad())?);
         Ok(())
     }
 
@@ -510,6 +573,33 @@ mod tests {
         assert!(ServerConfig::default()
             .super_digest_from_env(Some("junk"))
             .is_err());
+    }
+
+    #[test]
+    fn sasl_users_come_from_the_jaas_file_when_the_provider_is_on() {
+        let dir = std::env::temp_dir().join(format!("zks-jaas-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let jaas = dir.join("jaas.conf");
+        std::fs::write(
+            &jaas,
+            "Server {\n org.apache.zookeeper.server.auth.DigestLoginModule required\n              user_bob=\"pw\";\n};\n",
+        )
+        .unwrap();
+        let (mut c, unknown) = ServerConfig::parse(
+            "authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider\n\
+             zookeeper.superUser=bob\n",
+        )
+        .unwrap();
+        assert!(unknown.is_empty());
+        assert!(c.acl_policy.sasl);
+        c.load_sasl_users(jaas.to_str()).unwrap();
+        assert_eq!(c.sasl_users.as_ref().unwrap().password("bob"), Some("pw"));
+        assert_eq!(c.super_user.as_deref(), Some("bob"));
+        // Without the provider the file is not read.
+        let mut off = ServerConfig::default();
+        off.load_sasl_users(Some("/nonexistent")).unwrap();
+        assert!(off.sasl_users.is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

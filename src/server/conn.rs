@@ -55,6 +55,8 @@ struct Proto {
     out: Vec<u8>,
     /// Replies queued since the output was last empty.
     unsent_replies: usize,
+    /// The nonce of a SASL DIGEST-MD5 exchange under way (after its challenge).
+    sasl_nonce: Option<String>,
 }
 
 /// A client connection owned by one event loop.
@@ -80,6 +82,7 @@ impl Conn {
                 phase: Phase::Handshake,
                 out: Vec::new(),
                 unsent_replies: 0,
+                sasl_nonce: None,
             },
             out_pos: 0,
             accepted: Instant::now(),
@@ -290,6 +293,9 @@ impl Proto {
             // Auth is answered inline and does not touch the session (spec 5.6).
             return self.auth(server, conn, &mut r);
         }
+        if header.op == OpCode::Sasl as i32 {
+            return self.sasl(server, conn, header.xid, &mut r);
+        }
         if server.engine.touch(session).is_err() {
             // A dead session's requests are dropped without a reply (spec 5.6).
             Stats::bump(&server.stats.dropped_dead_session);
@@ -384,6 +390,83 @@ impl Proto {
         if !accepted {
             self.phase = Phase::Closing;
         }
+        Status::Open
+    }
+
+    /// One SASL DIGEST-MD5 packet (`GetSASLRequest{token}`), answered with
+    /// `SetSASLResponse{token}`; a failure answers `AuthFailed` and closes.
+    fn sasl(&mut self, server: &Shared, conn: &ConnShared, xid: i32, r: &mut Reader<'_>) -> Status {
+        let zxid = server.last_zxid.load(Relaxed);
+        let step = match (r.buffer(), server.config.sasl_users.as_ref()) {
+            (Ok(token), Some(users)) if server.config.acl_policy.sasl => {
+                let resumed = self.sasl_nonce.take();
+                let nonce = match &resumed {
+                    Some(n) => Some(n.clone()),
+                    None => {
+                        let mut bytes = [0u8; security::NONCE_LEN];
+                        getrandom::getrandom(&mut bytes).ok().map(|_| {
+                            use base64::Engine as _;
+                            base64::engine::general_purpose::STANDARD.encode(bytes)
+                        })
+                    }
+                };
+                nonce.and_then(|nonce| {
+                    let mut exchange = security::DigestMd5Server::with_name(
+                        users,
+                        server
+                            .config
+                            .sasl_super_password
+                            .as_ref()
+                            .map(|p| p.0.as_str()),
+                        security::SaslServerName::default(),
+                        nonce.clone(),
+                    );
+                    if resumed.is_some() {
+                        // Replays the challenge already sent: the same nonce, same state.
+                        exchange.step(&[]).ok()?;
+                    }
+                    let step = exchange.step(&token).ok()?;
+                    if matches!(step, security::SaslStep::Challenge(_)) {
+                        self.sasl_nonce = Some(nonce);
+                    }
+                    Some(step)
+                })
+            }
+            _ => None,
+        };
+        let token = match step {
+            Some(security::SaslStep::Challenge(token)) => token,
+            Some(security::SaslStep::Success { token, user }) => {
+                let mut auth = (*conn.auth()).clone();
+                if server.config.super_user.as_deref() == Some(user.as_str()) {
+                    auth.add_super(&user);
+                }
+                auth.add(crate::wire::Id {
+                    scheme: "sasl".to_owned(),
+                    id: user,
+                });
+                conn.set_auth(auth);
+                token
+            }
+            None => {
+                tracing::warn!(peer = %conn.peer, "SASL authentication failed; closing");
+                Stats::bump(&server.stats.auth_failed);
+                let header = ReplyHeader {
+                    xid,
+                    zxid,
+                    err: ErrorCode::AuthFailed.code(),
+                };
+                self.reply(server, conn, header, &Response::Empty);
+                self.phase = Phase::Closing;
+                return Status::Open;
+            }
+        };
+        conn.take_pending(&mut self.out);
+        crate::wire::write_frame(&mut self.out, |w| {
+            w.record(&ReplyHeader { xid, zxid, err: 0 });
+            w.buffer(&token);
+        });
+        self.sent(server, conn);
         Status::Open
     }
 

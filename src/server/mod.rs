@@ -64,7 +64,9 @@ mod requests;
 mod shared;
 mod stats;
 
-pub use config::{ConfigError, FourLetterWords, ServerConfig, UnknownKey, ALL_FOUR_LETTER_WORDS};
+pub use config::{
+    ConfigError, FourLetterWords, Hidden, ServerConfig, UnknownKey, ALL_FOUR_LETTER_WORDS, JAAS_KEY,
+};
 pub use fourlw::VERSION;
 
 use crate::engine::{self, Engine, Expired};
