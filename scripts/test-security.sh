@@ -6,7 +6,8 @@
 # `ip` scheme, watches without READ, multi rollback, an unknown addauth scheme, SASL
 # DIGEST-MD5 with right and wrong passwords and the `sasl` scheme) and zkCli (addauth,
 # setAcl, getAcl, and SASL from a JAAS Client section) must give the same answers from
-# both servers. Then zksessiond
+# both servers; so must `enforce.auth` (a second pair of servers requiring a digest
+# identity). Then zksessiond
 # alone: failed authentications logged with the peer address and counted in mntr, and no
 # four-letter word shows a digest. ZKSESSIOND=path runs a given binary instead of the
 # release build. Every process started is stopped by its pid. Prints
@@ -232,6 +233,65 @@ for s in "${secrets[@]}"; do
 done
 [[ $leak == 0 ]] && pass "4lw-and-log:no-secrets" || fail "4lw-and-log:no-secrets"
 kill -0 "$zks_pid" 2>/dev/null && pass "zksessiond:still-running" || fail "zksessiond:still-running"
+
+echo "== enforce.auth: both servers again, requiring a digest identity"
+zk2_port=$(free_port)
+zks2_port=$(free_port)
+mkdir -p "$work/zkdata2"
+cat >"$work/zk2.cfg" <<CFG
+tickTime=2000
+dataDir=$work/zkdata2
+clientPort=$zk2_port
+clientPortAddress=127.0.0.1
+admin.enableServer=false
+CFG
+cat >"$work/zks2.cfg" <<CFG
+tickTime=2000
+clientPort=$zks2_port
+clientPortAddress=127.0.0.1
+enforce.auth.enabled=true
+enforce.auth.schemes=digest
+CFG
+java -Dzookeeper.admin.enableServer=false -Dzookeeper.enforce.auth.enabled=true \
+    -Dzookeeper.enforce.auth.schemes=digest \
+    -cp "$cp" org.apache.zookeeper.server.ZooKeeperServerMain "$work/zk2.cfg" \
+    >"$work/zk2.log" 2>&1 &
+pids+=($!)
+RUST_LOG=info "$ZKSESSIOND" --config "$work/zks2.cfg" 2>"$work/zks2.log" &
+pids+=($!)
+enforce_run() { # PORT → one line per step
+    timeout 120 "$PYTHON" - "127.0.0.1:$1" 2>/dev/null <<'PY'
+import sys
+from kazoo.client import KazooClient
+def run(step, fn):
+    try:
+        print(step, "ok", fn(), flush=True)
+    except Exception as e:
+        print(step, type(e).__name__, flush=True)
+for name, auth in (("anon", None), ("digest", [("digest", "a:b")])):
+    zk = KazooClient(hosts=sys.argv[1], timeout=5, auth_data=auth)
+    run(name + ":start", lambda: zk.start(timeout=8))
+    run(name + ":exists", lambda: zk.exists_async("/").get(timeout=5) is not None)
+    run(name + ":create", lambda: zk.create_async("/e-" + name, b"").get(timeout=5))
+    zk.stop()
+    zk.close()
+PY
+}
+if wait_port "$zk2_port" && wait_port "$zks2_port"; then
+    enforce_run "$zk2_port" >"$work/enf-zk.out"
+    enforce_run "$zks2_port" >"$work/enf-zks.out"
+    if diff "$work/enf-zk.out" "$work/enf-zks.out" >/dev/null &&
+        grep -q "^digest:create ok /e-digest$" "$work/enf-zks.out" &&
+        ! grep -q "^anon:create ok" "$work/enf-zks.out" &&
+        grep -q "before the required authentication" "$work/zks2.log"; then
+        pass "enforce-auth:same-answers"
+    else
+        fail "enforce-auth:same-answers"
+        paste "$work/enf-zk.out" "$work/enf-zks.out" | sed 's/^/    /'
+    fi
+else
+    fail "enforce-auth:servers-started"
+fi
 
 if [[ $SUITE_FAILED -gt 0 ]]; then
     echo "--- zksessiond log (tail)"; tail -n 30 "$work/zks.log" | sed 's/^/  /'

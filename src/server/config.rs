@@ -9,7 +9,7 @@
 
 use crate::engine::{self, Config as EngineConfig};
 use crate::security::digest::{SuperDigest, SUPER_DIGEST_KEY};
-use crate::security::{AclPolicy, JaasConfig, SaslUsers, DEFAULT_SERVER_SECTION};
+use crate::security::{AclPolicy, AuthEnforcement, JaasConfig, SaslUsers, DEFAULT_SERVER_SECTION};
 use std::collections::BTreeSet;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -117,6 +117,10 @@ pub struct ServerConfig {
     pub sasl_super_password: Option<Hidden>,
     /// `zookeeper.superUser`: the SASL user who bypasses every ACL.
     pub super_user: Option<String>,
+    /// `enforce.auth.enabled` with `enforce.auth.schemes`, or
+    /// `sessionRequireClientSASLAuth`: the schemes a connection must have proved before any
+    /// request but `addauth` and SASL is served.
+    pub enforcement: AuthEnforcement,
 }
 
 /// A secret setting: never shown by `Debug`.
@@ -155,6 +159,7 @@ impl Default for ServerConfig {
             sasl_users: None,
             sasl_super_password: None,
             super_user: None,
+            enforcement: AuthEnforcement::default(),
         }
     }
 }
@@ -261,6 +266,7 @@ impl ServerConfig {
         let mut c = ServerConfig::default();
         let mut unknown = Vec::new();
         let mut port = c.client_addr.port();
+        let (mut enforce, mut enforce_schemes, mut require_sasl) = (false, None, false);
         let mut ip = c.client_addr.ip();
         for (i, raw) in text.lines().enumerate() {
             let line = raw.trim();
@@ -351,6 +357,15 @@ impl ServerConfig {
                     c.sasl_super_password = Some(Hidden(value.to_owned()))
                 }
                 "zookeeper.superUser" => c.super_user = Some(value.to_owned()),
+                "enforce.auth.enabled" | "zookeeper.enforce.auth.enabled" => {
+                    enforce = boolean("enforce.auth.enabled", value)?
+                }
+                "enforce.auth.schemes" | "zookeeper.enforce.auth.schemes" => {
+                    enforce_schemes = Some(value.to_owned())
+                }
+                "sessionRequireClientSASLAuth" | "zookeeper.sessionRequireClientSASLAuth" => {
+                    require_sasl = boolean("sessionRequireClientSASLAuth", value)?
+                }
                 "zookeeper.skipACL" => c.acl_policy.skip_acl = boolean("zookeeper.skipACL", value)?,
                 "zookeeper.DigestAuthenticationProvider.enabled" => {
                     c.acl_policy.digest =
@@ -364,6 +379,16 @@ impl ServerConfig {
             }
         }
         c.client_addr = SocketAddr::new(ip, port);
+        c.enforcement = AuthEnforcement::new(
+            require_sasl,
+            enforce,
+            enforce_schemes.as_deref(),
+            &c.acl_policy,
+        )
+        .map_err(|_| ConfigError::InvalidValue {
+            key: "enforce.auth.schemes",
+            value: enforce_schemes.unwrap_or_default(),
+        })?;
         c.engine_config().validate().map_err(ConfigError::Engine)?;
         Ok((c, unknown))
     }
@@ -600,6 +625,23 @@ mod tests {
         off.load_sasl_users(Some("/nonexistent")).unwrap();
         assert!(off.sasl_users.is_none());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn enforce_auth_needs_known_schemes() {
+        let (c, _) =
+            ServerConfig::parse("enforce.auth.enabled=true\nenforce.auth.schemes=digest\n")
+                .unwrap();
+        assert!(c.enforcement.is_enabled());
+        assert!(ServerConfig::parse("enforce.auth.enabled=true\n").is_err());
+        // sasl is unknown until its provider is configured.
+        assert!(ServerConfig::parse("sessionRequireClientSASLAuth=true\n").is_err());
+        let (c, _) = ServerConfig::parse(
+            "authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider\n\
+             sessionRequireClientSASLAuth=true\n",
+        )
+        .unwrap();
+        assert!(c.enforcement.requires_sasl());
     }
 
     #[test]

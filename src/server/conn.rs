@@ -296,6 +296,17 @@ impl Proto {
         if header.op == OpCode::Sasl as i32 {
             return self.sasl(server, conn, header.xid, &mut r);
         }
+        if server.config.enforcement.check(&conn.auth()).is_err() {
+            tracing::warn!(peer = %conn.peer, "request before the required authentication; closing");
+            let header = ReplyHeader {
+                xid: header.xid,
+                zxid: 0,
+                err: ErrorCode::SessionClosedRequireSaslAuth.code(),
+            };
+            self.reply(server, conn, header, &Response::Empty);
+            self.phase = Phase::Closing;
+            return Status::Open;
+        }
         if server.engine.touch(session).is_err() {
             // A dead session's requests are dropped without a reply (spec 5.6).
             Stats::bump(&server.stats.dropped_dead_session);
@@ -451,10 +462,15 @@ impl Proto {
             None => {
                 tracing::warn!(peer = %conn.peer, "SASL authentication failed; closing");
                 Stats::bump(&server.stats.auth_failed);
+                let err = if server.config.enforcement.requires_sasl() {
+                    ErrorCode::SessionClosedRequireSaslAuth
+                } else {
+                    ErrorCode::AuthFailed
+                };
                 let header = ReplyHeader {
                     xid,
                     zxid,
-                    err: ErrorCode::AuthFailed.code(),
+                    err: err.code(),
                 };
                 self.reply(server, conn, header, &Response::Empty);
                 self.phase = Phase::Closing;
