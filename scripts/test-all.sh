@@ -29,9 +29,12 @@ suite "loom models" env RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
 suite "release build" cargo build --release --bins --lib
 
 suite "persist suite" scripts/test-persist.sh
+suite "durable suite" scripts/test-durable.sh
 for area in namespace c java ensemble server client; do
   suite "$area suite" "scripts/test-$area.sh"
 done
+# Faults injected at random (seeded) into zksessiond, then ZooKeeper 3.8 for comparison.
+suite "soak (1 min a server)" scripts/soak.sh 1
 suite "security suite" scripts/test-security.sh
 
 suite_end

@@ -89,6 +89,41 @@ fn unknown_session_gets_the_expired_response_and_a_close() {
     assert!(c.is_closed());
 }
 
+/// What clients of a server restarted without its state send: a session it never saw and
+/// a zxid it has not reached. They are told their session expired (and start a new one)
+/// instead of being refused forever.
+#[test]
+fn client_ahead_with_an_unknown_session_is_told_it_expired() {
+    let srv = TestServer::start(|_| {});
+    let mut req = ConnectRequest::new_session(1000);
+    req.session_id = 0x0100_0000_0000_0042;
+    req.last_zxid_seen = 1 << 40;
+    let (mut c, r) = Client::attach(srv.addr, &req);
+    assert!(r.is_expired());
+    assert!(c.is_closed());
+    // The fresh session such a client asks for next is served.
+    let (mut fresh, resp) = Client::session(srv.addr, 1000);
+    assert_ne!(resp.session_id, 0);
+    assert_eq!(fresh.call(&Request::Ping).0, 0);
+}
+
+/// A client ahead of the server on a session the server tracks must try another server:
+/// closed without a response (nothing of this server's older state is shown to it).
+#[test]
+fn client_ahead_with_a_live_session_is_closed_without_a_response() {
+    let srv = TestServer::start(|_| {});
+    let (_a, resp) = Client::session(srv.addr, 1000);
+    let mut req = ConnectRequest::new_session(1000);
+    req.session_id = resp.session_id;
+    req.password = resp.password;
+    req.last_zxid_seen = 1 << 40;
+    let mut c = Client::raw(srv.addr);
+    let mut out = Vec::new();
+    write_frame(&mut out, |w| w.record(&req));
+    c.send_raw(&out);
+    assert!(c.is_closed());
+}
+
 #[test]
 fn reattaching_a_session_closes_its_previous_connection() {
     let srv = TestServer::start(|_| {});

@@ -1,7 +1,8 @@
-//! `zksessiond`: a standalone, in-memory, ZooKeeper-compatible server.
+//! `zksessiond`: a standalone ZooKeeper-compatible server.
 //!
 //! Usage: `zksessiond [--config FILE]`. Without a file it listens on 127.0.0.1:2181 with
-//! tickTime 2000. SIGTERM and SIGINT stop it cleanly. Logs go to stderr; `RUST_LOG`
+//! tickTime 2000 and keeps everything in memory; with `dataDir` in the file its state is
+//! durable (ZooKeeper 3.8's files). It exits with status 1 if the log cannot be written. SIGTERM and SIGINT stop it cleanly. Logs go to stderr; `RUST_LOG`
 //! selects the level (default `info`).
 
 // Under `--cfg loom` (the engine's model-checking build) the library has no server, but
@@ -77,8 +78,8 @@ fn main() -> ExitCode {
         eprintln!("zksessiond: SASL users: {e}");
         return ExitCode::from(1);
     }
-    if config.data_dir.is_some() {
-        tracing::info!("dataDir is ignored: all state is kept in memory");
+    if config.data_dir.is_none() {
+        tracing::info!("no dataDir: all state is kept in memory and lost on exit");
     }
 
     let server = match Server::start(config) {
@@ -104,8 +105,14 @@ fn main() -> ExitCode {
             stopper.stop();
         }
     });
-    server.join();
+    let server = server.wait();
+    let failed = server.persist_failed();
+    drop(server);
     handle.close();
     let _ = watcher.join();
+    if failed {
+        eprintln!("zksessiond: stopped: the transaction log could not be written");
+        return ExitCode::from(1);
+    }
     ExitCode::SUCCESS
 }

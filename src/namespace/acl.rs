@@ -142,7 +142,8 @@ impl AclInterner {
         lists.dedup_by(|a, b| Arc::ptr_eq(a, b));
         for l in lists {
             // The table's copy and `l` itself: nothing else holds it.
-            if Arc::strong_count(&l) == 2 {
+            let ours = self.lists.get(&l).is_some_and(|t| Arc::ptr_eq(t, &l));
+            if ours && Arc::strong_count(&l) == 2 {
                 self.lists.remove(&l);
             }
         }

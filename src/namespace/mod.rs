@@ -37,6 +37,7 @@
 
 mod acl;
 mod path;
+mod restore;
 mod tree;
 mod watch;
 mod write;
@@ -45,6 +46,7 @@ mod write;
 mod tests;
 
 pub use acl::{Access, Anyone};
+pub use restore::NodeParts;
 pub use tree::Namespace;
 pub use watch::{WatchMode, WatcherId};
 pub use write::{check_multi, create_mode, MultiRefusal};

@@ -68,16 +68,30 @@ impl Default for FourLetterWords {
     }
 }
 
-/// The server's settings. All state lives in memory: `data_dir` is accepted for
-/// compatibility with existing `zoo.cfg` files but nothing is written there.
+/// The server's settings. With `data_dir` set, every change is logged there and
+/// recovered on start (see [`crate::server`], "Durability"); without it, state lives in
+/// memory only.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerConfig {
     /// `tickTime` in ms (default 2000).
     pub tick_ms: u32,
     /// `clientPortAddress`:`clientPort` (default 127.0.0.1:2181; port 0 picks a free one).
     pub client_addr: SocketAddr,
-    /// `dataDir` (accepted, unused: state is in memory).
+    /// `dataDir`: where snapshots (and, without `dataLogDir`, transaction logs) are kept,
+    /// in ZooKeeper 3.8's layout. `None`: state lives in memory only.
     pub data_dir: Option<PathBuf>,
+    /// `dataLogDir`: where transaction logs are kept (default: `dataDir`).
+    pub data_log_dir: Option<PathBuf>,
+    /// `forceSync` (default yes): fsync the log before acknowledging a write. `no` is
+    /// unsafe: a crash of the machine can lose acknowledged writes.
+    pub force_sync: bool,
+    /// `snapCount` (default 100000): a snapshot is written after about this many txns
+    /// (ZooKeeper's randomised rule: somewhere between half of it and all of it).
+    pub snap_count: u64,
+    /// `autopurge.snapRetainCount` (default 3, at least 3): snapshots kept by a purge.
+    pub autopurge_snap_retain_count: u32,
+    /// `autopurge.purgeInterval` in hours (default 0: never purge).
+    pub autopurge_purge_interval_hours: u32,
     /// `minSessionTimeout` in ms (default `2 * tickTime`).
     pub min_session_timeout_ms: Option<u32>,
     /// `maxSessionTimeout` in ms (default `20 * tickTime`).
@@ -142,6 +156,11 @@ impl Default for ServerConfig {
             tick_ms: 2000,
             client_addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 2181),
             data_dir: None,
+            data_log_dir: None,
+            force_sync: true,
+            snap_count: 100_000,
+            autopurge_snap_retain_count: 3,
+            autopurge_purge_interval_hours: 0,
             min_session_timeout_ms: None,
             max_session_timeout_ms: None,
             max_client_cnxns: 60,
@@ -218,12 +237,9 @@ pub struct UnknownKey {
 
 /// Keys of a standard ZooKeeper `zoo.cfg` that have no meaning for a standalone,
 /// in-memory server; they are accepted silently.
-const IGNORED_KEYS: [&str; 8] = [
+const IGNORED_KEYS: [&str; 5] = [
     "initLimit",
     "syncLimit",
-    "dataLogDir",
-    "autopurge.snapRetainCount",
-    "autopurge.purgeInterval",
     "admin.enableServer",
     "admin.serverPort",
     "standaloneEnabled",
@@ -295,6 +311,25 @@ impl ServerConfig {
                     })?
                 }
                 "dataDir" => c.data_dir = Some(PathBuf::from(value)),
+                "dataLogDir" => c.data_log_dir = Some(PathBuf::from(value)),
+                "forceSync" => c.force_sync = boolean("forceSync", value)?,
+                "snapCount" => {
+                    c.snap_count = number("snapCount", value)?;
+                    if c.snap_count < 2 {
+                        return Err(ConfigError::InvalidValue {
+                            key: "snapCount",
+                            value: value.to_owned(),
+                        });
+                    }
+                }
+                "autopurge.snapRetainCount" => {
+                    // ZooKeeper raises values below 3 to 3.
+                    c.autopurge_snap_retain_count =
+                        number::<u32>("autopurge.snapRetainCount", value)?.max(3)
+                }
+                "autopurge.purgeInterval" => {
+                    c.autopurge_purge_interval_hours = number("autopurge.purgeInterval", value)?
+                }
                 "minSessionTimeout" => {
                     c.min_session_timeout_ms = timeout("minSessionTimeout", value)?
                 }

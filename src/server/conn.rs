@@ -7,11 +7,15 @@
 //!
 //! Invariants: requests of a connection are executed in arrival order and answered in
 //! that order; queued watch events are moved into the output before each reply; after a
-//! close is decided no further frame is read or executed.
+//! close is decided no further frame is read or executed. With a data directory, output
+//! produced after txn Z was appended is *held* until Z is durable ([`Durable`]): a client
+//! never sees a reply or an event that a crash could take back, and output leaves in
+//! order, so a read answered behind a held write waits for it too.
 //!
 //! Must never: block (the socket is non-blocking), or let one connection's bad input
 //! reach any other connection: every protocol error closes only this one.
 
+use super::durable::Durable;
 use super::fourlw;
 use super::handshake::{self, Handshake};
 use super::requests;
@@ -24,6 +28,7 @@ use crate::wire::{
     Record, ReplyHeader, Request, RequestHeader, Response,
 };
 use mio::net::TcpStream;
+use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::sync::Arc;
 use std::time::Instant;
@@ -57,6 +62,36 @@ struct Proto {
     unsent_replies: usize,
     /// The nonce of a SASL DIGEST-MD5 exchange under way (after its challenge).
     sasl_nonce: Option<String>,
+    /// The persist thread's progress, with a data directory.
+    durable: Option<Arc<Durable>>,
+    /// (offset in `out`, zxid): output from the offset on waits until the zxid is
+    /// durable; offsets and zxids ascend.
+    holds: VecDeque<(usize, i64)>,
+}
+
+impl Proto {
+    /// Holds the output from `start` on until everything appended so far is durable.
+    fn hold_from(&mut self, start: usize) {
+        let Some(d) = &self.durable else {
+            return;
+        };
+        let zxid = d.appended_zxid();
+        if zxid <= d.durable_zxid() || self.holds.back().is_some_and(|&(_, z)| z >= zxid) {
+            return;
+        }
+        self.holds.push_back((start, zxid));
+    }
+
+    /// Drops holds whose zxid is durable; returns how far the output may be written.
+    fn release_limit(&mut self) -> usize {
+        if let Some(d) = &self.durable {
+            let durable = d.durable_zxid();
+            while self.holds.front().is_some_and(|&(_, z)| z <= durable) {
+                self.holds.pop_front();
+            }
+        }
+        self.holds.front().map_or(self.out.len(), |&(at, _)| at)
+    }
 }
 
 /// A client connection owned by one event loop.
@@ -83,10 +118,24 @@ impl Conn {
                 out: Vec::new(),
                 unsent_replies: 0,
                 sasl_nonce: None,
+                durable: None,
+                holds: VecDeque::new(),
             },
             out_pos: 0,
             accepted: Instant::now(),
         }
+    }
+
+    /// Makes the connection hold output until it is durable (servers with a data
+    /// directory).
+    pub(crate) fn with_durable(mut self, durable: Option<Arc<Durable>>) -> Conn {
+        self.proto.durable = durable;
+        self
+    }
+
+    /// Whether output waits for the log.
+    pub(crate) fn has_held_output(&self) -> bool {
+        !self.proto.holds.is_empty()
     }
 
     pub(crate) fn stream_mut(&mut self) -> &mut TcpStream {
@@ -151,7 +200,9 @@ impl Conn {
     /// Moves watch events queued by other threads into the output and writes. A client
     /// that leaves more than 16 × `jute.maxbuffer` of output unread is disconnected.
     pub(crate) fn flush_events(&mut self) -> Status {
+        let start = self.proto.out.len();
         self.shared.take_pending(&mut self.proto.out);
+        self.proto.hold_from(start);
         if self.flush() == Status::Closed {
             return Status::Closed;
         }
@@ -166,7 +217,9 @@ impl Conn {
     /// Marks the connection closing (it closes once its output is written).
     pub(crate) fn close_after_flush(&mut self) -> Status {
         self.proto.phase = Phase::Closing;
+        let start = self.proto.out.len();
         self.shared.take_pending(&mut self.proto.out);
+        self.proto.hold_from(start);
         if self.flush() == Status::Closed || self.pending_output() == 0 {
             Status::Closed
         } else {
@@ -176,14 +229,18 @@ impl Conn {
 
     /// Writes queued output until done or the socket would block.
     fn flush(&mut self) -> Status {
-        while self.out_pos < self.proto.out.len() {
-            match self.stream.write(&self.proto.out[self.out_pos..]) {
+        let limit = self.proto.release_limit();
+        while self.out_pos < limit {
+            match self.stream.write(&self.proto.out[self.out_pos..limit]) {
                 Ok(0) => return Status::Closed,
                 Ok(n) => self.out_pos += n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Status::Open,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(_) => return Status::Closed,
             }
+        }
+        if limit < self.proto.out.len() {
+            return Status::Open;
         }
         self.proto.out.clear();
         self.out_pos = 0;
@@ -245,7 +302,9 @@ impl Proto {
     fn handshake(&mut self, server: &Shared, conn: &Arc<ConnShared>, frame: &[u8]) -> Status {
         match handshake::connect(server, conn, frame) {
             Handshake::Attached { session, response } => {
+                let start = self.out.len();
                 write_connect_response(&mut self.out, &response);
+                self.hold_from(start);
                 self.sent(server, conn);
                 self.phase = Phase::Active(session);
                 Status::Open
@@ -270,8 +329,10 @@ impl Proto {
     }
 
     fn reply(&mut self, server: &Shared, conn: &ConnShared, header: ReplyHeader, body: &Response) {
+        let start = self.out.len();
         conn.take_pending(&mut self.out);
         write_reply(&mut self.out, header, body);
+        self.hold_from(start);
         self.sent(server, conn);
     }
 
@@ -321,7 +382,7 @@ impl Proto {
             Err(e) => return self.undecodable(server, conn, header, e),
         };
         let op_name = op_name(&req);
-        let answer = requests::execute(server, conn, session, req);
+        let answer = requests::execute(server, conn, session, header.xid, req);
         let zxid = answer.zxid;
         self.reply(
             server,

@@ -3,8 +3,22 @@
 //!
 //! Owns: accepting (with the per-IP and global connection limits), registering,
 //! servicing and tearing down connections, draining the inbox (adopted connections,
-//! queued watch events, close orders, expired sessions, shutdown), and closing connections
+//! queued watch events, close orders, expired sessions, log progress releasing held
+//! output, shutdown), and closing connections
 //! that never complete their handshake.
+//!
+//! # Descriptor exhaustion
+//!
+//! The listener is edge-triggered: once `accept` fails for want of descriptors (EMFILE,
+//! ENFILE, ENOBUFS...) the queued connections raise no new edge, and a full listen queue
+//! drops new SYNs, so waiting for readiness would wait forever. Loop 0 therefore:
+//! - holds one **reserve descriptor** (`/dev/null`); on such a failure it releases it,
+//!   accepts the excess connection and closes it at once (the client sees a clean close,
+//!   not a hang), re-opens the reserve and repeats until the queue is empty;
+//! - marks accepting as **starved** and retries `accept` every [`ACCEPT_RETRY`] (the poll
+//!   timeout shrinks to it) and whenever one of its connections closes, until an accept
+//!   succeeds or the queue is empty, so new sessions are accepted as soon as descriptors
+//!   are free again.
 //!
 //! Must never: block anywhere but in `poll`, or let a failing connection end the loop.
 
@@ -29,6 +43,10 @@ const LISTENER: Token = Token(1);
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often idle handshakes are swept.
 const SWEEP_EVERY: Duration = Duration::from_millis(500);
+/// How often a listener starved of descriptors retries `accept`.
+const ACCEPT_RETRY: Duration = Duration::from_millis(50);
+/// How often running out of descriptors is logged.
+const STARVED_WARN_EVERY: Duration = Duration::from_secs(10);
 
 /// An event loop's state, run on its own thread by [`EventLoop::run`].
 pub(crate) struct EventLoop {
@@ -36,6 +54,14 @@ pub(crate) struct EventLoop {
     poll: Poll,
     shared: Arc<Shared>,
     listener: Option<TcpListener>,
+    /// A descriptor held back for shedding connections when the process has no other
+    /// (loop 0 only; `None` while released or when it could not be opened).
+    reserve: Option<std::fs::File>,
+    /// Set when `accept` last failed for want of resources: retry on a timer.
+    accept_starved: bool,
+    /// When running out of descriptors was last logged (at most every
+    /// [`STARVED_WARN_EVERY`]: a flood must not flood the log too).
+    starved_warned: Option<Instant>,
     conns: HashMap<Token, Conn>,
     next_token: usize,
     next_loop: usize,
@@ -49,11 +75,15 @@ impl EventLoop {
         shared: Arc<Shared>,
         listener: Option<TcpListener>,
     ) -> EventLoop {
+        let reserve = listener.as_ref().and_then(|_| open_reserve());
         EventLoop {
             index,
             poll,
             shared,
             listener,
+            reserve,
+            accept_starved: false,
+            starved_warned: None,
             conns: HashMap::new(),
             next_token: 2,
             next_loop: 0,
@@ -77,7 +107,12 @@ impl EventLoop {
         let mut events = Events::with_capacity(1024);
         let mut last_sweep = Instant::now();
         loop {
-            match self.poll.poll(&mut events, Some(SWEEP_EVERY)) {
+            let timeout = if self.accept_starved {
+                ACCEPT_RETRY
+            } else {
+                SWEEP_EVERY
+            };
+            match self.poll.poll(&mut events, Some(timeout)) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
@@ -95,6 +130,9 @@ impl EventLoop {
             if !self.drain_inbox() {
                 break;
             }
+            if self.accept_starved {
+                self.accept();
+            }
             if last_sweep.elapsed() >= SWEEP_EVERY {
                 last_sweep = Instant::now();
                 self.sweep();
@@ -106,20 +144,73 @@ impl EventLoop {
         }
     }
 
+    /// Accepts every queued connection. When descriptors run out, sheds the queue through
+    /// the reserve descriptor and leaves accepting marked starved, to be retried.
     fn accept(&mut self) {
         loop {
             let Some(listener) = self.listener.as_ref() else {
                 return;
             };
             match listener.accept() {
-                Ok((stream, peer)) => self.admit(stream, peer),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    // Out of descriptors and the like: keep serving the others.
-                    tracing::warn!(error = %e, "accept failed");
+                Ok((stream, peer)) => {
+                    self.accept_starved = false;
+                    self.admit(stream, peer);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.accept_starved = false;
                     return;
                 }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // The peer gave up while queued: nothing to do for it.
+                Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => {}
+                Err(e) => {
+                    // Out of descriptors or kernel memory: keep serving the others.
+                    let due = match self.starved_warned {
+                        None => true,
+                        Some(at) => at.elapsed() >= STARVED_WARN_EVERY,
+                    };
+                    if due {
+                        self.starved_warned = Some(Instant::now());
+                        tracing::warn!(error = %e, "accept failed; shedding queued connections");
+                    }
+                    self.accept_starved = true;
+                    self.shed_queue();
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Releases the reserve descriptor to accept and close queued connections one by one,
+    /// so their clients see a close instead of waiting in a queue nobody drains.
+    fn shed_queue(&mut self) {
+        let Some(listener) = self.listener.as_ref() else {
+            return;
+        };
+        if self.reserve.is_none() {
+            self.reserve = open_reserve();
+        }
+        while self.reserve.take().is_some() {
+            // The reserve is closed: its descriptor is the one accept gets.
+            // The connection is closed before the reserve is re-opened, which needs its
+            // descriptor.
+            let shed = listener.accept().map(|(stream, peer)| {
+                drop(stream);
+                tracing::debug!(peer = %peer, "no descriptor for this connection; closed");
+                Stats::bump(&self.shared.stats.connections_rejected);
+            });
+            self.reserve = open_reserve();
+            match shed {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    // The queue is empty: new connections raise a new edge.
+                    self.accept_starved = false;
+                    return;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => {}
+                // Still nothing to accept with: the retry timer takes over.
+                Err(_) => return,
             }
         }
     }
@@ -174,8 +265,11 @@ impl EventLoop {
         let cs = Arc::new(ConnShared::new(id, self.index, token, peer));
         self.shared.conns.lock().insert(id, cs.clone());
         tracing::debug!(peer = %peer, conn = id, loop_index = self.index, "connection accepted");
-        self.conns
-            .insert(token, Conn::new(stream, cs, self.shared.config.max_buffer));
+        self.conns.insert(
+            token,
+            Conn::new(stream, cs, self.shared.config.max_buffer)
+                .with_durable(self.shared.durable.clone()),
+        );
         self.service(token);
     }
 
@@ -219,6 +313,17 @@ impl EventLoop {
                         }
                     }
                     LoopMsg::Expired(batch) => self.shared.expire(&batch),
+                    LoopMsg::Durable => {
+                        let held: Vec<Token> = self
+                            .conns
+                            .iter()
+                            .filter(|(_, c)| c.has_held_output())
+                            .map(|(t, _)| *t)
+                            .collect();
+                        for t in held {
+                            self.service(t);
+                        }
+                    }
                     LoopMsg::Shutdown => running = false,
                 }
             }
@@ -255,6 +360,11 @@ impl EventLoop {
         self.forget(&conn.shared);
         self.shared.ns.lock().remove_watcher(conn.shared.id);
         tracing::debug!(peer = %conn.shared.peer, conn = conn.shared.id, "connection closed");
+        drop(conn);
+        if self.accept_starved {
+            // A descriptor was just freed: use it for a queued connection.
+            self.accept();
+        }
     }
 
     /// Releases a connection's slot in the registries and the limits.
@@ -273,4 +383,10 @@ impl EventLoop {
             .alive_connections
             .fetch_sub(1, Ordering::Relaxed);
     }
+}
+
+/// Opens the reserve descriptor (`None` if even that fails; accepting then relies on its
+/// retry timer alone).
+fn open_reserve() -> Option<std::fs::File> {
+    std::fs::File::open("/dev/null").ok()
 }

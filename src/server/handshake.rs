@@ -4,12 +4,17 @@
 //! password (closing the session's previous connection), and the "expired" answer to a
 //! bad password or an unknown, expired or closing session.
 //!
-//! Must never: do I/O; answer a client whose `lastZxidSeen` is ahead of the server (it must
-//! try another server: the connection is closed without a response).
+//! Must never: do I/O; serve a client whose `lastZxidSeen` is ahead of the server (it must
+//! try another server: the connection is closed without a response). One exception: a
+//! client ahead that re-attaches a session this server does not track is told its session
+//! expired. Without durable state a restarted server starts at zxid 0, so every client of
+//! the previous run is ahead of it; refusing them would leave them retrying forever, and
+//! their session is gone whatever they saw (the answer reveals no state).
 
-use super::shared::{ConnShared, LoopMsg, Shared};
+use super::shared::{wall_ms, ConnShared, LoopMsg, Shared};
 use super::stats::Stats;
 use crate::engine::SessionKind;
+use crate::persist::Txn;
 use crate::sync::Ordering;
 use crate::wire::{ConnectRequest, ConnectResponse, Reader, Record};
 use std::sync::Arc;
@@ -38,10 +43,15 @@ pub(crate) fn connect(shared: &Shared, conn: &Arc<ConnShared>, payload: &[u8]) -
         Err(_) => return Handshake::Refused("malformed ConnectRequest"),
     };
     let last_zxid = shared.last_zxid.load(Ordering::Acquire);
+    let engine = &shared.engine;
     if req.last_zxid_seen > last_zxid {
+        if req.session_id != 0 && !engine.is_tracking(req.session_id as u64) {
+            tracing::info!(session = format_args!("0x{:x}", req.session_id), peer = %conn.peer,
+                "client ahead of this server with a session it does not track; answering expired");
+            return Handshake::Expired(ConnectResponse::expired(req.legacy));
+        }
         return Handshake::Refused("client has seen a zxid this server has not");
     }
-    let engine = &shared.engine;
     let timeout = engine.negotiate_timeout(req.timeout_ms as i64);
     if req.session_id == 0 {
         let kind = if shared.config.local_sessions {
@@ -50,6 +60,19 @@ pub(crate) fn connect(shared: &Shared, conn: &Arc<ConnShared>, payload: &[u8]) -
             SessionKind::Global
         };
         let created = engine.create(req.timeout_ms as i64, kind);
+        if kind == SessionKind::Global && shared.durable.is_some() {
+            // ZooKeeper logs a createSession txn with its own zxid; the response is
+            // held until it is durable.
+            let mut ns = shared.ns.lock();
+            let before = ns.last_zxid();
+            ns.allocate_zxid();
+            shared.log_txn(&ns, before, created.id, 0, wall_ms() as i64, |_| {
+                Txn::CreateSession {
+                    timeout: created.timeout_ms as i32,
+                }
+            });
+            shared.last_zxid.store(ns.last_zxid(), Ordering::Release);
+        }
         Stats::bump(&shared.stats.connection_requests);
         conn.session.store(created.id, Ordering::Release);
         conn.timeout_ms.store(created.timeout_ms, Ordering::Release);

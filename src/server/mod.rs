@@ -7,7 +7,22 @@
 //! the server, which deletes their ephemerals, closes their connection and forgets them),
 //! four-letter words, limits, and the `zoo.cfg` reader ([`ServerConfig`]).
 //!
-//! All state lives in memory: a restart starts with an empty tree and no sessions.
+//! # Durability
+//!
+//! Without `dataDir` all state lives in memory: a restart starts with an empty tree and
+//! no sessions. With it ([`durable`]), every txn (create, delete, setData, setACL, multi,
+//! createSession, closeSession and expiry, failed writes as ZooKeeper's error txns) goes
+//! to `<dataLogDir>/version-2/log.<zxid>` in ZooKeeper 3.8's format; the persist thread
+//! writes each batch with one fsync (group commit), and the event loops hold every reply
+//! and watch event produced after a txn until that txn is durable. Snapshots
+//! (`<dataDir>/version-2/snapshot.<zxid>`) are a consistent copy taken under the
+//! namespace lock every `snapCount`-ish txns and written by a background thread; the log
+//! rolls at each. On start the newest valid snapshot and the logs after it are loaded
+//! (a torn log tail is cut back, a damaged snapshot skipped for an older one) and the
+//! sessions come back with fresh deadlines. Session passwords are keyed by a secret kept
+//! in `<dataDir>/zksessiond.secret`, so a client reconnecting after a restart keeps its
+//! session. If a log write or fsync fails, nothing more is acknowledged and the server
+//! stops (ZooKeeper exits): held replies are never sent, clients see the connection drop.
 //!
 //! Must never: let one connection's input affect another's, block an event loop, or reply
 //! to a request of a dead session (such requests are dropped, as ZooKeeper does).
@@ -57,6 +72,7 @@
 mod access;
 mod config;
 mod conn;
+mod durable;
 mod event_loop;
 mod fourlw;
 mod handshake;
@@ -67,6 +83,7 @@ mod stats;
 pub use config::{
     ConfigError, FourLetterWords, Hidden, ServerConfig, UnknownKey, ALL_FOUR_LETTER_WORDS, JAAS_KEY,
 };
+pub use durable::{RecoverError, WriteFaults};
 pub use fourlw::VERSION;
 
 use crate::engine::{self, Engine, Expired};
@@ -96,6 +113,8 @@ pub enum StartError {
     },
     /// A poll, waker or thread could not be created.
     Io(std::io::Error),
+    /// The data directory could not be loaded.
+    Recover(RecoverError),
 }
 
 impl std::fmt::Display for StartError {
@@ -104,6 +123,7 @@ impl std::fmt::Display for StartError {
             StartError::Engine(e) => write!(f, "session settings refused: {e}"),
             StartError::Bind { addr, error } => write!(f, "cannot listen on {addr}: {error}"),
             StartError::Io(e) => write!(f, "cannot start event loops: {e}"),
+            StartError::Recover(e) => write!(f, "cannot load the data directory: {e}"),
         }
     }
 }
@@ -119,6 +139,8 @@ pub struct Server {
     loops: Loops,
     threads: Vec<thread::JoinHandle<()>>,
     local_addr: SocketAddr,
+    /// Dropped after the loops are joined, so every txn they queued is written.
+    persister: Option<durable::Persister>,
 }
 
 /// Asks a running server to stop, from any thread (a signal handler thread, say). It holds
@@ -149,7 +171,25 @@ impl std::fmt::Debug for Stopper {
 impl Server {
     /// Binds the client port and starts the engine and the event loops.
     pub fn start(config: ServerConfig) -> Result<Server, StartError> {
+        Server::start_with_faults(config, None)
+    }
+
+    /// [`Server::start`] with injected log write failures (tests of a full disk).
+    pub fn start_with_faults(
+        config: ServerConfig,
+        faults: Option<Arc<dyn WriteFaults>>,
+    ) -> Result<Server, StartError> {
         let n = config.event_loops.max(1);
+        let settings = durable::Settings::from_config(&config);
+        let recovered = match &settings {
+            Some(s) => Some(durable::recover(s).map_err(StartError::Recover)?),
+            None => None,
+        };
+        let mut engine_config = config.engine_config();
+        if let Some(dir) = &config.data_dir {
+            let secret = durable::load_secret(dir).map_err(StartError::Io)?;
+            engine_config.password_mode = engine::PasswordMode::Hmac { secret };
+        }
         let mut polls = Vec::with_capacity(n);
         let mut handles = Vec::with_capacity(n);
         for index in 0..n {
@@ -163,7 +203,7 @@ impl Server {
             polls.push(poll);
         }
         let loops: Loops = handles.into();
-        let engine = Engine::builder(config.engine_config())
+        let engine = Engine::builder(engine_config)
             .expirer(expirer(loops.clone()))
             .build()
             .map_err(StartError::Engine)?;
@@ -172,16 +212,28 @@ impl Server {
             error,
         })?;
         let local_addr = listener.local_addr().map_err(StartError::Io)?;
+        let (ns, persister) = match (recovered, settings) {
+            (Some(r), Some(s)) => {
+                durable::restore_sessions(&engine, &r, &config);
+                let last = r.ns.last_zxid();
+                let p = durable::Persister::start(s, last, loops.clone(), faults)
+                    .map_err(StartError::Io)?;
+                (r.ns, Some(p))
+            }
+            _ => (Namespace::new(), None),
+        };
+        let last_zxid = ns.last_zxid();
         let shared = Arc::new(Shared {
             config,
             engine,
-            ns: Mutex::new(Namespace::new()),
+            durable: persister.as_ref().map(|p| p.durable.clone()),
+            ns: Mutex::new(ns),
             loops: loops.clone(),
             conns: Mutex::new(HashMap::new()),
             sessions: Mutex::new(HashMap::new()),
             per_ip: Mutex::new(HashMap::new()),
             stats: Stats::new(),
-            last_zxid: AtomicI64::new(0),
+            last_zxid: AtomicI64::new(last_zxid),
             next_conn_id: AtomicU64::new(1),
             started: Instant::now(),
         });
@@ -191,6 +243,7 @@ impl Server {
             loops,
             threads: Vec::with_capacity(n),
             local_addr,
+            persister,
         };
         let mut listener = Some(listener);
         for (index, poll) in polls.into_iter().enumerate() {
@@ -209,6 +262,11 @@ impl Server {
     /// The address the client port is bound to.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// Whether the server stopped because its transaction log could not be written.
+    pub fn persist_failed(&self) -> bool {
+        self.persister.as_ref().is_some_and(|p| p.durable.failed())
     }
 
     /// A handle that can stop the server from another thread.
@@ -235,6 +293,13 @@ impl Server {
         self.join_loops();
     }
 
+    /// Waits until the event loops stop, like [`Server::join`], but hands the server back
+    /// (to ask [`Server::persist_failed`] before dropping it).
+    pub fn wait(mut self) -> Server {
+        self.join_loops();
+        self
+    }
+
     fn join_loops(&mut self) {
         for t in self.threads.drain(..) {
             if t.join().is_err() {
@@ -253,6 +318,21 @@ impl Drop for Server {
         debug_assert_eq!(Arc::strong_count(&self.shared), 1);
         tracing::info!("zksessiond stopped");
     }
+}
+
+/// ZooKeeper's purge (`PurgeTxnLog`) of a data directory: keeps the newest `retain`
+/// snapshots (at least 3) and the logs they need; deletes older snapshots and logs.
+/// Returns how many files it deleted.
+pub fn purge_data_dir(
+    data_dir: &std::path::Path,
+    data_log_dir: &std::path::Path,
+    retain: usize,
+) -> std::io::Result<usize> {
+    durable::purge(
+        &data_dir.join(crate::persist::VERSION_DIR),
+        &data_log_dir.join(crate::persist::VERSION_DIR),
+        retain.max(3),
+    )
 }
 
 /// The engine's expirer: queues each batch of expired sessions on one event loop (round

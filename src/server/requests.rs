@@ -8,9 +8,13 @@
 //! namespace lock across anything but namespace calls and event routing.
 
 use super::access::Caller;
+use super::durable::TxnBuilder;
 use super::shared::{wall_ms, ConnShared, Shared};
 use crate::engine::Error as EngineError;
-use crate::namespace::{check_multi, create_mode, error_results, MultiRefusal, WatchMode};
+use crate::namespace::{
+    check_multi, create_mode, error_results, MultiRefusal, Namespace, WatchMode,
+};
+use crate::persist::Txn;
 use crate::security;
 use crate::sync::Ordering;
 use crate::wire::{
@@ -81,8 +85,14 @@ fn prepare_ephemeral(shared: &Shared, session: u64) -> Result<(), ErrorCode> {
     }
 }
 
-/// Executes `req` for `session` on connection `conn`.
-pub(crate) fn execute(shared: &Shared, conn: &ConnShared, session: u64, req: Request) -> Answer {
+/// Executes `req` (with xid `xid`) for `session` on connection `conn`.
+pub(crate) fn execute(
+    shared: &Shared,
+    conn: &ConnShared,
+    session: u64,
+    xid: i32,
+    req: Request,
+) -> Answer {
     let last = || shared.last_zxid.load(Ordering::Acquire);
     let watcher = conn.id;
     if let Request::Ping = req {
@@ -92,6 +102,14 @@ pub(crate) fn execute(shared: &Shared, conn: &ConnShared, session: u64, req: Req
     let who = &Caller {
         auth: &auth,
         policy: &shared.config.acl_policy,
+    };
+    // One wall time per request: the namespace's and the logged txn's agree.
+    let now = wall_ms() as i64;
+    let w = Write {
+        shared,
+        session,
+        xid,
+        now,
     };
     match req {
         Request::Ping => ok(Response::Empty, last()),
@@ -109,22 +127,36 @@ pub(crate) fn execute(shared: &Shared, conn: &ConnShared, session: u64, req: Req
                 ..ok(Response::Empty, last())
             }
         }
-        Request::Create(c) => create(shared, who, session, OpCode::Create, c),
-        Request::Create2(c) => create(shared, who, session, OpCode::Create2, c),
-        Request::CreateContainer(c) => create(shared, who, session, OpCode::CreateContainer, c),
+        Request::Create(c) => create(&w, who, OpCode::Create, c),
+        Request::Create2(c) => create(&w, who, OpCode::Create2, c),
+        Request::CreateContainer(c) => create(&w, who, OpCode::CreateContainer, c),
         Request::CreateTtl(_) => fail(ErrorCode::Unimplemented, last()),
-        Request::Delete(d) => write(shared, session, |ns| {
-            let a = ns.delete_as(who, &d.path, d.version)?;
-            Ok((Response::Empty, a.notifications))
-        }),
-        Request::SetData(s) => write(shared, session, |ns| {
-            let a = ns.set_data_as(who, &s.path, s.data, s.version, wall_ms() as i64)?;
-            Ok((Response::Stat(a.value), a.notifications))
-        }),
-        Request::SetAcl(s) => write(shared, session, |ns| {
-            let a = ns.set_acl_as(who, &s.path, &s.acl, s.version)?;
-            Ok((Response::Stat(a.value), a.notifications))
-        }),
+        Request::Delete(d) => write(
+            &w,
+            |ns| {
+                let a = ns.delete_as(who, &d.path, d.version)?;
+                Ok((Response::Empty, a.notifications))
+            },
+            |_| Txn::Delete {
+                path: d.path.clone(),
+            },
+        ),
+        Request::SetData(s) => write(
+            &w,
+            |ns| {
+                let a = ns.set_data_as(who, &s.path, s.data, s.version, now)?;
+                Ok((Response::Stat(a.value), a.notifications))
+            },
+            |ns| TxnBuilder::set_data(ns, &s.path),
+        ),
+        Request::SetAcl(s) => write(
+            &w,
+            |ns| {
+                let a = ns.set_acl_as(who, &s.path, &s.acl, s.version)?;
+                Ok((Response::Stat(a.value), a.notifications))
+            },
+            |ns| TxnBuilder::set_acl(ns, &s.path),
+        ),
         Request::Exists(p) => read(shared, |ns| {
             ns.exists(&p.path, p.watch.then_some(watcher))
                 .map(Response::Stat)
@@ -157,7 +189,7 @@ pub(crate) fn execute(shared: &Shared, conn: &ConnShared, session: u64, req: Req
             close: true,
             ..fail(ErrorCode::Unimplemented, last())
         },
-        Request::Multi(ops) => multi(shared, who, session, ops),
+        Request::Multi(ops) => multi(&w, who, ops),
         Request::MultiRead(ops) => multi_read(shared, who, ops),
         Request::SetWatches(s) => read(shared, |ns| {
             let notes = ns.set_watches(
@@ -221,18 +253,47 @@ pub(crate) fn execute(shared: &Shared, conn: &ConnShared, session: u64, req: Req
 
 type Notes = Vec<crate::namespace::Notification>;
 
+/// Who asks for a write, and when.
+struct Write<'a> {
+    shared: &'a Shared,
+    session: u64,
+    xid: i32,
+    now: i64,
+}
+
+impl Write<'_> {
+    /// Logs the write's txn if it took a zxid (see [`Shared::log_txn`]): `txn` on
+    /// success, an error txn on failure.
+    fn log<T>(
+        &self,
+        ns: &Namespace,
+        before: i64,
+        r: &Result<T, ErrorCode>,
+        txn: impl FnOnce(&Namespace) -> Txn,
+    ) {
+        self.shared
+            .log_txn(ns, before, self.session, self.xid, self.now, |ns| match r {
+                Ok(_) => txn(ns),
+                Err(e) => TxnBuilder::error(*e),
+            });
+    }
+}
+
 /// Runs a write under the namespace lock after re-checking the session there.
 fn write(
-    shared: &Shared,
-    session: u64,
-    f: impl FnOnce(&mut crate::namespace::Namespace) -> Result<(Response, Notes), ErrorCode>,
+    w: &Write<'_>,
+    f: impl FnOnce(&mut Namespace) -> Result<(Response, Notes), ErrorCode>,
+    txn: impl FnOnce(&Namespace) -> Txn,
 ) -> Answer {
+    let (shared, session) = (w.shared, w.session);
     let mut ns = shared.ns.lock();
+    let before = ns.last_zxid();
     let result = shared
         .engine
         .check_session(session, OWNER)
         .map_err(session_error)
         .and_then(|_| f(&mut ns));
+    w.log(&ns, before, &result, txn);
     let r = match result {
         Ok((body, notes)) => {
             shared.route(&ns, &notes);
@@ -255,7 +316,8 @@ fn read(
     from_result(r, ns.last_zxid())
 }
 
-fn create(shared: &Shared, who: &Caller<'_>, session: u64, op: OpCode, c: CreateRequest) -> Answer {
+fn create(w: &Write<'_>, who: &Caller<'_>, op: OpCode, c: CreateRequest) -> Answer {
+    let (shared, session) = (w.shared, w.session);
     let zxid = shared.last_zxid.load(Ordering::Acquire);
     let mode = match create_mode(op, c.flags) {
         Ok(m) => m,
@@ -267,35 +329,35 @@ fn create(shared: &Shared, who: &Caller<'_>, session: u64, op: OpCode, c: Create
         }
     }
     let mut ns = shared.ns.lock();
+    let before = ns.last_zxid();
     let check = if mode.is_ephemeral() {
         shared.engine.check_global_session(session, OWNER)
     } else {
         shared.engine.check_session(session, OWNER)
     };
-    let r = check.map_err(session_error).and_then(|_| {
-        let a = ns.create_as(
-            who,
-            session,
-            &c.path,
-            c.data,
-            &c.acl,
-            mode,
-            wall_ms() as i64,
-        )?;
+    let created = check
+        .map_err(session_error)
+        .and_then(|_| ns.create_as(who, session, &c.path, c.data, &c.acl, mode, w.now));
+    let made = created.as_ref().map(|a| a.value.0.clone()).map_err(|e| *e);
+    w.log(&ns, before, &made, |ns| {
+        TxnBuilder::create(ns, op, made.as_deref().unwrap_or_default())
+    });
+    let r = created.map(|a| {
         shared.route(&ns, &a.notifications);
         let (path, stat) = a.value;
-        Ok(if op == OpCode::Create {
+        if op == OpCode::Create {
             Response::Create(path)
         } else {
             Response::Create2 { path, stat }
-        })
+        }
     });
     let zxid = ns.last_zxid();
     shared.last_zxid.store(zxid, Ordering::Release);
     from_result(r, zxid)
 }
 
-fn multi(shared: &Shared, who: &Caller<'_>, session: u64, ops: Vec<MultiOp>) -> Answer {
+fn multi(w: &Write<'_>, who: &Caller<'_>, ops: Vec<MultiOp>) -> Answer {
+    let (shared, session) = (w.shared, w.session);
     let zxid = shared.last_zxid.load(Ordering::Acquire);
     let has_ephemeral = match check_multi(&ops) {
         Ok(has_ephemeral) => has_ephemeral,
@@ -310,6 +372,7 @@ fn multi(shared: &Shared, who: &Caller<'_>, session: u64, ops: Vec<MultiOp>) -> 
         Ok(())
     };
     let mut ns = shared.ns.lock();
+    let before = ns.last_zxid();
     let check = upgrade.and_then(|_| {
         if has_ephemeral {
             shared.engine.check_global_session(session, OWNER)
@@ -321,7 +384,14 @@ fn multi(shared: &Shared, who: &Caller<'_>, session: u64, ops: Vec<MultiOp>) -> 
     let results = match check {
         Err(e) => error_results(ops.len(), 0, e),
         Ok(()) => {
-            let applied = ns.multi_as(who, session, ops, wall_ms() as i64);
+            let logged = shared.durable.is_some().then(|| ops.clone());
+            let applied = ns.multi_as(who, session, ops, w.now);
+            if let Some(ops) = logged {
+                let ok: Result<(), ErrorCode> = Ok(());
+                w.log(&ns, before, &ok, |ns| {
+                    TxnBuilder::multi(ns, &ops, &applied.value)
+                });
+            }
             shared.route(&ns, &applied.notifications);
             applied.value
         }

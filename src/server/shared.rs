@@ -20,10 +20,13 @@
 
 use super::access::Caller;
 use super::config::ServerConfig;
+use super::durable::{snapshot_of, Durable, TxnBuilder};
 use super::stats::Stats;
+use crate::engine::SessionKind;
 use crate::engine::{Engine, Expired};
 use crate::namespace::Access;
 use crate::namespace::{Namespace, Notification};
+use crate::persist::{LogEntry, Txn, TxnHeader};
 use crate::security::AuthInfo;
 use crate::sync::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Mutex, Ordering};
 use crate::wire::perms;
@@ -53,6 +56,8 @@ pub(crate) enum LoopMsg {
     /// Sessions the engine expired: delete their ephemerals, close their connections and
     /// remove them from the engine.
     Expired(Vec<Expired>),
+    /// The log is durable further: write output that waited for it.
+    Durable,
     /// Stop the loop.
     Shutdown,
 }
@@ -196,6 +201,8 @@ pub(crate) struct Shared {
     /// Open connections per client IP.
     pub(crate) per_ip: Mutex<HashMap<IpAddr, u32>>,
     pub(crate) stats: Stats,
+    /// The persist thread's handle, with a data directory.
+    pub(crate) durable: Option<Arc<Durable>>,
     /// The namespace's last zxid, published after every write (replies carry it).
     pub(crate) last_zxid: AtomicI64,
     pub(crate) next_conn_id: AtomicU64,
@@ -247,10 +254,58 @@ impl Shared {
     /// Deletes a session's ephemerals (firing their watches). Returns how many.
     pub(crate) fn kill_ephemerals(&self, session: u64) -> usize {
         let mut ns = self.ns.lock();
+        let before = ns.last_zxid();
         let applied = ns.kill_session(session);
+        self.log_txn(&ns, before, session, 0, wall_ms() as i64, |_| {
+            TxnBuilder::close_session(applied.value.clone())
+        });
         self.route(&ns, &applied.notifications);
         self.last_zxid.store(ns.last_zxid(), Ordering::Release);
         applied.value.len()
+    }
+
+    /// Appends the txn of a write that took a zxid (nothing without a data directory or
+    /// when `ns` is still at `before`), and hands over a snapshot when one is due. Call
+    /// under the namespace lock, after the write and before routing its events.
+    pub(crate) fn log_txn(
+        &self,
+        ns: &Namespace,
+        before: i64,
+        client_id: u64,
+        cxid: i32,
+        time: i64,
+        txn: impl FnOnce(&Namespace) -> Txn,
+    ) {
+        let Some(d) = &self.durable else {
+            return;
+        };
+        let zxid = ns.last_zxid();
+        if zxid == before {
+            return;
+        }
+        let txn = txn(ns);
+        let header = TxnHeader {
+            client_id: client_id as i64,
+            cxid,
+            zxid,
+            time,
+            txn_type: txn.op_code(),
+        };
+        let due = d.append(LogEntry {
+            header,
+            txn,
+            digest: None,
+        });
+        if due {
+            let sessions: Vec<(i64, i32)> = self
+                .engine
+                .snapshot()
+                .into_iter()
+                .filter(|s| s.kind == SessionKind::Global)
+                .map(|s| (s.id as i64, s.timeout_ms as i32))
+                .collect();
+            d.snapshot(snapshot_of(ns, &sessions), zxid);
+        }
     }
 
     /// Closes the connection a session is attached to, if any.

@@ -14,7 +14,8 @@
 //! 5. closeSession for every session.
 //!
 //! Prints one `RESULT key=value ...` line per session count. `loadgen probe ADDR` only
-//! checks that the server hands out a session (for start-up scripts).
+//! checks that the server hands out a session (for start-up scripts). `loadgen creates`
+//! and `loadgen sessions` measure durable writes instead (module `writes`).
 //!
 //! Build and run: `cargo run --release --features loadgen --bin loadgen -- --help`.
 //! A tool, not a bench: nothing runs it unless asked.
@@ -25,6 +26,7 @@ mod hist;
 mod procfs;
 mod proto;
 mod worker;
+mod writes;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -52,6 +54,38 @@ enum Cmd {
     Probe {
         /// The server's client address.
         addr: SocketAddrV4,
+    },
+    /// Closed-loop creates of persistent znodes, INFLIGHT sessions with one create each
+    /// in flight; prints one RESULT line per in-flight count.
+    Creates {
+        /// The server's client address.
+        addr: SocketAddrV4,
+        /// In-flight counts (one session per request in flight), comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
+        inflight: Vec<usize>,
+        /// Seconds per count.
+        #[arg(long, default_value_t = 5.0)]
+        secs: f64,
+        /// Bytes of data per znode.
+        #[arg(long, default_value_t = 100)]
+        size: usize,
+        /// The label of the RESULT lines.
+        #[arg(long, default_value = "server")]
+        label: String,
+    },
+    /// Session open + close pairs from INFLIGHT threads; prints one RESULT line.
+    Sessions {
+        /// The server's client address.
+        addr: SocketAddrV4,
+        /// Threads (each with one handshake or close in flight).
+        #[arg(long, default_value_t = 16)]
+        inflight: usize,
+        /// Seconds.
+        #[arg(long, default_value_t = 5.0)]
+        secs: f64,
+        /// The label of the RESULT line.
+        #[arg(long, default_value = "server")]
+        label: String,
     },
     /// A worker process (started by the coordinator; commands on stdin).
     #[command(hide = true)]
@@ -375,6 +409,26 @@ fn main() {
             timeout_ms,
         }) => worker_main(src, dst, sessions, window, timeout_ms),
         Some(Cmd::Probe { addr }) => probe_main(addr),
+        Some(Cmd::Creates {
+            addr,
+            inflight,
+            secs,
+            size,
+            label,
+        }) => inflight.iter().try_for_each(|&n| {
+            let prefix = format!("bench{n}");
+            let f = writes::creates(addr, n, secs, size, &prefix)?;
+            writes::report(&label, "creates", n, &f);
+            Ok(())
+        }),
+        Some(Cmd::Sessions {
+            addr,
+            inflight,
+            secs,
+            label,
+        }) => writes::sessions(addr, inflight, secs).map(|f| {
+            writes::report(&label, "sessions", inflight, &f);
+        }),
         None => cli
             .opts
             .sessions

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Durable-write benchmark: zksessiond (release) against Apache ZooKeeper 3.8 standalone
+# from Debian, both with forceSync=yes and their dataDir on the same disk (one temporary
+# directory), driven by the same load generator (tools/loadgen: `creates`, `sessions`).
+# For each server, on a fresh dataDir:
+#  1. closed-loop creates of SIZE-byte persistent znodes with 1, 16 and 64 in flight
+#     (one session per request in flight): creates/s, p50/p99 latency;
+#  2. session open+close pairs with 16 in flight: pairs/s, p50/p99;
+#  3. server RSS growth over the znodes created, per znode;
+#  4. restart time: SIGTERM, start on the same dataDir, time until it hands out a
+#     session (it loaded every znode created above).
+# Figures only; nothing is asserted. Every server is stopped by its pid.
+#
+# Environment knobs (defaults in brackets):
+#   SECS      seconds per create phase       [5]
+#   SIZE      bytes per znode                [100]
+#   INFLIGHT  in-flight counts               [1,16,64]
+#   ONLY      "zksessiond" or "zookeeper"    [both]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SECS="${SECS:-5}"
+SIZE="${SIZE:-100}"
+INFLIGHT="${INFLIGHT:-1,16,64}"
+ONLY="${ONLY:-}"
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/bench-durable.XXXXXX")"
+SERVER_PID=""
+stop_server() {
+    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        for _ in $(seq 1 100); do
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -9 "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    SERVER_PID=""
+}
+cleanup() {
+    stop_server
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+echo "== building zksessiond and the load generator (release)" >&2
+cargo build --release --features loadgen --bin loadgen --bin zksessiond >&2
+LOADGEN=target/release/loadgen
+ZKSESSIOND=target/release/zksessiond
+
+wait_serving() { # port
+    for _ in $(seq 1 1200); do
+        kill -0 "$SERVER_PID" 2>/dev/null || { echo "server exited during startup" >&2; return 1; }
+        "$LOADGEN" probe "127.0.0.1:$1" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    echo "server gave no session within 60 s" >&2
+    return 1
+}
+
+write_cfg() { # file port datadir
+    cat >"$1" <<CFG
+tickTime=2000
+dataDir=$3
+clientPort=$2
+clientPortAddress=127.0.0.1
+maxClientCnxns=0
+forceSync=yes
+admin.enableServer=false
+CFG
+}
+
+start_zksessiond() { # port datadir
+    write_cfg "$WORK/zks.cfg" "$1" "$2"
+    RUST_LOG=warn "$ZKSESSIOND" --config "$WORK/zks.cfg" >>"$WORK/zksessiond.log" 2>&1 &
+    SERVER_PID=$!
+}
+
+start_zookeeper() { # port datadir
+    write_cfg "$WORK/zk.cfg" "$1" "$2"
+    java -Dzookeeper.admin.enableServer=false -Dzookeeper.forceSync=yes \
+        -cp /usr/share/java/zookeeper.jar:/usr/share/java/slf4j-nop.jar \
+        org.apache.zookeeper.server.ZooKeeperServerMain "$WORK/zk.cfg" \
+        >>"$WORK/zookeeper.log" 2>&1 &
+    SERVER_PID=$!
+}
+
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$SERVER_PID/status"; }
+
+bench() { # label
+    local label="$1" port data results
+    data="$WORK/$label-data"
+    mkdir -p "$data"
+    port="$(free_port)"
+    "start_$label" "$port" "$data"
+    wait_serving "$port"
+    # Unrecorded warm-up (JIT, allocator, first log file).
+    "$LOADGEN" creates "127.0.0.1:$port" --inflight 4 --secs 1 --label warmup >/dev/null
+    local rss0
+    rss0="$(rss_kb)"
+    results="$WORK/$label.results"
+    timeout 600 "$LOADGEN" creates "127.0.0.1:$port" --inflight "$INFLIGHT" --secs "$SECS" \
+        --size "$SIZE" --label "$label" | tee "$results"
+    local rss1 nodes
+    rss1="$(rss_kb)"
+    timeout 600 "$LOADGEN" sessions "127.0.0.1:$port" --inflight 16 --secs "$SECS" \
+        --label "$label" | tee -a "$results"
+    nodes="$(awk '/phase=creates/ {for (i = 1; i <= NF; i++) if ($i ~ /^ops=/) {split($i, a, "="); s += a[2]}} END {print s + 0}' "$results")"
+    echo "RESULT label=$label znodes=$nodes rss_growth_kb=$((rss1 - rss0)) bytes_per_znode=$(( (rss1 - rss0) * 1024 / (nodes > 0 ? nodes : 1) ))"
+    stop_server
+    local t0 t1
+    t0="$(date +%s%N)"
+    "start_$label" "$port" "$data"
+    wait_serving "$port"
+    t1="$(date +%s%N)"
+    echo "RESULT label=$label restart_ms=$(( (t1 - t0) / 1000000 )) znodes=$nodes data_bytes=$(du -sb "$data" | cut -f1)"
+    stop_server
+}
+
+[[ -z "$ONLY" || "$ONLY" == zksessiond ]] && bench zksessiond
+[[ -z "$ONLY" || "$ONLY" == zookeeper ]] && bench zookeeper
