@@ -48,6 +48,7 @@ for area in namespace c java server client; do
     suite "$area suite" "scripts/test-$area.sh"
   fi
 done
+suite "stall suite" scripts/test-stall.sh
 
 echo
 if [ ${#failures[@]} -gt 0 ]; then

@@ -63,6 +63,14 @@ pub struct Config {
     pub local_session_upgrade: bool,
     /// How passwords are made.
     pub password_mode: PasswordMode,
+    /// How much later (ms) than it asked an expiry worker may wake before the engine takes
+    /// it as a stall of its own process (SIGSTOP, a paused VM, swapping) and credits the
+    /// time since it last saw itself running to every session's deadline, so the clients
+    /// are not expired for the server's absence. 0 disables the credit (ZooKeeper's
+    /// behaviour). Default: `tick_ms`, at least 1000. A stall shorter than a tick is
+    /// inside the protocol's slack anyway: timeouts are at least two ticks and clients
+    /// send a ping every third of one.
+    pub stall_threshold_ms: u32,
 }
 
 impl Config {
@@ -85,6 +93,16 @@ impl Config {
             password_mode: PasswordMode::Hmac {
                 secret: random_secret(),
             },
+            stall_threshold_ms: Config::default_stall_threshold_ms(tick_ms),
+        }
+    }
+
+    /// The default [`Config::stall_threshold_ms`] for a tick: the tick, at least 1000 ms.
+    pub const fn default_stall_threshold_ms(tick_ms: u32) -> u32 {
+        if tick_ms > 1000 {
+            tick_ms
+        } else {
+            1000
         }
     }
 
@@ -162,6 +180,8 @@ mod tests {
         assert!(c.shards.is_power_of_two());
         assert!(c.expiry_workers >= 1 && c.expiry_workers <= c.shards);
         assert!(!c.local_sessions);
+        assert_eq!(c.stall_threshold_ms, 2000);
+        assert_eq!(Config::with_tick(100).stall_threshold_ms, 1000);
         assert_eq!(c.validate(), Ok(()));
     }
 

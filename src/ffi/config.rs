@@ -133,6 +133,7 @@ impl zks_config {
             local_sessions: self.local_sessions,
             local_session_upgrade: self.local_session_upgrade,
             password_mode,
+            stall_threshold_ms: Config::default_stall_threshold_ms(self.tick_ms),
         };
         config.validate()?;
         Ok(config)
