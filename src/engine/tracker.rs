@@ -107,6 +107,7 @@ impl EngineBuilder {
             },
             lag: LagHistogram::new(),
             stall: StallClock::new(now, self.config.stall_threshold_ms),
+            started_ms: now,
             coarse_slack_ms,
             stop: AtomicBool::new(false),
             sleep_lock: Mutex::new(()),
@@ -161,6 +162,8 @@ struct Inner {
     lag: LagHistogram,
     /// The stall credit and its detection.
     stall: StallClock,
+    /// The clock's reading when the engine was built: when the workers first ask to run.
+    started_ms: u64,
     /// The clock's coarse granularity (ms), added to coarse readings for deadlines.
     coarse_slack_ms: u64,
     stop: AtomicBool,
@@ -295,7 +298,9 @@ impl Inner {
 
     fn worker_loop(&self, owned: &[usize]) {
         let tick = self.config.tick_ms as u64;
-        let mut asked = self.clock.now_ms();
+        // A worker first asks to run when the engine is built: a stall before its thread
+        // first runs is a stall too.
+        let mut asked = self.started_ms;
         while !self.stop.load(Ordering::SeqCst) {
             self.pass_after(asked, owned.iter().copied());
             // Sighted before sleeping, so a stall during the sleep is credited from here.
