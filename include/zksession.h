@@ -24,7 +24,7 @@
 // is an error, and its number never changes between versions.
 //
 // Groups: 1..=99 the C boundary itself, 100..=199 session operations (the engine's
-// errors), 200..=299 configuration errors. See [`zks_result_zookeeper_code`] for the
+// errors), 200..=299 configuration errors. See `zks_result_zookeeper_code` for the
 // mapping onto ZooKeeper's `KeeperException.Code` values.
 //
 // Thread safety: a plain value.
@@ -170,6 +170,48 @@ typedef struct zks_config {
 // Thread safety: a plain value.
 typedef uint32_t zks_session_kind;
 
+// What the engine knows of a tracked session, closing ones included (`zks_kind_any`).
+//
+// Thread safety: a plain value.
+typedef struct zks_session_state {
+    // `ZKS_SESSION_GLOBAL` or `ZKS_SESSION_LOCAL`; a remote entry is global.
+    zks_session_kind kind;
+    // Whether it is a remote entry: a global session tracked here but decided by another
+    // server, never expiring here.
+    bool remote;
+    // Whether it is closing (expiry decided or closed, not yet removed).
+    bool closing;
+} zks_session_state;
+
+// Where a learner's touch went: `ZKS_TOUCH_LOCAL` or `ZKS_TOUCH_FORWARDED`.
+//
+// Thread safety: a plain value.
+typedef uint32_t zks_touch_route;
+
+// One recorded touch, as `zks_drain_touched` hands it out.
+//
+// Thread safety: a plain value.
+typedef struct zks_touch_record {
+    // The session id.
+    uint64_t id;
+    // The timeout of its last recorded touch, in ms.
+    uint32_t timeout_ms;
+} zks_touch_record;
+
+// One expired session, as `zks_poll_expired_records` hands it out.
+//
+// Thread safety: a plain value.
+typedef struct zks_expired {
+    // The session id.
+    uint64_t id;
+    // Its timeout in ms at its last touch.
+    uint32_t timeout_ms;
+    // `ZKS_SESSION_GLOBAL` or `ZKS_SESSION_LOCAL`.
+    zks_session_kind kind;
+    // The tick boundary (engine clock, ms) at which it was due.
+    uint64_t deadline_ms;
+} zks_expired;
+
 // A newly created session.
 //
 // Thread safety: a plain value.
@@ -206,9 +248,27 @@ typedef struct zks_session_counts {
     uint64_t local;
     // Sessions closing (expired or being closed) and not yet removed.
     uint64_t closing;
-    // Every session tracked: `global + local + closing`.
+    // Every session tracked: `global + local + closing`, plus the remote entries of
+    // `zks_ensemble_counts` (there are none unless `zks_add_remote` or
+    // `zks_upgrade_to_remote` made some).
     uint64_t total;
 } zks_session_counts;
+
+// The counts an ensemble adds to `zks_session_counts`.
+//
+// Thread safety: a plain value.
+typedef struct zks_ensemble_session_counts {
+    // Remote entries not closing (global sessions tracked here, decided by another
+    // server).
+    uint64_t remote;
+    // Closing sessions that were local.
+    uint64_t closing_local;
+    // Closing sessions that were global (remote entries included).
+    // `closing_local + closing_global` is `zks_session_counts.closing`.
+    uint64_t closing_global;
+    // Touches recorded for `zks_drain_touched` and not yet handed out.
+    uint64_t touch_table;
+} zks_ensemble_session_counts;
 
 // Running totals since the engine started.
 //
@@ -259,6 +319,12 @@ typedef struct zks_expiry_entry {
 // ZooKeeper's own scheme (`java.util.Random(id ^ 0xB3415C00)`). Forgeable by anyone who
 // knows an id: use only in mixed ensembles with Java ZooKeeper servers.
 #define ZKS_PASSWORD_ZOOKEEPER 1
+
+// The session expires on this server: its deadline was refreshed here.
+#define ZKS_TOUCH_LOCAL 0
+
+// The session is a remote entry: the touch was recorded for `zks_drain_touched`.
+#define ZKS_TOUCH_FORWARDED 1
 
 // Known to the whole ensemble.
 #define ZKS_SESSION_GLOBAL 0
@@ -387,6 +453,122 @@ zks_result zks_negotiate_timeout(const struct zks_engine *engine,
                                  int64_t requested_ms,
                                  uint32_t *out_timeout_ms);
 
+// Writes what the engine knows of session `id`, closing or not, to `*out_state`.
+//
+// Errors: `ZKS_NULL_PARAMETER`, `ZKS_UNKNOWN_SESSION`.
+//
+// Thread safety: callable from any thread, concurrently.
+//
+// # Safety
+// `engine` must be NULL or live; `out_state` must be NULL or writable.
+zks_result zks_kind_any(const struct zks_engine *engine,
+                        uint64_t id,
+                        struct zks_session_state *out_state);
+
+// Writes a fresh session id to `*out_id`: from the generator `zks_create` uses (the
+// server id in the top byte, never reused, tracked ids skipped), tracked nowhere. For an
+// embedder that tracks the session elsewhere.
+//
+// Errors: `ZKS_NULL_PARAMETER`.
+//
+// Thread safety: callable from any thread, concurrently; each call gets another id.
+//
+// # Safety
+// `engine` must be NULL or live; `out_id` must be NULL or writable.
+zks_result zks_next_id(const struct zks_engine *engine, uint64_t *out_id);
+
+// Tracks a remote entry: a global session another server decides. It is never filed for
+// expiry and never expires here; its touches go to the touch table
+// (`zks_learner_touch`). `*out_added` is true if newly tracked, false if the id was
+// already tracked (then nothing changed).
+//
+// Errors: `ZKS_NULL_PARAMETER`, `ZKS_BAD_ARGUMENTS` (id or timeout 0).
+//
+// Thread safety: callable from any thread, concurrently.
+//
+// # Safety
+// `engine` must be NULL or live; `out_added` must be NULL or writable.
+zks_result zks_add_remote(const struct zks_engine *engine,
+                          uint64_t id,
+                          uint32_t timeout_ms,
+                          bool *out_added);
+
+// Atomically turns a live local session into a remote entry (a learner's upgrade): it
+// never expires here from then on. Writes its timeout to `*out_timeout_ms`. Idempotent on
+// remote entries and global sessions. Not gated by `local_session_upgrade`.
+//
+// Errors: `ZKS_NULL_PARAMETER`, `ZKS_UNKNOWN_SESSION`, `ZKS_SESSION_EXPIRED` (closing:
+// an upgrade racing expiry loses cleanly).
+//
+// Thread safety: callable from any thread, concurrently.
+//
+// # Safety
+// `engine` must be NULL or live; `out_timeout_ms` must be NULL or writable.
+zks_result zks_upgrade_to_remote(const struct zks_engine *engine,
+                                 uint64_t id,
+                                 uint32_t *out_timeout_ms);
+
+// A learner's touch, under one shard lock: a session expiring here has its deadline
+// refreshed with `timeout_ms` (`ZKS_TOUCH_LOCAL`); a remote entry has `(id, timeout_ms)`
+// recorded for `zks_drain_touched` (`ZKS_TOUCH_FORWARDED`). Either way `timeout_ms`
+// becomes its timeout. Writes which to `*out_touch`.
+//
+// Errors: `ZKS_NULL_PARAMETER`, `ZKS_UNKNOWN_SESSION`, `ZKS_SESSION_EXPIRED` (closing),
+// `ZKS_BAD_ARGUMENTS` (timeout 0).
+//
+// Thread safety: callable from any thread, concurrently.
+//
+// # Safety
+// `engine` must be NULL or live; `out_touch` must be NULL or writable.
+zks_result zks_learner_touch(const struct zks_engine *engine,
+                             uint64_t id,
+                             uint32_t timeout_ms,
+                             zks_touch_route *out_touch);
+
+// Records a touch of `id` with `timeout_ms` for `zks_drain_touched`, unconditionally
+// (for ids the embedder knows are global, tracked here or not). A later record of the
+// same id before a drain replaces the timeout.
+//
+// Errors: `ZKS_NULL_PARAMETER`.
+//
+// Thread safety: callable from any thread, concurrently.
+//
+// # Safety
+// `engine` must be NULL or live.
+zks_result zks_record_touch(const struct zks_engine *engine, uint64_t id, uint32_t timeout_ms);
+
+// Takes recorded touches into `records[0..cap]`; `*out_n` is how many were written. Each
+// call takes every touch recorded so far: at most one record per id, with the last
+// timeout recorded. Records that do not fit stay with the engine handle and come first in
+// the next call, so none is lost: while `*out_n == cap`, call again. A touch recorded
+// concurrently comes in this call or a later one, never in none.
+//
+// Errors: `ZKS_NULL_PARAMETER` (`engine`, `records` or `out_n` NULL),
+// `ZKS_INVALID_PARAMETER` (`cap` is 0).
+//
+// Thread safety: callable from any thread; concurrent drains each take different records.
+//
+// # Safety
+// `engine` must be NULL or live; `records` must be NULL or hold `cap` writable
+// `zks_touch_record`s; `out_n` must be NULL or writable.
+zks_result zks_drain_touched(const struct zks_engine *engine,
+                             struct zks_touch_record *records,
+                             size_t cap,
+                             size_t *out_n);
+
+// Makes a local session or a remote entry global without refreshing its deadline (the
+// leader's `commitSession`): a remote entry is filed for expiry at its stored deadline,
+// or one timeout from now if it has none. Writes its timeout to `*out_timeout_ms`.
+// Idempotent on global sessions; not gated by `local_session_upgrade`.
+//
+// Errors: `ZKS_NULL_PARAMETER`, `ZKS_UNKNOWN_SESSION`, `ZKS_SESSION_EXPIRED` (closing).
+//
+// Thread safety: callable from any thread, concurrently.
+//
+// # Safety
+// `engine` must be NULL or live; `out_timeout_ms` must be NULL or writable.
+zks_result zks_make_global(const struct zks_engine *engine, uint64_t id, uint32_t *out_timeout_ms);
+
 // Pops up to `cap` expired session ids into `ids`, waiting up to `wait_ms` for the first
 // one (0: do not wait). On success `*out_n` is how many were written (0 on timeout).
 // Each expired session is returned exactly once; it is closing, and the caller removes
@@ -421,6 +603,50 @@ zks_result zks_poll_expired(const struct zks_engine *engine,
 // # Safety
 // `engine` must be NULL or a live engine; `out_n` must be NULL or writable.
 zks_result zks_expire_due(const struct zks_engine *engine, size_t *out_n);
+
+// [`zks_poll_expired`] with a record per session: its id, timeout, kind and deadline.
+// Pops up to `cap` expired sessions into `records`, waiting up to `wait_ms` for the first
+// one (0: do not wait); `*out_n` is how many were written.
+//
+// Errors: `ZKS_NULL_PARAMETER` (`engine`, `records` or `out_n` NULL),
+// `ZKS_INVALID_PARAMETER` (`cap` is 0), `ZKS_NOT_POLLABLE` (the engine was given a
+// callback).
+//
+// Thread safety: as `zks_poll_expired`.
+//
+// # Safety
+// `engine` must be NULL or a live engine; `records` must be NULL or hold `cap` writable
+// `zks_expired`s; `out_n` must be NULL or writable.
+zks_result zks_poll_expired_records(const struct zks_engine *engine,
+                                    struct zks_expired *records,
+                                    size_t cap,
+                                    uint32_t wait_ms,
+                                    size_t *out_n);
+
+// Stops the engine's expiry workers and joins them (each finishes its current batch),
+// and wakes every `zks_poll_expired*` waiter: polls return at once from then on, with
+// what is queued. Idempotent; every other call stays valid, and expiry then happens only
+// through `zks_expire_due`. `zks_engine_free` does this itself.
+//
+// Errors: `ZKS_NULL_PARAMETER`.
+//
+// Thread safety: callable from any thread, including the engine's expiry callback (that
+// worker is then not joined; it exits after its batch).
+//
+// # Safety
+// `engine` must be NULL or a live engine.
+zks_result zks_stop_workers(const struct zks_engine *engine);
+
+// Writes whether `zks_stop_workers` has run on this engine to `*out_stopped` (so a
+// polling thread can tell an empty poll from a stopped engine).
+//
+// Errors: `ZKS_NULL_PARAMETER`.
+//
+// Thread safety: callable from any thread.
+//
+// # Safety
+// `engine` must be NULL or a live engine; `out_stopped` must be NULL or writable.
+zks_result zks_workers_stopped(const struct zks_engine *engine, bool *out_stopped);
 
 // A static, NUL-terminated English description of `result`. Never NULL; an unknown
 // value gets "unknown zks_result value". The string must not be freed.
@@ -718,6 +944,18 @@ zks_result zks_time_to_live(const struct zks_engine *engine, uint64_t id, uint64
 // `engine` must be NULL or live; `out_counts` must be NULL or writable.
 zks_result zks_counts(const struct zks_engine *engine, struct zks_session_counts *out_counts);
 
+// Writes the ensemble's counts (remote entries, closing sessions by kind, pending
+// touches) to `*out_counts`.
+//
+// Errors: `ZKS_NULL_PARAMETER`.
+//
+// Thread safety: callable from any thread, concurrently (counted shard by shard).
+//
+// # Safety
+// `engine` must be NULL or live; `out_counts` must be NULL or writable.
+zks_result zks_ensemble_counts(const struct zks_engine *engine,
+                               struct zks_ensemble_session_counts *out_counts);
+
 // Writes the running totals of creates, touches and expirations to `*out_totals`.
 //
 // Errors: `ZKS_NULL_PARAMETER`.
@@ -771,6 +1009,22 @@ zks_result zks_expiry_map(const struct zks_engine *engine,
                           struct zks_expiry_entry *entries,
                           size_t cap,
                           size_t *out_n);
+
+// [`zks_expiry_map`] restricted to the sessions of one kind (`ZKS_SESSION_GLOBAL` or
+// `ZKS_SESSION_LOCAL`), as ZooKeeper's dump lists them apart. Remote entries never expire
+// here and are not listed.
+//
+// Errors: as `zks_expiry_map`, and `ZKS_INVALID_PARAMETER` for another `kind`.
+//
+// Thread safety: as `zks_expiry_map`.
+//
+// # Safety
+// As `zks_expiry_map`.
+zks_result zks_expiry_map_by_kind(const struct zks_engine *engine,
+                                  zks_session_kind kind,
+                                  struct zks_expiry_entry *entries,
+                                  size_t cap,
+                                  size_t *out_n);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Session load benchmark: zksessiond (release build) against Apache ZooKeeper 3.8 from
 # Debian's packages, one after the other in the same run, with the same load generator
-# (benches/loadgen), the same tickTime and the same session counts. Each (server, session
+# (tools/loadgen), the same tickTime and the same session counts. Each (server, session
 # count) pair gets a freshly started server, so memory kept from an earlier load does not
 # hide the per-session cost. Prints one table with the ratios. Every server is stopped at
 # the end, whatever happens.
@@ -15,7 +15,7 @@
 #   WINDOW       handshakes in flight per load process      [100]
 #   ONLY         run only "zksessiond" or "zookeeper"       [both]
 #   WARMUP       1 = an unrecorded 100-session, 2 s run on each fresh server [1]
-#   ZKSESSIOND   a prebuilt zksessiond binary (else built here when the tree has it)
+#   ZKSESSIOND   a prebuilt zksessiond binary (else built here)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -86,14 +86,9 @@ CFG
 }
 
 echo "== building the load generator" >&2
-# The release profile, so the library build is shared with `cargo build --release`.
-LOADGEN="$(cargo build --release --bench loadgen --message-format=json 2>/dev/null |
-    python3 -c 'import sys, json
-for line in sys.stdin:
-    m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "loadgen":
-        print(m["executable"])' | tail -n 1)"
-[[ -x "$LOADGEN" ]] || { echo "could not build benches/loadgen" >&2; exit 1; }
+# The release profile; only the wire codec of the library (feature `loadgen`).
+cargo build --release --no-default-features --features loadgen --bin loadgen >&2
+LOADGEN=target/release/loadgen
 
 RESULTS="$WORK/results"
 : >"$RESULTS"
@@ -138,16 +133,12 @@ bench_server() { # label
 }
 
 if [[ -z "$ONLY" || "$ONLY" == zksessiond ]]; then
-    if [[ -z "$ZKSESSIOND" && -f src/bin/zksessiond.rs ]]; then
+    if [[ -z "$ZKSESSIOND" ]]; then
         echo "== building zksessiond (release)" >&2
         cargo build --release --bin zksessiond >&2
         ZKSESSIOND=target/release/zksessiond
     fi
-    if [[ -n "$ZKSESSIOND" ]]; then
-        bench_server zksessiond
-    else
-        echo "== zksessiond is not in this tree yet (src/bin/zksessiond.rs): skipped" >&2
-    fi
+    bench_server zksessiond
 fi
 
 if [[ -z "$ONLY" || "$ONLY" == zookeeper ]]; then

@@ -8,23 +8,8 @@ cd "$(dirname "$0")/.."
 
 ./scripts/setup.sh || { echo "setup failed"; exit 1; }
 
-passed=0
-failed=0
-failures=()
-
-suite() {
-  local name=$1; shift
-  echo "=== $name"
-  local start=$SECONDS
-  if "$@"; then
-    passed=$((passed + 1))
-    echo "=== $name: ok ($((SECONDS - start)) s)"
-  else
-    failed=$((failed + 1))
-    failures+=("$name")
-    echo "=== $name: FAILED ($((SECONDS - start)) s)"
-  fi
-}
+# shellcheck source=lib/suite.sh
+source scripts/lib/suite.sh
 
 export CARGO_TERM_COLOR=never
 # The namespace suite records a fresh trace from the real ZooKeeper; a fixed seed keeps the
@@ -38,21 +23,15 @@ suite "rust tests" cargo test
 # keeps loom's coroutine stacks from overflowing as unoptimised code does.
 suite "loom models" env RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
   CARGO_PROFILE_DEV_OPT_LEVEL=1 LOOM_MAX_PREEMPTIONS=2 cargo test --test loom_engine
-# One release build serves the C, server and client suites (the Java suite adds the JNI
-# exports with --features jni, which rebuilds only this crate).
+# The full release build (zksessiond and the library with every default feature); the C
+# and Java suites rebuild only this crate as their users get it (--no-default-features,
+# plus --features jni for Java).
 suite "release build" cargo build --release --bins --lib
 
 suite "persist suite" scripts/test-persist.sh
-for area in namespace c java server client; do
-  if [ -x "scripts/test-$area.sh" ]; then
-    suite "$area suite" "scripts/test-$area.sh"
-  fi
+for area in namespace c java ensemble server client; do
+  suite "$area suite" "scripts/test-$area.sh"
 done
 suite "stall suite" scripts/test-stall.sh
 
-echo
-if [ ${#failures[@]} -gt 0 ]; then
-  echo "failed suites: ${failures[*]}"
-fi
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+suite_end

@@ -3,6 +3,8 @@
 # generate, compiles every C test against the static and the shared library
 # (-std=c11 -Wall -Wextra -Werror), runs them natively and under valgrind memcheck,
 # checks the pkg-config file, and builds the example. Prints "N passed, M failed".
+# The library is built as C users get it: --no-default-features (the engine and the C ABI
+# only, no server or client).
 #
 # Usage: scripts/test-c.sh [--update-header]
 #   --update-header  copy the freshly generated header over include/zksession.h first.
@@ -17,26 +19,12 @@ STATIC_LIBS=(-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc)
 LIB="$ROOT/target/release"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-PASSED=0
-FAILED=0
+# shellcheck source=lib/suite.sh
+source scripts/lib/suite.sh
 
-pass() { PASSED=$((PASSED + 1)); echo "PASS $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAIL $*"; }
-
-# Runs "$@" with a time bound, recording a pass or a failure named $name.
-check() {
-    local name=$1
-    shift
-    if timeout 300 "$@" >"$WORK/out.txt" 2>&1; then
-        pass "$name"
-    else
-        fail "$name"
-        sed 's/^/    /' "$WORK/out.txt" | tail -40
-    fi
-}
-
-echo "== building the library (cargo build --release)"
-cargo build --release --lib --message-format=json-render-diagnostics >"$WORK/build.json"
+echo "== building the library (cargo build --release --lib --no-default-features)"
+cargo build --release --lib --no-default-features --message-format=json-render-diagnostics \
+    >"$WORK/build.json"
 OUT_DIR=$(jq -r 'select(.reason == "build-script-executed" and (.package_id | test("zksession"))) | .out_dir' \
     "$WORK/build.json" | tail -1)
 GENERATED="$OUT_DIR/zksession.h"
@@ -88,5 +76,8 @@ check "event_loop example builds (static)" "$CC" -std=c11 -Wall -Wextra -Werror 
 check "bench_touch builds (static)" "$CC" -std=c11 -O2 -Wall -Wextra -Werror -I"$ROOT/include" \
     bindings/c/bench/bench_touch.c "$LIB/libzksession.a" "${STATIC_LIBS[@]}" -o "$WORK/bench_touch"
 
-echo "$PASSED passed, $FAILED failed"
-[[ $FAILED -eq 0 ]]
+echo "== the library carries no server or client"
+check "libzksession.a has no server, client or mio symbols" \
+    bash -c "! nm -C '$LIB/libzksession.a' 2>/dev/null | grep -qE 'zksession::(server|client|namespace|wire)|mio::'"
+
+suite_end

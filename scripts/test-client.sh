@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Tests of the Rust ZooKeeper client: unit tests (parser, host provider, session state
 # machine under a scripted transport) and integration tests against real Apache
-# ZooKeeper 3.8 servers started from Debian's jars on free loopback ports.
+# ZooKeeper 3.8 servers started from Debian's jars on free loopback ports, and against
+# zksessiond. Prints "N passed, M failed" last; exits non-zero on any failure.
 #
 # Usage: scripts/test-client.sh            (from the repository root)
 # Env:   ZK_CLASSPATH    override the server classpath
 #        CLIENT_TEST_TIMEOUT  overall bound in seconds (default 900)
-set -euo pipefail
+set -uo pipefail
 
 cd "$(dirname "$0")/.."
 
@@ -48,24 +49,16 @@ run_bounded() {
     return "$rc"
 }
 
-echo "== client unit tests"
-run_bounded cargo test --lib client::
+# shellcheck source=lib/suite.sh
+source scripts/lib/suite.sh
 
-echo "== client examples build"
-run_bounded cargo build --example zkcli --example zklatency
-
-echo "== client integration tests against Apache ZooKeeper"
-run_bounded cargo test --test client_zookeeper -- --ignored --test-threads=3
-
-echo "== zkcli against Apache ZooKeeper"
-run_bounded cargo test --test client_cli -- --ignored
-
-echo "== client integration tests against zksessiond"
-if [[ -f src/bin/zksessiond.rs ]]; then
-    run_bounded cargo build --bin zksessiond
+suite "client unit tests" run_bounded cargo test --lib client::
+suite "client examples build" run_bounded cargo build --example zkcli --example zklatency
+suite "client integration tests against Apache ZooKeeper" \
+    run_bounded cargo test --test client_zookeeper -- --ignored --test-threads=3
+suite "zkcli against Apache ZooKeeper" run_bounded cargo test --test client_cli -- --ignored
+suite "zksessiond builds" run_bounded cargo build --bin zksessiond
+suite "client integration tests against zksessiond" \
     run_bounded cargo test --test client_zksessiond -- --ignored --test-threads=3
-else
-    echo "zksessiond is not in this tree: skipped"
-fi
 
-echo "test-client: OK"
+suite_end

@@ -11,6 +11,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 java_dir="$root/bindings/java"
 # shellcheck source=../bindings/java/classpath.sh
 source "$java_dir/classpath.sh"
+# shellcheck source=lib/suite.sh
+source "$root/scripts/lib/suite.sh"
 
 pids=()
 cleanup() {
@@ -21,9 +23,6 @@ cleanup() {
     done
 }
 trap cleanup EXIT INT TERM
-
-passed=0
-failed=0
 
 # run_suite NAME LIMIT_SECONDS COMMAND...: runs a command printing "N passed, M failed" last.
 run_suite() {
@@ -41,12 +40,10 @@ run_suite() {
     line="$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -1 || true)"
     rm -f "$out"
     if [[ -z "$line" ]]; then
-        echo "$name: no result line (crashed or timed out)"
-        failed=$((failed + 1))
+        fail "$name" "no result line (crashed or timed out)"
         return
     fi
-    passed=$((passed + $(cut -d' ' -f1 <<<"$line")))
-    failed=$((failed + $(cut -d' ' -f3 <<<"$line")))
+    add_counts "$(cut -d' ' -f1 <<<"$line")" "$(cut -d' ' -f3 <<<"$line")"
 }
 
 rust_jni_tests() {
@@ -82,5 +79,4 @@ run_suite "junit: SessionEngine and the tracker adapter" 300 "${java_cmd[@]}" or
 run_suite "junit: end to end with ZooKeeper 3.8, zkCli and kazoo" 600 "${java_cmd[@]}" org.zksession.RunTests \
     org.zksession.zookeeper.EndToEndTest
 
-echo "$passed passed, $failed failed"
-[[ "$failed" -eq 0 ]]
+suite_end

@@ -24,10 +24,8 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-results="$work/results"
-: >"$results"
-pass() { echo "PASS $1" | tee -a "$results"; }
-fail() { echo "FAIL $1${2:+: $2}" | tee -a "$results"; }
+# shellcheck source=lib/suite.sh
+source scripts/lib/suite.sh
 
 echo "== building zksessiond"
 cargo build --release --bin zksessiond
@@ -68,8 +66,9 @@ if [[ "$(four ruok 2>/dev/null)" == "imok" ]]; then pass "server:ruok"; else
 
 echo "== kazoo"
 timeout 600 "$PYTHON" tests/clients/kazoo_tests.py "127.0.0.1:$port" "$TICK_MS" 2>"$work/kazoo.err" \
-    | tee -a "$results" || true
-grep -q "^PASS kazoo:" "$results" || { fail "kazoo" "no kazoo test ran"; cat "$work/kazoo.err" >&2; }
+    | tee "$work/kazoo.out" || true
+tally "$work/kazoo.out"
+grep -q "^PASS kazoo:" "$work/kazoo.out" || { fail "kazoo" "no kazoo test ran"; cat "$work/kazoo.err" >&2; }
 
 echo "== zkCli.sh"
 zk_out=$( (printf 'create -e /zkcli-eph hello\nls /\nget /zkcli-eph\nstat /zkcli-eph\nquit\n') \
@@ -112,10 +111,7 @@ if [[ $stopped == 1 ]] && wait "$server_pid"; then pass "server:clean-sigterm-ex
     fail "server:clean-sigterm-exit"; fi
 server_pid=""
 
-passed=$(grep -c '^PASS' "$results" || true)
-failed=$(grep -c '^FAIL' "$results" || true)
-if [[ $failed -gt 0 ]]; then
+if [[ $SUITE_FAILED -gt 0 ]]; then
     echo "--- server log (tail)"; tail -n 40 "$work/server.log" | sed 's/^/  /'
 fi
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+suite_end

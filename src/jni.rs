@@ -5,30 +5,38 @@
 //! bulk calls. Nothing else: every behaviour lives in the engine.
 //!
 //! # Ground rules
+//! - **One macro per export.** Every export is written with `jni_fn!`, which makes the
+//!   `extern "system"` function, runs its body inside the panic boundary, and (for the
+//!   methods on an engine) checks the handle and turns it into a reference before the
+//!   body runs. A unit test calls every `native` method `SessionEngine.java` declares with
+//!   a panic injected into its body, and with handle 0.
 //! - **Handles.** A handle is a `Box<Native>` turned into a `jlong` by `nativeOpen` and
-//!   freed once by `nativeFree`. Java never passes 0 or a freed handle: the Java class
-//!   checks for 0, swaps its handle to 0 with a CAS before freeing, and keeps itself
-//!   reachable until every native call returns.
-//! - **Codes, not exceptions, on the hot path.** Calls that can fail return an `int`:
-//!   [`OK`] or a negative ZooKeeper error code (see the `CODE_*` constants). Java throws
-//!   the matching exception. Only `nativeOpen` (a configuration error) raises a Java
-//!   exception from native code.
-//! - **No crash.** Every export runs inside `catch_unwind`; a panic becomes
-//!   [`CODE_SYSTEM_ERROR`] (or an empty result) instead of unwinding into the JVM.
+//!   freed once by `nativeFree`. Java never passes a freed handle: the Java class swaps
+//!   its handle to 0 with a CAS before freeing, and keeps itself reachable until every
+//!   native call returns. Handle 0 gets the export's failure value.
+//! - **Codes, not exceptions, on the hot path.** Calls that can fail return an `int`: 0
+//!   or a negative ZooKeeper error code, the engine's own
+//!   ([`Error::zookeeper_code`]), `BADARGUMENTS` (-8) for an argument Java should not
+//!   have passed, `UNIMPLEMENTED` (-6) for what the engine lacks, or `SYSTEMERROR` (-1)
+//!   for a panic. Java throws the matching exception. Only `nativeOpen` (a configuration
+//!   error) raises a Java exception from native code.
 //! - **No upcalls.** Expiry is pulled by Java with `nativePollExpired`; native code never
 //!   attaches threads to the JVM or calls Java methods.
 //! - Passwords are ZooKeeper's (`PasswordMode::ZooKeeperCompatible`): inside a ZooKeeper
 //!   server, ZooKeeper itself makes and checks them.
 //!
-//! Array layouts: `nativePollExpired` fills `(id, timeout_ms)` pairs; `nativeExpiryMap`
-//! returns `(deadline_ms, id)` pairs sorted by deadline then id; `nativeSnapshot` returns
-//! `(id, timeout_ms, kind)` triples (kind 0 = global, 1 = local).
+//! Array layouts: `nativePollExpired` fills `(id, timeout_ms)` pairs and
+//! `nativePollExpiredKinds` `(id, timeout_ms, kind)` triples; `nativeExpiryMap` and
+//! `nativeExpiryMapByKind` return `(deadline_ms, id)` pairs sorted by deadline then id;
+//! `nativeSnapshot` returns `(id, timeout_ms, kind)` triples (kind 0 = global, 1 = local);
+//! `nativeDrainTouched` returns `(id, timeout_ms)` pairs.
 //!
 //! Must never: hold a JNI critical section or local reference across an engine call that
 //! can block, call back into Java, or let a panic cross the FFI boundary.
 
 use crate::engine::{
-    Config, ConfigError, Engine, Error, ManualClock, PasswordMode, SessionEntry, SessionKind,
+    Config, ConfigError, Engine, Error, Expired, LearnerTouch, ManualClock, PasswordMode,
+    SessionEntry, SessionKind,
 };
 use jni::objects::{JByteArray, JClass, JIntArray, JLongArray};
 use jni::sys::{jboolean, jint, jlong, jlongArray, JNI_FALSE, JNI_TRUE};
@@ -38,39 +46,28 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Success.
-pub const OK: jint = 0;
+const OK: jint = 0;
 /// ZooKeeper's `SYSTEMERROR`: a panic or a JNI failure inside the call.
-pub const CODE_SYSTEM_ERROR: jint = -1;
-/// ZooKeeper's `UNIMPLEMENTED`: the engine lacks what the call needs (an expiry queue, a
-/// manual clock).
-pub const CODE_UNIMPLEMENTED: jint = -6;
-/// ZooKeeper's `BADARGUMENTS`: an argument out of range (timeout 0, id 0, short array).
-pub const CODE_BAD_ARGUMENTS: jint = -8;
-/// ZooKeeper's `UNKNOWNSESSION`: the engine does not track the id.
-pub const CODE_UNKNOWN_SESSION: jint = -12;
-/// ZooKeeper's `SESSIONEXPIRED`: the session is closing.
-pub const CODE_SESSION_EXPIRED: jint = -112;
-/// ZooKeeper's `SESSIONMOVED`: another owner holds the session.
-pub const CODE_SESSION_MOVED: jint = -118;
-/// ZooKeeper's `EPHEMERALONLOCALSESSION`: local session and upgrading is disabled.
-pub const CODE_EPHEMERAL_ON_LOCAL_SESSION: jint = -120;
+const CODE_SYSTEM_ERROR: jint = -1;
+/// ZooKeeper's `UNIMPLEMENTED`: the engine lacks what the call needs (a manual clock).
+const CODE_UNIMPLEMENTED: jint = -6;
+/// ZooKeeper's `BADARGUMENTS`, for an argument out of range (timeout 0, short array).
+const CODE_BAD_ARGUMENTS: jint = Error::BadArguments.zookeeper_code();
 
-/// The result code Java sees for an engine error.
-pub fn code_of(e: Error) -> jint {
-    match e {
-        Error::UnknownSession => CODE_UNKNOWN_SESSION,
-        Error::SessionExpired => CODE_SESSION_EXPIRED,
-        Error::SessionMoved => CODE_SESSION_MOVED,
-        Error::EphemeralOnLocalSession => CODE_EPHEMERAL_ON_LOCAL_SESSION,
-        Error::BadArguments => CODE_BAD_ARGUMENTS,
-        Error::NotPollable => CODE_UNIMPLEMENTED,
-    }
-}
+/// `nativeKindAny`: a remote entry (the Java class's `KIND_REMOTE`).
+const KIND_REMOTE: jint = 2;
+/// `nativeKindAny`: the flag of a closing session (`KIND_CLOSING`).
+const KIND_CLOSING: jint = 4;
+/// `nativeLearnerTouch`: refreshed here (`TOUCH_LOCAL`).
+const TOUCH_LOCAL: jint = 0;
+/// `nativeLearnerTouch`: recorded for the leader (`TOUCH_FORWARDED`).
+const TOUCH_FORWARDED: jint = 1;
 
+/// The result code Java sees for an engine result.
 fn code(r: Result<(), Error>) -> jint {
     match r {
         Ok(()) => OK,
-        Err(e) => code_of(e),
+        Err(e) => e.zookeeper_code(),
     }
 }
 
@@ -97,32 +94,43 @@ fn bad_array(env: &JNIEnv<'_>) -> jint {
     CODE_BAD_ARGUMENTS
 }
 
-/// Runs `f`, turning a panic into `fallback`.
-#[inline]
-fn guard<R>(fallback: R, f: impl FnOnce() -> R) -> R {
+/// Runs `f`, turning a panic into `fallback`. Exports reach it only through `jni_fn!`.
+#[inline(always)]
+fn boundary<R>(fallback: R, f: impl FnOnce() -> R) -> R {
+    #[cfg(test)]
+    let f = || {
+        panic_hook::fire();
+        f()
+    };
     catch_unwind(AssertUnwindSafe(f)).unwrap_or(fallback)
 }
 
-/// The engine behind a handle.
-///
-/// # Safety
-/// `handle` must come from `nativeOpen` and not yet have been passed to `nativeFree`, and
-/// no `nativeFree` of it may run until the returned reference is dropped. The Java class
-/// guarantees both (see the module's ground rules).
-#[inline]
-unsafe fn engine<'a>(handle: jlong) -> &'a Engine {
-    // SAFETY: the caller's guarantee is this function's precondition.
-    unsafe { &native(handle).engine }
-}
+/// A test-only switch that makes the next body run by [`boundary`] on this thread panic
+/// before it starts.
+#[cfg(test)]
+mod panic_hook {
+    use std::cell::Cell;
 
-/// The state behind a handle.
-///
-/// # Safety
-/// As for [`engine`].
-#[inline]
-unsafe fn native<'a>(handle: jlong) -> &'a Native {
-    // SAFETY: the caller guarantees the pointer is a live `Box<Native>`.
-    unsafe { &*(handle as usize as *const Native) }
+    thread_local! {
+        static ARMED: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Makes the next boundary on this thread panic.
+    pub(super) fn arm() {
+        ARMED.with(|a| a.set(true));
+    }
+
+    /// Whether the hook is still armed (no boundary ran since [`arm`]); clears it.
+    pub(super) fn disarm() -> bool {
+        ARMED.with(|a| a.replace(false))
+    }
+
+    /// Panics if armed (disarming first).
+    pub(super) fn fire() {
+        if disarm() {
+            panic!("panic injected at the boundary");
+        }
+    }
 }
 
 /// What a handle points to: the engine, and its manual clock when it was opened with one.
@@ -131,10 +139,96 @@ struct Native {
     manual: Option<Arc<ManualClock>>,
 }
 
+/// What an export on an engine may take its handle as: the [`Native`] state or just the
+/// [`Engine`].
+trait FromHandle {
+    /// The value behind a non-zero handle.
+    ///
+    /// # Safety
+    /// `handle` must come from `nativeOpen` and not yet have been passed to `nativeFree`,
+    /// and no `nativeFree` of it may run until the returned reference is dropped. The
+    /// Java class guarantees both (see the module's ground rules).
+    unsafe fn from_handle<'a>(handle: jlong) -> &'a Self;
+}
+
+impl FromHandle for Native {
+    unsafe fn from_handle<'a>(handle: jlong) -> &'a Native {
+        // SAFETY: the caller guarantees the pointer is a live `Box<Native>`.
+        unsafe { &*(handle as usize as *const Native) }
+    }
+}
+
+impl FromHandle for Engine {
+    unsafe fn from_handle<'a>(handle: jlong) -> &'a Engine {
+        // SAFETY: the same contract.
+        unsafe { &Native::from_handle(handle).engine }
+    }
+}
+
+/// Makes one JNI export: `#[no_mangle] pub extern "system" fn NAME(env, class, ...)`,
+/// its body inside the panic boundary.
+///
+/// ```text
+/// jni_fn! {
+///     /// docs
+///     fn Java_org_zksession_SessionEngine_nativeX<'l>(env, e: &Engine, id: jlong) -> jint {
+///         failure: CODE_SYSTEM_ERROR;
+///         body...
+///     }
+/// }
+/// ```
+///
+/// With a handle parameter (`name: &Engine` or `name: &Native`, second), the export takes
+/// `jlong handle` there; handle 0 returns the failure value, any other is turned into the
+/// reference before the body runs. A panic in the body returns the failure value too.
+/// Without one, the parameters are passed as written.
+macro_rules! jni_fn {
+    (
+        $(#[$meta:meta])*
+        fn $name:ident<$l:lifetime>($env:pat, $h:ident: &$T:ident $(, $arg:ident: $ty:ty)* $(,)?)
+            $(-> $ret:ty)? { failure: $failure:expr; $($body:tt)* }
+    ) => {
+        $(#[$meta])*
+        #[no_mangle]
+        #[allow(clippy::unused_unit)] // `return ();` for the exports returning nothing
+        pub extern "system" fn $name<$l>(
+            $env: JNIEnv<$l>,
+            _class: JClass<$l>,
+            handle: jlong,
+            $($arg: $ty),*
+        ) $(-> $ret)? {
+            boundary($failure, || {
+                if handle == 0 {
+                    return $failure;
+                }
+                // SAFETY: a non-zero handle Java passes is live for the whole call (the
+                // module's ground rules).
+                let $h: &$T = unsafe { <$T as FromHandle>::from_handle(handle) };
+                $($body)*
+            })
+        }
+    };
+    (
+        $(#[$meta:meta])*
+        fn $name:ident<$l:lifetime>($env:pat $(, $arg:ident: $ty:ty)* $(,)?)
+            $(-> $ret:ty)? { failure: $failure:expr; $($body:tt)* }
+    ) => {
+        $(#[$meta])*
+        #[no_mangle]
+        pub extern "system" fn $name<$l>(
+            $env: JNIEnv<$l>,
+            _class: JClass<$l>,
+            $($arg: $ty),*
+        ) $(-> $ret)? {
+            boundary($failure, || { $($body)* })
+        }
+    };
+}
+
 /// Builds the engine's configuration from `nativeOpen`'s arguments; 0 for `shards` or
 /// `workers` keeps the default.
 #[allow(clippy::too_many_arguments)]
-pub fn config_from(
+fn config_from(
     tick_ms: jint,
     min_ms: jint,
     max_ms: jint,
@@ -174,45 +268,42 @@ pub fn config_from(
     Ok(c)
 }
 
-/// `long nativeOpen(int tickMs, int minMs, int maxMs, int serverId, boolean local,
-/// boolean upgrade, int shards, int workers, long manualClockStartMs)`: a new engine's
-/// handle, or 0 with an `IllegalArgumentException` pending.
-///
-/// `manualClockStartMs > 0` gives the engine a manual clock starting there and no expiry
-/// workers: time moves only with `nativeAdvanceClock` and expiry is decided only by
-/// `nativeExpireDue` (deterministic tests). Otherwise it runs on the system clock with
-/// its workers.
-#[no_mangle]
-#[allow(clippy::too_many_arguments)]
-pub extern "system" fn Java_org_zksession_SessionEngine_nativeOpen<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    tick_ms: jint,
-    min_ms: jint,
-    max_ms: jint,
-    server_id: jint,
-    local_sessions: jboolean,
-    local_upgrade: jboolean,
-    shards: jint,
-    workers: jint,
-    manual_clock_start_ms: jlong,
-) -> jlong {
-    let built = guard(None, || {
-        let cfg = config_from(
-            tick_ms,
-            min_ms,
-            max_ms,
-            server_id,
-            local_sessions != JNI_FALSE,
-            local_upgrade != JNI_FALSE,
-            shards,
-            workers,
-        );
-        let cfg = match cfg {
-            Ok(c) => c,
-            Err(e) => return Some(Err(e)),
-        };
-        let native = if manual_clock_start_ms > 0 {
+jni_fn! {
+    /// `long nativeOpen(int tickMs, int minMs, int maxMs, int serverId, boolean local,
+    /// boolean upgrade, int shards, int workers, long manualClockStartMs)`: a new engine's
+    /// handle, or 0 with an `IllegalArgumentException` pending (a refused configuration)
+    /// or with none (a panic; Java then throws `IllegalStateException`).
+    ///
+    /// `manualClockStartMs > 0` gives the engine a manual clock starting there and no
+    /// expiry workers: time moves only with `nativeAdvanceClock` and expiry is decided
+    /// only by `nativeExpireDue` (deterministic tests). Otherwise it runs on the system
+    /// clock with its workers.
+    #[allow(clippy::too_many_arguments)]
+    fn Java_org_zksession_SessionEngine_nativeOpen<'l>(
+        mut env,
+        tick_ms: jint,
+        min_ms: jint,
+        max_ms: jint,
+        server_id: jint,
+        local_sessions: jboolean,
+        local_upgrade: jboolean,
+        shards: jint,
+        workers: jint,
+        manual_clock_start_ms: jlong,
+    ) -> jlong {
+        failure: 0;
+        let built = config_from(
+        tick_ms,
+        min_ms,
+        max_ms,
+        server_id,
+        local_sessions != JNI_FALSE,
+        local_upgrade != JNI_FALSE,
+        shards,
+        workers,
+        )
+        .and_then(|cfg| {
+        if manual_clock_start_ms > 0 {
             let clock = Arc::new(ManualClock::new(manual_clock_start_ms as u64));
             Engine::builder(cfg)
                 .clock(clock.clone())
@@ -227,53 +318,42 @@ pub extern "system" fn Java_org_zksession_SessionEngine_nativeOpen<'l>(
                 engine,
                 manual: None,
             })
-        };
-        Some(native)
-    });
-    match built {
-        Some(Ok(native)) => Box::into_raw(Box::new(native)) as usize as jlong,
-        Some(Err(e)) => {
+        }
+        });
+        match built {
+        Ok(native) => Box::into_raw(Box::new(native)) as usize as jlong,
+        Err(e) => {
             let _ = env.throw_new("java/lang/IllegalArgumentException", e.to_string());
             0
         }
-        None => {
-            let _ = env.throw_new("java/lang/IllegalStateException", "engine start failed");
-            0
         }
     }
 }
 
-/// `void nativeFree(long handle)`: stops the engine and frees it.
-#[no_mangle]
-pub extern "system" fn Java_org_zksession_SessionEngine_nativeFree<'l>(
-    _env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-) {
-    guard((), || {
+jni_fn! {
+    /// `void nativeFree(long handle)`: stops the engine and frees it; 0 does nothing.
+    fn Java_org_zksession_SessionEngine_nativeFree<'l>(_env, handle: jlong) {
+        failure: ();
         if handle != 0 {
-            // SAFETY: Java passes each live handle here exactly once, after its CAS to 0,
-            // and makes no further calls with it.
-            drop(unsafe { Box::from_raw(handle as usize as *mut Native) });
+        // SAFETY: Java passes each live handle here exactly once, after its CAS to 0,
+        // and makes no further calls with it.
+        drop(unsafe { Box::from_raw(handle as usize as *mut Native) });
         }
-    })
+    }
 }
 
-/// `long nativeCreate(long handle, int timeoutMs, boolean local, int[] timeoutOut)`: a new
-/// session's id; its negotiated timeout goes to `timeoutOut[0]` when the array is not
-/// null. Returns 0 on failure.
-#[no_mangle]
-pub extern "system" fn Java_org_zksession_SessionEngine_nativeCreate<'l>(
-    env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-    timeout_ms: jint,
-    local: jboolean,
-    timeout_out: JIntArray<'l>,
-) -> jlong {
-    guard(0, || {
-        // SAFETY: Java passes a live handle (module ground rules).
-        let e = unsafe { engine(handle) };
+jni_fn! {
+    /// `long nativeCreate(long handle, int timeoutMs, boolean local, int[] timeoutOut)`: a new
+    /// session's id; its negotiated timeout goes to `timeoutOut[0]` when the array is not
+    /// null. Returns 0 on failure.
+    fn Java_org_zksession_SessionEngine_nativeCreate<'l>(
+        env,
+        e: &Engine,
+        timeout_ms: jint,
+        local: jboolean,
+        timeout_out: JIntArray<'l>,
+    ) -> jlong {
+        failure: 0;
         let c = e.create(timeout_ms as i64, kind_of(local));
         if !timeout_out.is_null()
             && env
@@ -284,47 +364,43 @@ pub extern "system" fn Java_org_zksession_SessionEngine_nativeCreate<'l>(
             return 0;
         }
         c.id as jlong
-    })
+    }
 }
 
-/// `int nativeAdd(long handle, long id, int timeoutMs, boolean local)`: 1 if newly
-/// tracked, 0 if refreshed, or a negative code.
-#[no_mangle]
-pub extern "system" fn Java_org_zksession_SessionEngine_nativeAdd<'l>(
-    _env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-    id: jlong,
-    timeout_ms: jint,
-    local: jboolean,
-) -> jint {
-    guard(CODE_SYSTEM_ERROR, || {
+jni_fn! {
+    /// `int nativeAdd(long handle, long id, int timeoutMs, boolean local)`: 1 if newly
+    /// tracked, 0 if refreshed, or a negative code.
+    fn Java_org_zksession_SessionEngine_nativeAdd<'l>(
+        _env,
+        e: &Engine,
+        id: jlong,
+        timeout_ms: jint,
+        local: jboolean,
+    ) -> jint {
+        failure: CODE_SYSTEM_ERROR;
         if timeout_ms <= 0 {
             return CODE_BAD_ARGUMENTS;
         }
-        // SAFETY: Java passes a live handle (module ground rules).
-        let e = unsafe { engine(handle) };
         match e.add(id as u64, timeout_ms as u32, kind_of(local)) {
             Ok(true) => 1,
             Ok(false) => 0,
-            Err(err) => code_of(err),
+            Err(err) => err.zookeeper_code(),
         }
-    })
+    }
 }
 
-/// `int nativeRestore(long handle, long[] ids, int[] timeouts, int n)`: imports `n`
-/// global sessions with fresh deadlines; the number newly tracked, or a negative code
-/// (nothing imported) for a bad entry or short arrays.
-#[no_mangle]
-pub extern "system" fn Java_org_zksession_SessionEngine_nativeRestore<'l>(
-    env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-    ids: JLongArray<'l>,
-    timeouts: JIntArray<'l>,
-    n: jint,
-) -> jint {
-    guard(CODE_SYSTEM_ERROR, || {
+jni_fn! {
+    /// `int nativeRestore(long handle, long[] ids, int[] timeouts, int n)`: imports `n`
+    /// global sessions with fresh deadlines; the number newly tracked, or a negative code
+    /// (nothing imported) for a bad entry or short arrays.
+    fn Java_org_zksession_SessionEngine_nativeRestore<'l>(
+        env,
+        e: &Engine,
+        ids: JLongArray<'l>,
+        timeouts: JIntArray<'l>,
+        n: jint,
+    ) -> jint {
+        failure: CODE_SYSTEM_ERROR;
         if n < 0 {
             return CODE_BAD_ARGUMENTS;
         }
@@ -348,64 +424,53 @@ pub extern "system" fn Java_org_zksession_SessionEngine_nativeRestore<'l>(
                 kind: SessionKind::Global,
             })
             .collect();
-        // SAFETY: Java passes a live handle (module ground rules).
-        let e = unsafe { engine(handle) };
         match e.restore(&entries) {
             Ok(added) => added.min(jint::MAX as usize) as jint,
-            Err(err) => code_of(err),
+            Err(err) => err.zookeeper_code(),
         }
-    })
+    }
 }
 
-/// `int nativeTouch(long handle, long id)`: [`OK`] or a negative code.
-#[no_mangle]
-pub extern "system" fn Java_org_zksession_SessionEngine_nativeTouch<'l>(
-    _env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-    id: jlong,
-) -> jint {
-    guard(CODE_SYSTEM_ERROR, || {
-        // SAFETY: Java passes a live handle (module ground rules).
-        code(unsafe { engine(handle) }.touch(id as u64))
-    })
+jni_fn! {
+    /// `int nativeTouch(long handle, long id)`: 0 or a negative code.
+    fn Java_org_zksession_SessionEngine_nativeTouch<'l>(_env, e: &Engine, id: jlong) -> jint {
+        failure: CODE_SYSTEM_ERROR;
+        code(e.touch(id as u64))
+    }
 }
 
-/// `int nativeTouchWithTimeout(long handle, long id, int timeoutMs)`: [`OK`] or a
-/// negative code.
-#[no_mangle]
-pub extern "system" fn Java_org_zksession_SessionEngine_nativeTouchWithTimeout<'l>(
-    _env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-    id: jlong,
-    timeout_ms: jint,
-) -> jint {
-    guard(CODE_SYSTEM_ERROR, || {
+jni_fn! {
+    /// `int nativeTouchWithTimeout(long handle, long id, int timeoutMs)`: 0 or a
+    /// negative code.
+    fn Java_org_zksession_SessionEngine_nativeTouchWithTimeout<'l>(
+        _env,
+        e: &Engine,
+        id: jlong,
+        timeout_ms: jint,
+    ) -> jint {
+        failure: CODE_SYSTEM_ERROR;
         if timeout_ms <= 0 {
             return CODE_BAD_ARGUMENTS;
         }
-        // SAFETY: Java passes a live handle (module ground rules).
-        code(unsafe { engine(handle) }.touch_with_timeout(id as u64, timeout_ms as u32))
-    })
+        code(e.touch_with_timeout(id as u64, timeout_ms as u32))
+    }
 }
 
 thread_local! {
     static TOUCH_BUF: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// `int nativeTouchMany(long handle, long[] ids, int offset, int length)`: how many of
-/// `ids[offset..offset+length]` were touched, or a negative code for a bad range.
-#[no_mangle]
-pub extern "system" fn Java_org_zksession_SessionEngine_nativeTouchMany<'l>(
-    env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-    ids: JLongArray<'l>,
-    offset: jint,
-    length: jint,
-) -> jint {
-    guard(CODE_SYSTEM_ERROR, || {
+jni_fn! {
+    /// `int nativeTouchMany(long handle, long[] ids, int offset, int length)`: how many of
+    /// `ids[offset..offset+length]` were touched, or a negative code for a bad range.
+    fn Java_org_zksession_SessionEngine_nativeTouchMany<'l>(
+        env,
+        e: &Engine,
+        ids: JLongArray<'l>,
+        offset: jint,
+        length: jint,
+    ) -> jint {
+        failure: CODE_SYSTEM_ERROR;
         if offset < 0 || length < 0 {
             return CODE_BAD_ARGUMENTS;
         }
@@ -421,208 +486,168 @@ pub extern "system" fn Java_org_zksession_SessionEngine_nativeTouchMany<'l>(
             if env.get_long_array_region(&ids, offset, as_jlong).is_err() {
                 return bad_array(&env);
             }
-            // SAFETY: Java passes a live handle (module ground rules).
-            let touched = unsafe { engine(handle) }.touch_many(&buf);
+                let touched = e.touch_many(&buf);
             touched.min(jint::MAX as usize) as jint
         })
-    })
+    }
 }
 
-/// `int nativeSetClosing(long handle, long id)`: [`OK`] or a negative code.
-#[no_mangle]
-pub extern "system" fn Java_org_zksession_SessionEngine_nativeSetClosing<'l>(
-    _env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-    id: jlong,
-) -> jint {
-    guard(CODE_SYSTEM_ERROR, || {
-        // SAFETY: Java passes a live handle (module ground rules).
-        code(unsafe { engine(handle) }.set_closing(id as u64))
-    })
+jni_fn! {
+    /// `int nativeSetClosing(long handle, long id)`: 0 or a negative code.
+    fn Java_org_zksession_SessionEngine_nativeSetClosing<'l>(_env, e: &Engine, id: jlong) -> jint {
+        failure: CODE_SYSTEM_ERROR;
+        code(e.set_closing(id as u64))
+    }
 }
 
-/// `int nativeCloseSession(long handle, long id)`: [`OK`] or a negative code.
-#[no_mangle]
-pub extern "system" fn Java_org_zksession_SessionEngine_nativeCloseSession<'l>(
-    _env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-    id: jlong,
-) -> jint {
-    guard(CODE_SYSTEM_ERROR, || {
-        // SAFETY: Java passes a live handle (module ground rules).
-        code(unsafe { engine(handle) }.close(id as u64))
-    })
+jni_fn! {
+    /// `int nativeCloseSession(long handle, long id)`: 0 or a negative code.
+    fn Java_org_zksession_SessionEngine_nativeCloseSession<'l>(
+        _env,
+        e: &Engine,
+        id: jlong,
+    ) -> jint {
+        failure: CODE_SYSTEM_ERROR;
+        code(e.close(id as u64))
+    }
 }
 
-/// `boolean nativeRemove(long handle, long id)`: whether the id was tracked.
-#[no_mangle]
-pub extern "system" fn Java_org_zksession_SessionEngine_nativeRemove<'l>(
-    _env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-    id: jlong,
-) -> jboolean {
-    guard(JNI_FALSE, || {
-        // SAFETY: Java passes a live handle (module ground rules).
-        jbool(unsafe { engine(handle) }.remove(id as u64))
-    })
+jni_fn! {
+    /// `boolean nativeRemove(long handle, long id)`: whether the id was tracked.
+    fn Java_org_zksession_SessionEngine_nativeRemove<'l>(_env, e: &Engine, id: jlong) -> jboolean {
+        failure: JNI_FALSE;
+        jbool(e.remove(id as u64))
+    }
 }
 
-/// `boolean nativeIsTracking(long handle, long id)`: whether the id is tracked (closing
-/// sessions included).
-#[no_mangle]
-pub extern "system" fn Java_org_zksession_SessionEngine_nativeIsTracking<'l>(
-    _env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-    id: jlong,
-) -> jboolean {
-    guard(JNI_FALSE, || {
-        // SAFETY: Java passes a live handle (module ground rules).
-        jbool(unsafe { engine(handle) }.is_tracking(id as u64))
-    })
+jni_fn! {
+    /// `boolean nativeIsTracking(long handle, long id)`: whether the id is tracked (closing
+    /// sessions included).
+    fn Java_org_zksession_SessionEngine_nativeIsTracking<'l>(
+        _env,
+        e: &Engine,
+        id: jlong,
+    ) -> jboolean {
+        failure: JNI_FALSE;
+        jbool(e.is_tracking(id as u64))
+    }
 }
 
-/// `int nativeSetOwner(long handle, long id, long owner)`: [`OK`] or a negative code.
-#[no_mangle]
-pub extern "system" fn Java_org_zksession_SessionEngine_nativeSetOwner<'l>(
-    _env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-    id: jlong,
-    owner: jlong,
-) -> jint {
-    guard(CODE_SYSTEM_ERROR, || {
-        // SAFETY: Java passes a live handle (module ground rules).
-        code(unsafe { engine(handle) }.set_owner(id as u64, owner as u64))
-    })
+jni_fn! {
+    /// `int nativeSetOwner(long handle, long id, long owner)`: 0 or a negative code.
+    fn Java_org_zksession_SessionEngine_nativeSetOwner<'l>(
+        _env,
+        e: &Engine,
+        id: jlong,
+        owner: jlong,
+    ) -> jint {
+        failure: CODE_SYSTEM_ERROR;
+        code(e.set_owner(id as u64, owner as u64))
+    }
 }
 
-/// `int nativeOwner(long handle, long id, long[] out)`: [`OK`] with the owner in `out[0]`,
-/// 1 if no owner was set, or a negative code.
-#[no_mangle]
-pub extern "system" fn Java_org_zksession_SessionEngine_nativeOwner<'l>(
-    env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-    id: jlong,
-    out: JLongArray<'l>,
-) -> jint {
-    guard(CODE_SYSTEM_ERROR, || {
-        // SAFETY: Java passes a live handle (module ground rules).
-        match unsafe { engine(handle) }.owner(id as u64) {
+jni_fn! {
+    /// `int nativeOwner(long handle, long id, long[] out)`: 0 with the owner in `out[0]`,
+    /// 1 if no owner was set, or a negative code.
+    fn Java_org_zksession_SessionEngine_nativeOwner<'l>(
+        env,
+        e: &Engine,
+        id: jlong,
+        out: JLongArray<'l>,
+    ) -> jint {
+        failure: CODE_SYSTEM_ERROR;
+        match e.owner(id as u64) {
             Ok(Some(o)) => match env.set_long_array_region(&out, 0, &[o as jlong]) {
                 Ok(()) => OK,
                 Err(_) => bad_array(&env),
             },
             Ok(None) => 1,
-            Err(e) => code_of(e),
+            Err(e) => e.zookeeper_code(),
         }
-    })
+    }
 }
 
-/// `int nativeCheck(long handle, long id, long owner)`: ZooKeeper's `checkSession`;
-/// [`OK`] or a negative code.
-#[no_mangle]
-pub extern "system" fn Java_org_zksession_SessionEngine_nativeCheck<'l>(
-    _env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-    id: jlong,
-    owner: jlong,
-) -> jint {
-    guard(CODE_SYSTEM_ERROR, || {
-        // SAFETY: Java passes a live handle (module ground rules).
-        code(unsafe { engine(handle) }.check_session(id as u64, owner as u64))
-    })
+jni_fn! {
+    /// `int nativeCheck(long handle, long id, long owner)`: ZooKeeper's `checkSession`;
+    /// 0 or a negative code.
+    fn Java_org_zksession_SessionEngine_nativeCheck<'l>(
+        _env,
+        e: &Engine,
+        id: jlong,
+        owner: jlong,
+    ) -> jint {
+        failure: CODE_SYSTEM_ERROR;
+        code(e.check_session(id as u64, owner as u64))
+    }
 }
 
-/// `int nativeCheckGlobal(long handle, long id, long owner)`: ZooKeeper's
-/// `checkGlobalSession`; [`OK`] or a negative code.
-#[no_mangle]
-pub extern "system" fn Java_org_zksession_SessionEngine_nativeCheckGlobal<'l>(
-    _env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-    id: jlong,
-    owner: jlong,
-) -> jint {
-    guard(CODE_SYSTEM_ERROR, || {
-        // SAFETY: Java passes a live handle (module ground rules).
-        code(unsafe { engine(handle) }.check_global_session(id as u64, owner as u64))
-    })
+jni_fn! {
+    /// `int nativeCheckGlobal(long handle, long id, long owner)`: ZooKeeper's
+    /// `checkGlobalSession`; 0 or a negative code.
+    fn Java_org_zksession_SessionEngine_nativeCheckGlobal<'l>(
+        _env,
+        e: &Engine,
+        id: jlong,
+        owner: jlong,
+    ) -> jint {
+        failure: CODE_SYSTEM_ERROR;
+        code(e.check_global_session(id as u64, owner as u64))
+    }
 }
 
-/// `int nativeUpgrade(long handle, long id)`: the session's timeout (> 0) after making it
-/// global, or a negative code.
-#[no_mangle]
-pub extern "system" fn Java_org_zksession_SessionEngine_nativeUpgrade<'l>(
-    _env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-    id: jlong,
-) -> jint {
-    guard(CODE_SYSTEM_ERROR, || {
-        // SAFETY: Java passes a live handle (module ground rules).
-        match unsafe { engine(handle) }.upgrade(id as u64) {
+jni_fn! {
+    /// `int nativeUpgrade(long handle, long id)`: the session's timeout (> 0) after making it
+    /// global, or a negative code.
+    fn Java_org_zksession_SessionEngine_nativeUpgrade<'l>(_env, e: &Engine, id: jlong) -> jint {
+        failure: CODE_SYSTEM_ERROR;
+        match e.upgrade(id as u64) {
             Ok(t) => t.min(jint::MAX as u32) as jint,
-            Err(e) => code_of(e),
+            Err(e) => e.zookeeper_code(),
         }
-    })
+    }
 }
 
-/// `int nativeKind(long handle, long id)`: 0 (global), 1 (local), or a negative code.
-#[no_mangle]
-pub extern "system" fn Java_org_zksession_SessionEngine_nativeKind<'l>(
-    _env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-    id: jlong,
-) -> jint {
-    guard(CODE_SYSTEM_ERROR, || {
-        // SAFETY: Java passes a live handle (module ground rules).
-        match unsafe { engine(handle) }.is_global(id as u64) {
+jni_fn! {
+    /// `int nativeKind(long handle, long id)`: 0 (global), 1 (local), or a negative code.
+    fn Java_org_zksession_SessionEngine_nativeKind<'l>(_env, e: &Engine, id: jlong) -> jint {
+        failure: CODE_SYSTEM_ERROR;
+        match e.is_global(id as u64) {
             Ok(true) => 0,
             Ok(false) => 1,
-            Err(e) => code_of(e),
+            Err(e) => e.zookeeper_code(),
         }
-    })
+    }
 }
 
-/// `int nativePassword(long handle, long id, byte[] out)`: writes the session's 16-byte
-/// password to `out`; [`OK`] or a negative code.
-#[no_mangle]
-pub extern "system" fn Java_org_zksession_SessionEngine_nativePassword<'l>(
-    env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-    id: jlong,
-    out: JByteArray<'l>,
-) -> jint {
-    guard(CODE_SYSTEM_ERROR, || {
-        // SAFETY: Java passes a live handle (module ground rules).
-        let pw = unsafe { engine(handle) }.password(id as u64);
+jni_fn! {
+    /// `int nativePassword(long handle, long id, byte[] out)`: writes the session's 16-byte
+    /// password to `out`; 0 or a negative code.
+    fn Java_org_zksession_SessionEngine_nativePassword<'l>(
+        env,
+        e: &Engine,
+        id: jlong,
+        out: JByteArray<'l>,
+    ) -> jint {
+        failure: CODE_SYSTEM_ERROR;
+        let pw = e.password(id as u64);
         let signed: Vec<i8> = pw.iter().map(|&b| b as i8).collect();
         match env.set_byte_array_region(&out, 0, &signed) {
             Ok(()) => OK,
             Err(_) => bad_array(&env),
         }
-    })
+    }
 }
 
-/// `boolean nativeVerifyPassword(long handle, long id, byte[] password)`: whether
-/// `password` is the session's password (constant time).
-#[no_mangle]
-pub extern "system" fn Java_org_zksession_SessionEngine_nativeVerifyPassword<'l>(
-    env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-    id: jlong,
-    password: JByteArray<'l>,
-) -> jboolean {
-    guard(JNI_FALSE, || {
+jni_fn! {
+    /// `boolean nativeVerifyPassword(long handle, long id, byte[] password)`: whether
+    /// `password` is the session's password (constant time).
+    fn Java_org_zksession_SessionEngine_nativeVerifyPassword<'l>(
+        env,
+        e: &Engine,
+        id: jlong,
+        password: JByteArray<'l>,
+    ) -> jboolean {
+        failure: JNI_FALSE;
         if password.is_null() {
             return JNI_FALSE;
         }
@@ -630,89 +655,56 @@ pub extern "system" fn Java_org_zksession_SessionEngine_nativeVerifyPassword<'l>
             bad_array(&env);
             return JNI_FALSE;
         };
-        // SAFETY: Java passes a live handle (module ground rules).
-        jbool(unsafe { engine(handle) }.verify_password(id as u64, &bytes))
-    })
+        jbool(e.verify_password(id as u64, &bytes))
+    }
 }
 
-/// `int nativePollExpired(long handle, long[] out, int timeoutMs)`: waits up to
-/// `timeoutMs` for expired sessions and writes up to `out.length / 2` `(id, timeout_ms)`
-/// pairs; the number of sessions written, or a negative code.
-#[no_mangle]
-pub extern "system" fn Java_org_zksession_SessionEngine_nativePollExpired<'l>(
-    env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-    out: JLongArray<'l>,
-    timeout_ms: jint,
-) -> jint {
-    guard(CODE_SYSTEM_ERROR, || {
-        if out.is_null() || timeout_ms < 0 {
-            return CODE_BAD_ARGUMENTS;
-        }
-        let Ok(len) = env.get_array_length(&out) else {
-            return bad_array(&env);
-        };
-        let max = (len / 2) as usize;
-        if max == 0 {
-            return CODE_BAD_ARGUMENTS;
-        }
-        let wait = Duration::from_millis(timeout_ms as u64);
-        // SAFETY: Java passes a live handle (module ground rules).
-        let batch = match unsafe { engine(handle) }.poll_expired(max, wait) {
-            Ok(b) => b,
-            Err(e) => return code_of(e),
-        };
-        let mut flat = Vec::with_capacity(batch.len() * 2);
-        for x in &batch {
-            flat.push(x.id as jlong);
-            flat.push(x.timeout_ms as jlong);
-        }
-        match env.set_long_array_region(&out, 0, &flat) {
-            Ok(()) => batch.len() as jint,
-            Err(_) => CODE_SYSTEM_ERROR,
-        }
-    })
+jni_fn! {
+    /// `int nativePollExpired(long handle, long[] out, int timeoutMs)`: waits up to
+    /// `timeoutMs` for expired sessions and writes up to `out.length / 2` `(id, timeout_ms)`
+    /// pairs; the number of sessions written, or a negative code.
+    fn Java_org_zksession_SessionEngine_nativePollExpired<'l>(
+        env,
+        e: &Engine,
+        out: JLongArray<'l>,
+        timeout_ms: jint,
+    ) -> jint {
+        failure: CODE_SYSTEM_ERROR;
+        poll_into(&env, e, &out, timeout_ms, |x| [x.id as jlong, x.timeout_ms as jlong])
+    }
 }
 
-/// `int nativeAdvanceClock(long handle, long ms)`: moves a manual clock forward; [`OK`],
-/// or [`CODE_UNIMPLEMENTED`] if the engine runs on the system clock, or
-/// [`CODE_BAD_ARGUMENTS`] for a negative `ms`.
-#[no_mangle]
-pub extern "system" fn Java_org_zksession_SessionEngine_nativeAdvanceClock<'l>(
-    _env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-    ms: jlong,
-) -> jint {
-    guard(CODE_SYSTEM_ERROR, || {
+jni_fn! {
+    /// `int nativeAdvanceClock(long handle, long ms)`: moves a manual clock forward; 0,
+    /// or -6 (`UNIMPLEMENTED`) if the engine runs on the system clock, or
+    /// -8 (`BADARGUMENTS`) for a negative `ms`.
+    fn Java_org_zksession_SessionEngine_nativeAdvanceClock<'l>(
+        _env,
+        native: &Native,
+        ms: jlong,
+    ) -> jint {
+        failure: CODE_SYSTEM_ERROR;
         if ms < 0 {
             return CODE_BAD_ARGUMENTS;
         }
-        // SAFETY: Java passes a live handle (module ground rules).
-        match &unsafe { native(handle) }.manual {
+        match &native.manual {
             Some(clock) => {
                 clock.advance(ms as u64);
                 OK
             }
             None => CODE_UNIMPLEMENTED,
         }
-    })
+    }
 }
 
-/// `int nativeExpireDue(long handle)`: decides every expiry due now (normally the
-/// engine's workers do this); the number of sessions expired.
-#[no_mangle]
-pub extern "system" fn Java_org_zksession_SessionEngine_nativeExpireDue<'l>(
-    _env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-) -> jint {
-    guard(CODE_SYSTEM_ERROR, || {
-        // SAFETY: Java passes a live handle (module ground rules).
-        let n = unsafe { engine(handle) }.expire_due();
+jni_fn! {
+    /// `int nativeExpireDue(long handle)`: decides every expiry due now (normally the
+    /// engine's workers do this); the number of sessions expired.
+    fn Java_org_zksession_SessionEngine_nativeExpireDue<'l>(_env, e: &Engine) -> jint {
+        failure: CODE_SYSTEM_ERROR;
+        let n = e.expire_due();
         n.min(jint::MAX as usize) as jint
-    })
+    }
 }
 
 fn new_long_array(env: &mut JNIEnv<'_>, values: &[jlong]) -> jlongArray {
@@ -730,40 +722,78 @@ fn new_long_array(env: &mut JNIEnv<'_>, values: &[jlong]) -> jlongArray {
     }
 }
 
-/// `long[] nativeExpiryMap(long handle)`: `(deadline_ms, id)` pairs of every live
-/// session, deadlines on the engine clock ([`nativeNowMs`](Java_org_zksession_SessionEngine_nativeNowMs)).
-/// Null (with an `OutOfMemoryError` pending) if the array cannot be made.
-#[no_mangle]
-pub extern "system" fn Java_org_zksession_SessionEngine_nativeExpiryMap<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
+/// `(deadline_ms, id)` pairs of an expiry map as a new Java array (null with an
+/// `OutOfMemoryError` pending if it cannot be made).
+fn flat_expiry_map(
+    env: &mut JNIEnv<'_>,
+    map: std::collections::BTreeMap<u64, Vec<u64>>,
 ) -> jlongArray {
-    guard(std::ptr::null_mut(), || {
-        // SAFETY: Java passes a live handle (module ground rules).
-        let map = unsafe { engine(handle) }.expiry_map();
-        let mut flat = Vec::new();
-        for (deadline, ids) in map {
-            for id in ids {
-                flat.push(deadline as jlong);
-                flat.push(id as jlong);
-            }
+    let mut flat = Vec::new();
+    for (deadline, ids) in map {
+        for id in ids {
+            flat.push(deadline as jlong);
+            flat.push(id as jlong);
         }
-        new_long_array(&mut env, &flat)
-    })
+    }
+    new_long_array(env, &flat)
 }
 
-/// `long[] nativeSnapshot(long handle)`: `(id, timeout_ms, kind)` triples of every live
-/// session. Null (with an `OutOfMemoryError` pending) if the array cannot be made.
-#[no_mangle]
-pub extern "system" fn Java_org_zksession_SessionEngine_nativeSnapshot<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-) -> jlongArray {
-    guard(std::ptr::null_mut(), || {
-        // SAFETY: Java passes a live handle (module ground rules).
-        let snap = unsafe { engine(handle) }.snapshot();
+/// A timeout (>= 0) or the error's code.
+fn timeout_or_code(r: Result<u32, Error>) -> jint {
+    match r {
+        Ok(t) => t.min(jint::MAX as u32) as jint,
+        Err(e) => e.zookeeper_code(),
+    }
+}
+
+/// Waits up to `timeout_ms` for expired sessions and writes up to `out.length / N` of them
+/// into `out`, `N` longs each as `record` lays them out; the number of sessions written,
+/// or a negative code.
+fn poll_into<const N: usize>(
+    env: &JNIEnv<'_>,
+    e: &Engine,
+    out: &JLongArray<'_>,
+    timeout_ms: jint,
+    record: impl Fn(&Expired) -> [jlong; N],
+) -> jint {
+    if out.is_null() || timeout_ms < 0 {
+        return CODE_BAD_ARGUMENTS;
+    }
+    let Ok(len) = env.get_array_length(out) else {
+        return bad_array(env);
+    };
+    let max = len as usize / N;
+    if max == 0 {
+        return CODE_BAD_ARGUMENTS;
+    }
+    let wait = Duration::from_millis(timeout_ms as u64);
+    let batch = match e.poll_expired(max, wait) {
+        Ok(b) => b,
+        Err(err) => return err.zookeeper_code(),
+    };
+    let flat: Vec<jlong> = batch.iter().flat_map(&record).collect();
+    match env.set_long_array_region(out, 0, &flat) {
+        Ok(()) => batch.len() as jint,
+        Err(_) => CODE_SYSTEM_ERROR,
+    }
+}
+
+jni_fn! {
+    /// `long[] nativeExpiryMap(long handle)`: `(deadline_ms, id)` pairs of every live
+    /// session, deadlines on the engine clock (see `nativeNowMs`).
+    /// Null (with an `OutOfMemoryError` pending) if the array cannot be made.
+    fn Java_org_zksession_SessionEngine_nativeExpiryMap<'l>(mut env, e: &Engine) -> jlongArray {
+        failure: std::ptr::null_mut();
+        flat_expiry_map(&mut env, e.expiry_map())
+    }
+}
+
+jni_fn! {
+    /// `long[] nativeSnapshot(long handle)`: `(id, timeout_ms, kind)` triples of every live
+    /// session. Null (with an `OutOfMemoryError` pending) if the array cannot be made.
+    fn Java_org_zksession_SessionEngine_nativeSnapshot<'l>(mut env, e: &Engine) -> jlongArray {
+        failure: std::ptr::null_mut();
+        let snap = e.snapshot();
         let mut flat = Vec::with_capacity(snap.len() * 3);
         for s in snap {
             flat.push(s.id as jlong);
@@ -771,22 +801,26 @@ pub extern "system" fn Java_org_zksession_SessionEngine_nativeSnapshot<'l>(
             flat.push(s.kind as u8 as jlong);
         }
         new_long_array(&mut env, &flat)
-    })
+    }
 }
 
-/// `int nativeStats(long handle, long[] out)`: writes, in order, the global, local and
-/// closing counts, then the create, touch and expiration totals (`out` needs 6 slots);
-/// [`OK`] or a negative code.
-#[no_mangle]
-pub extern "system" fn Java_org_zksession_SessionEngine_nativeStats<'l>(
-    env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-    out: JLongArray<'l>,
-) -> jint {
-    guard(CODE_SYSTEM_ERROR, || {
-        // SAFETY: Java passes a live handle (module ground rules).
-        let e = unsafe { engine(handle) };
+jni_fn! {
+    /// `int nativeStats(long handle, long[] out)`: writes, in order, the global, local and
+    /// closing counts, the create, touch and expiration totals, then the remote entries,
+    /// the touch table, and the closing local and closing global counts: as many of these
+    /// 10 as `out` holds (at least 6); 0 or a negative code.
+    fn Java_org_zksession_SessionEngine_nativeStats<'l>(
+        env,
+        e: &Engine,
+        out: JLongArray<'l>,
+    ) -> jint {
+        failure: CODE_SYSTEM_ERROR;
+        let Ok(len) = env.get_array_length(&out) else {
+            return bad_array(&env);
+        };
+        if len < 6 {
+            return CODE_BAD_ARGUMENTS;
+        }
         let c = e.counts();
         let t = e.totals();
         let v = [
@@ -796,75 +830,346 @@ pub extern "system" fn Java_org_zksession_SessionEngine_nativeStats<'l>(
             t.creates,
             t.touches,
             t.expirations,
+            c.remote,
+            c.touch_table,
+            c.closing_local,
+            c.closing_global,
         ]
         .map(|x| x.min(i64::MAX as u64) as jlong);
-        match env.set_long_array_region(&out, 0, &v) {
+        let n = v.len().min(len as usize);
+        match env.set_long_array_region(&out, 0, &v[..n]) {
             Ok(()) => OK,
             Err(_) => bad_array(&env),
         }
-    })
+    }
 }
 
-/// `long nativeNowMs(long handle)`: the engine clock's reading (ms), or -1 on failure.
-#[no_mangle]
-pub extern "system" fn Java_org_zksession_SessionEngine_nativeNowMs<'l>(
-    _env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-) -> jlong {
-    guard(-1, || {
-        // SAFETY: Java passes a live handle (module ground rules).
-        unsafe { engine(handle) }.now_ms().min(i64::MAX as u64) as jlong
-    })
+jni_fn! {
+    /// `long nativeNowMs(long handle)`: the engine clock's reading (ms), or -1 on failure.
+    fn Java_org_zksession_SessionEngine_nativeNowMs<'l>(_env, e: &Engine) -> jlong {
+        failure: -1;
+        e.now_ms().min(i64::MAX as u64) as jlong
+    }
 }
 
-/// `long nativeTimeToLive(long handle, long id)`: ms until the session is due, or a
-/// negative code.
-#[no_mangle]
-pub extern "system" fn Java_org_zksession_SessionEngine_nativeTimeToLive<'l>(
-    _env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-    id: jlong,
-) -> jlong {
-    guard(CODE_SYSTEM_ERROR as jlong, || {
-        // SAFETY: Java passes a live handle (module ground rules).
-        match unsafe { engine(handle) }.time_to_live(id as u64) {
+jni_fn! {
+    /// `long nativeTimeToLive(long handle, long id)`: ms until the session is due, or a
+    /// negative code.
+    fn Java_org_zksession_SessionEngine_nativeTimeToLive<'l>(_env, e: &Engine, id: jlong) -> jlong {
+        failure: CODE_SYSTEM_ERROR as jlong;
+        match e.time_to_live(id as u64) {
             Ok(ms) => ms.min(i64::MAX as u64) as jlong,
-            Err(e) => code_of(e) as jlong,
+            Err(e) => e.zookeeper_code() as jlong,
         }
-    })
+    }
 }
 
-/// `int nativeNegotiateTimeout(long handle, long requestedMs)`: the timeout a session
-/// asking for `requestedMs` gets.
-#[no_mangle]
-pub extern "system" fn Java_org_zksession_SessionEngine_nativeNegotiateTimeout<'l>(
-    _env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-    requested_ms: jlong,
-) -> jint {
-    guard(CODE_SYSTEM_ERROR, || {
-        // SAFETY: Java passes a live handle (module ground rules).
-        let t = unsafe { engine(handle) }.negotiate_timeout(requested_ms);
+jni_fn! {
+    /// `int nativeNegotiateTimeout(long handle, long requestedMs)`: the timeout a session
+    /// asking for `requestedMs` gets.
+    fn Java_org_zksession_SessionEngine_nativeNegotiateTimeout<'l>(
+        _env,
+        e: &Engine,
+        requested_ms: jlong,
+    ) -> jint {
+        failure: CODE_SYSTEM_ERROR;
+        let t = e.negotiate_timeout(requested_ms);
         t.min(jint::MAX as u32) as jint
-    })
+    }
+}
+
+jni_fn! {
+    /// `int nativeKindAny(long handle, long id)`: the kind of any tracked session, closing
+    /// ones included: 0 (global), 1 (local) or 2 (remote entry), OR-ed with 4 if closing;
+    /// or a negative code.
+    fn Java_org_zksession_SessionEngine_nativeKindAny<'l>(_env, e: &Engine, id: jlong) -> jint {
+        failure: CODE_SYSTEM_ERROR;
+        match e.kind_any(id as u64) {
+            Ok(s) => {
+                let kind = if s.remote {
+                    KIND_REMOTE
+                } else {
+                    s.kind as u8 as jint
+                };
+                kind | if s.closing { KIND_CLOSING } else { 0 }
+            }
+            Err(err) => err.zookeeper_code(),
+        }
+    }
+}
+
+jni_fn! {
+    /// `long nativeNextId(long handle)`: a fresh id from the engine's generator, tracked
+    /// nowhere; 0 on failure.
+    fn Java_org_zksession_SessionEngine_nativeNextId<'l>(_env, e: &Engine) -> jlong {
+        failure: 0;
+        e.next_id() as jlong
+    }
+}
+
+jni_fn! {
+    /// `int nativeAddRemote(long handle, long id, int timeoutMs)`: 1 if newly tracked as a
+    /// remote entry, 0 if the id was already tracked, or a negative code.
+    fn Java_org_zksession_SessionEngine_nativeAddRemote<'l>(
+        _env,
+        e: &Engine,
+        id: jlong,
+        timeout_ms: jint,
+    ) -> jint {
+        failure: CODE_SYSTEM_ERROR;
+        if timeout_ms <= 0 {
+            return CODE_BAD_ARGUMENTS;
+        }
+        match e.add_remote(id as u64, timeout_ms as u32) {
+            Ok(added) => added as jint,
+            Err(err) => err.zookeeper_code(),
+        }
+    }
+}
+
+jni_fn! {
+    /// `int nativeUpgradeToRemote(long handle, long id)`: the session's timeout (>= 0) once
+    /// it is a remote entry, or a negative code.
+    fn Java_org_zksession_SessionEngine_nativeUpgradeToRemote<'l>(
+        _env,
+        e: &Engine,
+        id: jlong,
+    ) -> jint {
+        failure: CODE_SYSTEM_ERROR;
+        timeout_or_code(e.upgrade_to_remote(id as u64))
+    }
+}
+
+jni_fn! {
+    /// `int nativeLearnerTouch(long handle, long id, int timeoutMs)`: 0 (refreshed here),
+    /// 1 (recorded for the leader), or a negative code.
+    fn Java_org_zksession_SessionEngine_nativeLearnerTouch<'l>(
+        _env,
+        e: &Engine,
+        id: jlong,
+        timeout_ms: jint,
+    ) -> jint {
+        failure: CODE_SYSTEM_ERROR;
+        if timeout_ms <= 0 {
+            return CODE_BAD_ARGUMENTS;
+        }
+        match e.learner_touch(id as u64, timeout_ms as u32) {
+            Ok(LearnerTouch::Local) => TOUCH_LOCAL,
+            Ok(LearnerTouch::Forwarded) => TOUCH_FORWARDED,
+            Err(err) => err.zookeeper_code(),
+        }
+    }
+}
+
+jni_fn! {
+    /// `int nativeRecordTouch(long handle, long id, int timeoutMs)`: records the touch
+    /// unconditionally; 0, or a negative code for a negative timeout.
+    fn Java_org_zksession_SessionEngine_nativeRecordTouch<'l>(
+        _env,
+        e: &Engine,
+        id: jlong,
+        timeout_ms: jint,
+    ) -> jint {
+        failure: CODE_SYSTEM_ERROR;
+        if timeout_ms < 0 {
+            return CODE_BAD_ARGUMENTS;
+        }
+        e.record_touch(id as u64, timeout_ms as u32);
+        OK
+    }
+}
+
+jni_fn! {
+    /// `long[] nativeDrainTouched(long handle)`: every recorded touch as `(id, timeout_ms)`
+    /// pairs. Null (with an `OutOfMemoryError` pending) if the array cannot be made; the
+    /// drained touches are then put back, so none is lost.
+    fn Java_org_zksession_SessionEngine_nativeDrainTouched<'l>(mut env, e: &Engine) -> jlongArray {
+        failure: std::ptr::null_mut();
+        let touched = e.drain_touched();
+        let mut flat = Vec::with_capacity(touched.len() * 2);
+        for &(id, timeout_ms) in &touched {
+            flat.push(id as jlong);
+            flat.push(timeout_ms as jlong);
+        }
+        let arr = new_long_array(&mut env, &flat);
+        if arr.is_null() {
+            for (id, timeout_ms) in touched {
+                e.record_touch(id, timeout_ms);
+            }
+        }
+        arr
+    }
+}
+
+jni_fn! {
+    /// `int nativeMakeGlobal(long handle, long id)`: the session's timeout (>= 0) once it
+    /// is global, or a negative code.
+    fn Java_org_zksession_SessionEngine_nativeMakeGlobal<'l>(_env, e: &Engine, id: jlong) -> jint {
+        failure: CODE_SYSTEM_ERROR;
+        timeout_or_code(e.make_global(id as u64))
+    }
+}
+
+jni_fn! {
+    /// `void nativeStopWorkers(long handle)`: stops and joins the expiry workers and wakes
+    /// every poller; idempotent.
+    fn Java_org_zksession_SessionEngine_nativeStopWorkers<'l>(_env, e: &Engine) {
+        failure: ();
+        e.stop_workers();
+    }
+}
+
+jni_fn! {
+    /// `int nativePollExpiredKinds(long handle, long[] out, int timeoutMs)`: as
+    /// `nativePollExpired`, with `(id, timeout_ms, kind)` triples (kind 0 = global,
+    /// 1 = local), up to `out.length / 3` of them.
+    fn Java_org_zksession_SessionEngine_nativePollExpiredKinds<'l>(
+        env,
+        e: &Engine,
+        out: JLongArray<'l>,
+        timeout_ms: jint,
+    ) -> jint {
+        failure: CODE_SYSTEM_ERROR;
+        poll_into(&env, e, &out, timeout_ms, |x| {
+            [x.id as jlong, x.timeout_ms as jlong, x.kind as u8 as jlong]
+        })
+    }
+}
+
+jni_fn! {
+    /// `long[] nativeExpiryMapByKind(long handle, int kind)`: as `nativeExpiryMap`, for the
+    /// sessions of one kind (0 = global, 1 = local). Null for another kind, or (with an
+    /// `OutOfMemoryError` pending) if the array cannot be made.
+    fn Java_org_zksession_SessionEngine_nativeExpiryMapByKind<'l>(
+        mut env,
+        e: &Engine,
+        kind: jint,
+    ) -> jlongArray {
+        failure: std::ptr::null_mut();
+        let kind = match kind {
+            0 => SessionKind::Global,
+            1 => SessionKind::Local,
+            _ => return std::ptr::null_mut(),
+        };
+        flat_expiry_map(&mut env, e.expiry_map_by_kind(kind))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
+
+    /// The `native` methods `SessionEngine.java` declares.
+    fn java_natives() -> BTreeSet<String> {
+        let src = include_str!("../bindings/java/src/main/java/org/zksession/SessionEngine.java");
+        src.split("static native ")
+            .skip(1)
+            .filter_map(|decl| {
+                let head = decl.split('(').next()?;
+                head.split_whitespace().last().map(str::to_owned)
+            })
+            .collect()
+    }
+
+    /// A `JNIEnv` that must never be used: the bodies it is passed to never start.
+    fn unusable_env<'a>() -> JNIEnv<'a> {
+        // SAFETY: only a NULL check; every call below returns before touching the env
+        // (an injected panic at the start of the body, or handle 0).
+        unsafe { JNIEnv::from_raw(std::ptr::NonNull::dangling().as_ptr()) }.unwrap()
+    }
+
+    /// Every `native` method runs its body in the panic boundary (a panic injected at its
+    /// start gives the failure value), and every one taking a handle returns the failure
+    /// value for handle 0 without running its body.
+    #[test]
+    #[allow(clippy::cmp_null)] // the failure value of the array exports is NULL
+    fn every_export_fails_cleanly_on_panic_and_on_handle_zero() {
+        const PREFIX: &str = "Java_org_zksession_SessionEngine_";
+        let mut checked = BTreeSet::new();
+        macro_rules! check {
+            ($f:ident($($arg:expr),*) => $want:expr) => {{
+                panic_hook::arm();
+                let got = $f(unusable_env(), JClass::default() $(, $arg)*);
+                assert!(!panic_hook::disarm(), "{} did not run in the boundary", stringify!($f));
+                assert!(got == $want, "{}: not the failure value on panic", stringify!($f));
+                checked.insert(stringify!($f).trim_start_matches(PREFIX).to_owned());
+            }};
+        }
+        macro_rules! check_handle {
+            ($f:ident($($arg:expr),*) => $want:expr) => {{
+                check!($f(1 $(, $arg)*) => $want);
+                let got = $f(unusable_env(), JClass::default(), 0 $(, $arg)*);
+                assert!(got == $want, "{}: not the failure value for handle 0", stringify!($f));
+            }};
+        }
+        let no_longs = JLongArray::default;
+        let no_ints = JIntArray::default;
+        let no_bytes = JByteArray::default;
+        let err = CODE_SYSTEM_ERROR;
+        check!(Java_org_zksession_SessionEngine_nativeOpen(200, 400, 4000, 1, 0, 0, 0, 0, 0) => 0);
+        check!(Java_org_zksession_SessionEngine_nativeFree(0) => ());
+        check_handle!(Java_org_zksession_SessionEngine_nativeCreate(1000, 0, no_ints()) => 0);
+        check_handle!(Java_org_zksession_SessionEngine_nativeAdd(1, 1000, 0) => err);
+        check_handle!(
+            Java_org_zksession_SessionEngine_nativeRestore(no_longs(), no_ints(), 0) => err
+        );
+        check_handle!(Java_org_zksession_SessionEngine_nativeTouch(1) => err);
+        check_handle!(Java_org_zksession_SessionEngine_nativeTouchWithTimeout(1, 1000) => err);
+        check_handle!(Java_org_zksession_SessionEngine_nativeTouchMany(no_longs(), 0, 0) => err);
+        check_handle!(Java_org_zksession_SessionEngine_nativeSetClosing(1) => err);
+        check_handle!(Java_org_zksession_SessionEngine_nativeCloseSession(1) => err);
+        check_handle!(Java_org_zksession_SessionEngine_nativeRemove(1) => JNI_FALSE);
+        check_handle!(Java_org_zksession_SessionEngine_nativeIsTracking(1) => JNI_FALSE);
+        check_handle!(Java_org_zksession_SessionEngine_nativeSetOwner(1, 2) => err);
+        check_handle!(Java_org_zksession_SessionEngine_nativeOwner(1, no_longs()) => err);
+        check_handle!(Java_org_zksession_SessionEngine_nativeCheck(1, 2) => err);
+        check_handle!(Java_org_zksession_SessionEngine_nativeCheckGlobal(1, 2) => err);
+        check_handle!(Java_org_zksession_SessionEngine_nativeUpgrade(1) => err);
+        check_handle!(Java_org_zksession_SessionEngine_nativeKind(1) => err);
+        check_handle!(Java_org_zksession_SessionEngine_nativePassword(1, no_bytes()) => err);
+        check_handle!(
+            Java_org_zksession_SessionEngine_nativeVerifyPassword(1, no_bytes()) => JNI_FALSE
+        );
+        check_handle!(Java_org_zksession_SessionEngine_nativePollExpired(no_longs(), 0) => err);
+        check_handle!(Java_org_zksession_SessionEngine_nativeExpireDue() => err);
+        check_handle!(Java_org_zksession_SessionEngine_nativeAdvanceClock(1) => err);
+        check_handle!(Java_org_zksession_SessionEngine_nativeExpiryMap() => std::ptr::null_mut());
+        check_handle!(Java_org_zksession_SessionEngine_nativeSnapshot() => std::ptr::null_mut());
+        check_handle!(Java_org_zksession_SessionEngine_nativeStats(no_longs()) => err);
+        check_handle!(Java_org_zksession_SessionEngine_nativeNowMs() => -1);
+        check_handle!(Java_org_zksession_SessionEngine_nativeTimeToLive(1) => err as jlong);
+        check_handle!(Java_org_zksession_SessionEngine_nativeNegotiateTimeout(1000) => err);
+        check_handle!(Java_org_zksession_SessionEngine_nativeKindAny(1) => err);
+        check_handle!(Java_org_zksession_SessionEngine_nativeNextId() => 0);
+        check_handle!(Java_org_zksession_SessionEngine_nativeAddRemote(1, 1000) => err);
+        check_handle!(Java_org_zksession_SessionEngine_nativeUpgradeToRemote(1) => err);
+        check_handle!(Java_org_zksession_SessionEngine_nativeLearnerTouch(1, 1000) => err);
+        check_handle!(Java_org_zksession_SessionEngine_nativeRecordTouch(1, 1000) => err);
+        check_handle!(
+            Java_org_zksession_SessionEngine_nativeDrainTouched() => std::ptr::null_mut()
+        );
+        check_handle!(Java_org_zksession_SessionEngine_nativeMakeGlobal(1) => err);
+        check_handle!(Java_org_zksession_SessionEngine_nativeStopWorkers() => ());
+        check_handle!(
+            Java_org_zksession_SessionEngine_nativePollExpiredKinds(no_longs(), 0) => err
+        );
+        check_handle!(
+            Java_org_zksession_SessionEngine_nativeExpiryMapByKind(0) => std::ptr::null_mut()
+        );
+        assert_eq!(
+            checked,
+            java_natives(),
+            "a native method is not checked here"
+        );
+    }
 
     #[test]
-    fn every_engine_error_maps_to_its_zookeeper_code() {
-        assert_eq!(code_of(Error::UnknownSession), -12);
-        assert_eq!(code_of(Error::SessionExpired), -112);
-        assert_eq!(code_of(Error::SessionMoved), -118);
-        assert_eq!(code_of(Error::EphemeralOnLocalSession), -120);
-        assert_eq!(code_of(Error::BadArguments), -8);
-        assert_eq!(code_of(Error::NotPollable), -6);
+    fn engine_results_use_the_engine_table() {
         assert_eq!(code(Ok(())), OK);
+        assert_eq!(code(Err(Error::UnknownSession)), -12);
+        assert_eq!(code(Err(Error::NotPollable)), -6);
+        assert_eq!(CODE_BAD_ARGUMENTS, -8);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The one place that chooses between loom's model-checked primitives and the real ones.
 //!
 //! Owns: the re-exports of atomics, `Arc`, `Mutex`, `Condvar` and `thread` used by the
-//! engine and the client. Under `--cfg loom` they come from `loom`, so the loom models in `tests/loom_*.rs`
+//! engine, the server and the client. Under `--cfg loom` they come from `loom`, so the loom models in `tests/loom_*.rs`
 //! explore every interleaving of the engine's own code; otherwise they are `std` and
 //! `parking_lot`.
 //!
@@ -77,7 +77,11 @@ mod imp {
 mod imp {
     pub use parking_lot::{Mutex, MutexGuard};
     pub use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    // The server's (never built under loom).
+    #[cfg(feature = "server")]
+    pub use std::sync::atomic::{AtomicI64, AtomicU32, AtomicUsize};
     // Only the client shares values through `Arc`, and loom builds leave the client out.
+    #[cfg(feature = "client")]
     pub use std::sync::Arc;
     pub use std::thread;
 

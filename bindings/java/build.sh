@@ -12,7 +12,7 @@ root="$(cd "$here/../.." && pwd)"
 source "$here/classpath.sh"
 what="${1:-main}"
 
-(cd "$root" && cargo build --release --features jni --quiet)
+(cd "$root" && cargo build --release --lib --no-default-features --features jni --quiet)
 
 # javac_jar NAME SRC_DIR CLASSPATH: compiles SRC_DIR into build/NAME.jar if any source is newer.
 javac_jar() {

@@ -94,7 +94,7 @@ fn main() -> ExitCode {
             stopper.stop();
         }
     });
-    server.wait();
+    server.join();
     handle.close();
     let _ = watcher.join();
     ExitCode::SUCCESS

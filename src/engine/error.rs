@@ -10,13 +10,14 @@ use std::fmt;
 
 /// Why a session operation failed.
 ///
-/// The numeric [`code`](Error::code) is ZooKeeper's `KeeperException.Code` where one
-/// exists; [`Error::UnknownSession`] has none because ZooKeeper keeps it internal (its
-/// `UnknownSessionException` never reaches a client).
+/// [`zookeeper_code`](Error::zookeeper_code) is the one table from these errors to
+/// ZooKeeper's `KeeperException.Code` values; the C ABI and the JNI bindings both use it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Error {
-    /// The engine does not track this id (never created, or already removed).
+    /// The engine does not track this id (never created, or already removed)
+    /// (`UNKNOWNSESSION`, −12: ZooKeeper keeps it inside the servers, a client never sees
+    /// it).
     UnknownSession,
     /// The session is closing: its expiry was decided or it was closed (`SESSIONEXPIRED`,
     /// −112).
@@ -28,19 +29,31 @@ pub enum Error {
     EphemeralOnLocalSession,
     /// An argument is out of range, e.g. a timeout of 0 ms (`BADARGUMENTS`, −8).
     BadArguments,
-    /// `poll_expired` was called on an engine whose expirations go to a callback sink.
+    /// `poll_expired` was called on an engine whose expirations go to a callback sink
+    /// (`UNIMPLEMENTED`, −6).
     NotPollable,
 }
 
 impl Error {
-    /// ZooKeeper's numeric error code for this error, or `None` where ZooKeeper has none.
-    pub const fn code(self) -> Option<i32> {
+    /// ZooKeeper's `KeeperException.Code` value for this error: the one mapping every
+    /// binding uses.
+    ///
+    /// | Error | ZooKeeper |
+    /// |---|---|
+    /// | `UnknownSession` | −12 `UNKNOWNSESSION` |
+    /// | `SessionExpired` | −112 `SESSIONEXPIRED` |
+    /// | `SessionMoved` | −118 `SESSIONMOVED` |
+    /// | `EphemeralOnLocalSession` | −120 `EPHEMERALONLOCALSESSION` |
+    /// | `BadArguments` | −8 `BADARGUMENTS` |
+    /// | `NotPollable` | −6 `UNIMPLEMENTED` |
+    pub const fn zookeeper_code(self) -> i32 {
         match self {
-            Error::UnknownSession | Error::NotPollable => None,
-            Error::SessionExpired => Some(-112),
-            Error::SessionMoved => Some(-118),
-            Error::EphemeralOnLocalSession => Some(-120),
-            Error::BadArguments => Some(-8),
+            Error::UnknownSession => -12,
+            Error::SessionExpired => -112,
+            Error::SessionMoved => -118,
+            Error::EphemeralOnLocalSession => -120,
+            Error::BadArguments => -8,
+            Error::NotPollable => -6,
         }
     }
 
@@ -129,3 +142,24 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    #[test]
+    fn every_error_has_its_zookeeper_code() {
+        // The values of org.apache.zookeeper.KeeperException.Code.
+        let table = [
+            (Error::UnknownSession, -12),
+            (Error::SessionExpired, -112),
+            (Error::SessionMoved, -118),
+            (Error::EphemeralOnLocalSession, -120),
+            (Error::BadArguments, -8),
+            (Error::NotPollable, -6),
+        ];
+        for (e, code) in table {
+            assert_eq!(e.zookeeper_code(), code, "{e:?}");
+        }
+    }
+}

@@ -7,8 +7,8 @@
 //! Must never: keep a pointer into the caller's config after the call returns, or accept
 //! a value the engine's own validation would refuse.
 
-use super::expiry::zks_expired_cb;
-use super::guard::{guard, out, slice};
+use super::callback::zks_expired_cb;
+use super::guard::{out, slice};
 use super::result::zks_result;
 use crate::engine::{Config, PasswordMode};
 use std::os::raw::c_void;
@@ -152,7 +152,7 @@ impl zks_config {
 /// `out_config` must be NULL or point to a writable `zks_config`.
 #[no_mangle]
 pub unsafe extern "C" fn zks_config_default(out_config: *mut zks_config) -> zks_result {
-    guard(|| {
+    ffi_fn!(|| {
         // SAFETY: the caller guarantees `out_config` is NULL or writable.
         let out_config = unsafe { out(out_config) }?;
         out_config.set(zks_config::from_engine(&Config::default()));
@@ -175,7 +175,7 @@ pub unsafe extern "C" fn zks_config_default_for_tick(
     tick_ms: u32,
     out_config: *mut zks_config,
 ) -> zks_result {
-    guard(|| {
+    ffi_fn!(|| {
         // SAFETY: the caller guarantees `out_config` is NULL or writable.
         let out_config = unsafe { out(out_config) }?;
         if tick_ms == 0 {

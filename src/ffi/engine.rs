@@ -1,52 +1,20 @@
 //! The engine handle: making, freeing and driving an engine from C.
 //!
-//! Owns: the opaque [`zks_engine`] handle, [`zks_engine_new`],
+//! Owns: [`zks_engine_new`],
 //! [`zks_engine_new_manual`], [`zks_engine_free`], [`zks_engine_config`], the clock
 //! functions ([`zks_now_ms`], [`zks_advance_clock`]) and [`zks_negotiate_timeout`].
 //!
 //! Must never: hand C a pointer it did not get from `Box::into_raw`, or free a handle
 //! twice on its own (the C caller owns the handle and frees it once).
 
+use super::callback::CallbackSink;
 use super::config::zks_config;
-use super::expiry::CallbackSink;
-use super::guard::{arg, boundary, guard, out};
+use super::guard::{arg, out};
+use super::handle::zks_engine;
 use super::result::zks_result;
 use crate::engine::{Engine, ManualClock};
+use crate::sync::Mutex;
 use std::sync::Arc;
-
-/// An engine: the session table, its timing wheels and its expiry workers.
-///
-/// Made by `zks_engine_new` or `zks_engine_new_manual`; freed by `zks_engine_free`.
-///
-/// Thread safety: every function taking a `const zks_engine *` may be called from any
-/// number of threads at once. `zks_engine_free` must not race any other call on the
-/// same engine, and must not be called from the engine's own expiry callback.
-#[allow(non_camel_case_types)]
-pub struct zks_engine {
-    engine: Engine,
-    /// The clock of a manual engine, which `zks_advance_clock` moves.
-    clock: Option<Arc<ManualClock>>,
-    /// The configuration as C gave it (secret cleared), for `zks_engine_config`.
-    config: zks_config,
-}
-
-impl zks_engine {
-    /// The Rust engine behind the handle (for Rust code mixing both APIs, and for
-    /// benchmarks comparing them).
-    pub fn engine(&self) -> &Engine {
-        &self.engine
-    }
-}
-
-/// The engine behind a handle, or `ZKS_NULL_PARAMETER`.
-///
-/// # Safety
-/// `p` must be NULL or a live handle from `zks_engine_new*` for `'a`.
-#[inline(always)]
-pub(crate) unsafe fn handle<'a>(p: *const zks_engine) -> Result<&'a zks_engine, zks_result> {
-    // SAFETY: per this function's contract.
-    unsafe { arg(p) }
-}
 
 /// Builds the handle for `config`, on `clock` if given (then without workers).
 ///
@@ -56,32 +24,31 @@ unsafe fn build(
     config: *const zks_config,
     clock: Option<Arc<ManualClock>>,
     out_engine: *mut *mut zks_engine,
-) -> zks_result {
-    guard(|| {
-        // SAFETY: per this function's contract.
-        let (c, out_engine) = unsafe { (arg(config)?, out(out_engine)?) };
-        // SAFETY: `c.secret` covers `c.secret_len` bytes (caller's contract).
-        let cfg = unsafe { c.to_engine() }?;
-        let mut b = Engine::builder(cfg);
-        if let Some(f) = c.on_expired {
-            b = b.expirer(CallbackSink::new(f, c.userdata));
-        }
-        if let Some(clock) = &clock {
-            b = b.clock(clock.clone()).workers(false);
-        }
-        let engine = b.build()?;
-        let config = zks_config {
-            on_expired: c.on_expired,
-            userdata: c.userdata,
-            ..zks_config::from_engine(engine.config())
-        };
-        out_engine.set(Box::into_raw(Box::new(zks_engine {
-            engine,
-            clock,
-            config,
-        })));
-        Ok(())
-    })
+) -> Result<(), zks_result> {
+    // SAFETY: per this function's contract.
+    let (c, out_engine) = unsafe { (arg(config)?, out(out_engine)?) };
+    // SAFETY: `c.secret` covers `c.secret_len` bytes (caller's contract).
+    let cfg = unsafe { c.to_engine() }?;
+    let mut b = Engine::builder(cfg);
+    if let Some(f) = c.on_expired {
+        b = b.expirer(CallbackSink::new(f, c.userdata));
+    }
+    if let Some(clock) = &clock {
+        b = b.clock(clock.clone()).workers(false);
+    }
+    let engine = b.build()?;
+    let config = zks_config {
+        on_expired: c.on_expired,
+        userdata: c.userdata,
+        ..zks_config::from_engine(engine.config())
+    };
+    out_engine.set(Box::into_raw(Box::new(zks_engine {
+        engine,
+        clock,
+        config,
+        touches: Mutex::new(Vec::new()),
+    })));
+    Ok(())
 }
 
 /// Makes an engine on the real monotonic clock, with its expiry workers running, and
@@ -101,9 +68,9 @@ pub unsafe extern "C" fn zks_engine_new(
     config: *const zks_config,
     out_engine: *mut *mut zks_engine,
 ) -> zks_result {
-    // SAFETY: the contracts are the same.
-    boundary(zks_result::ZKS_PANIC, || unsafe {
-        build(config, None, out_engine)
+    ffi_fn!(|| {
+        // SAFETY: the contracts are the same.
+        unsafe { build(config, None, out_engine) }
     })
 }
 
@@ -123,7 +90,7 @@ pub unsafe extern "C" fn zks_engine_new_manual(
     start_ms: u64,
     out_engine: *mut *mut zks_engine,
 ) -> zks_result {
-    boundary(zks_result::ZKS_PANIC, || {
+    ffi_fn!(|| {
         let clock = Arc::new(ManualClock::new(start_ms));
         // SAFETY: the contracts are the same.
         unsafe { build(config, Some(clock), out_engine) }
@@ -140,7 +107,7 @@ pub unsafe extern "C" fn zks_engine_new_manual(
 /// `engine` must be NULL or a handle from `zks_engine_new*` not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn zks_engine_free(engine: *mut zks_engine) {
-    boundary((), || {
+    ffi_fn!(on_panic = (), || {
         if !engine.is_null() {
             // SAFETY: a live handle made by `Box::into_raw`, freed once (caller's contract).
             drop(unsafe { Box::from_raw(engine) });
@@ -163,9 +130,9 @@ pub unsafe extern "C" fn zks_engine_config(
     engine: *const zks_engine,
     out_config: *mut zks_config,
 ) -> zks_result {
-    guard(|| {
+    ffi_fn!(engine => |e| {
         // SAFETY: per this function's contract.
-        let (e, out_config) = unsafe { (handle(engine)?, out(out_config)?) };
+        let out_config = unsafe { out(out_config) }?;
         out_config.set(e.config);
         Ok(())
     })
@@ -182,9 +149,9 @@ pub unsafe extern "C" fn zks_engine_config(
 /// `engine` must be NULL or live; `out_ms` must be NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn zks_now_ms(engine: *const zks_engine, out_ms: *mut u64) -> zks_result {
-    guard(|| {
+    ffi_fn!(engine => |e| {
         // SAFETY: per this function's contract.
-        let (e, out_ms) = unsafe { (handle(engine)?, out(out_ms)?) };
+        let out_ms = unsafe { out(out_ms) }?;
         out_ms.set(e.engine.now_ms());
         Ok(())
     })
@@ -202,9 +169,7 @@ pub unsafe extern "C" fn zks_now_ms(engine: *const zks_engine, out_ms: *mut u64)
 /// `engine` must be NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn zks_advance_clock(engine: *const zks_engine, ms: u64) -> zks_result {
-    guard(|| {
-        // SAFETY: per this function's contract.
-        let e = unsafe { handle(engine) }?;
+    ffi_fn!(engine => |e| {
         let clock = e.clock.as_ref().ok_or(zks_result::ZKS_NOT_MANUAL_CLOCK)?;
         match e.engine.now_ms().checked_add(ms) {
             Some(t) if t <= 1 << 63 => {
@@ -232,9 +197,9 @@ pub unsafe extern "C" fn zks_negotiate_timeout(
     requested_ms: i64,
     out_timeout_ms: *mut u32,
 ) -> zks_result {
-    guard(|| {
+    ffi_fn!(engine => |e| {
         // SAFETY: per this function's contract.
-        let (e, out_timeout_ms) = unsafe { (handle(engine)?, out(out_timeout_ms)?) };
+        let out_timeout_ms = unsafe { out(out_timeout_ms) }?;
         out_timeout_ms.set(e.engine.negotiate_timeout(requested_ms));
         Ok(())
     })

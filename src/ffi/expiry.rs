@@ -1,71 +1,18 @@
-//! How expired sessions reach C: a blocking poll, or a callback from the expiry workers.
+//! How expired sessions reach C through a queue: a blocking poll, and the manual drive
+//! of expiry.
 //!
-//! Owns: [`zks_expired_cb`] and the sink that calls it ([`CallbackSink`]),
-//! [`zks_poll_expired`] and [`zks_expire_due`].
+//! Owns: [`zks_poll_expired`], [`zks_poll_expired_records`] (with [`zks_expired`]),
+//! [`zks_expire_due`], and stopping the expiry workers ([`zks_stop_workers`],
+//! [`zks_workers_stopped`]). The callback form lives in `callback`.
 //!
-//! Must never: call the C callback with an engine lock held (the engine guarantees sinks
-//! run unlocked), let a panic of the glue around the callback unwind, or drop an expired
-//! id between the engine's decision and C.
+//! Must never: drop an expired id between the engine's decision and C, or write more
+//! than `cap` records.
 
-use super::engine::{handle, zks_engine};
-use super::guard::{boundary, buffer, fill, guard, out};
+use super::guard::{buffer, fill, out};
+use super::handle::zks_engine;
 use super::result::zks_result;
-use crate::engine::{Expired, Expirer};
-use std::os::raw::c_void;
+use super::session::{kind_to_c, zks_session_kind};
 use std::time::Duration;
-
-/// Receives a batch of expired session ids: `ids[0..n]`, each now closing.
-///
-/// `userdata` is the config's `userdata`. `ids` is valid only during the call.
-///
-/// Which thread: one of the engine's expiry worker threads (named `zks-expiry-N`), or the
-/// thread calling `zks_expire_due` (always so for `zks_engine_new_manual` engines).
-/// Different workers may call it concurrently for different sessions, so `userdata`
-/// must be safe to use from several threads. Each expired session is reported exactly
-/// once.
-///
-/// What it may call: any engine function on the same engine (`zks_remove`,
-/// `zks_touch`, `zks_counts`, ...), since no engine lock is held during the call. It
-/// must not call `zks_engine_free` on its engine (the free would wait for the very
-/// worker running the callback), and it should return promptly: a slow callback delays
-/// the next batch of its worker.
-#[allow(non_camel_case_types)]
-pub type zks_expired_cb =
-    Option<unsafe extern "C" fn(userdata: *mut c_void, ids: *const u64, n: usize)>;
-
-/// The C callback and its userdata, delivered to by the engine's workers.
-pub(crate) struct CallbackSink {
-    f: unsafe extern "C" fn(*mut c_void, *const u64, usize),
-    userdata: *mut c_void,
-}
-
-// SAFETY: the C caller is told (on `zks_expired_cb`) that the callback is invoked from
-// worker threads, possibly concurrently, and must make `userdata` safe for that.
-unsafe impl Send for CallbackSink {}
-// SAFETY: as above; the sink itself is never mutated after construction.
-unsafe impl Sync for CallbackSink {}
-
-impl CallbackSink {
-    /// A sink calling `f(userdata, ...)`.
-    pub(crate) fn new(
-        f: unsafe extern "C" fn(*mut c_void, *const u64, usize),
-        userdata: *mut c_void,
-    ) -> Self {
-        CallbackSink { f, userdata }
-    }
-}
-
-impl Expirer for CallbackSink {
-    fn expired(&self, sessions: &[Expired]) {
-        // The glue runs on an engine worker: guard it so no panic of ours ends the worker.
-        boundary((), || {
-            let ids: Vec<u64> = sessions.iter().map(|e| e.id).collect();
-            // SAFETY: `ids` is a live buffer of `ids.len()` u64s for the whole call, and
-            // the callback's contract (see `zks_expired_cb`) allows this thread.
-            unsafe { (self.f)(self.userdata, ids.as_ptr(), ids.len()) }
-        })
-    }
-}
 
 /// Pops up to `cap` expired session ids into `ids`, waiting up to `wait_ms` for the first
 /// one (0: do not wait). On success `*out_n` is how many were written (0 on timeout).
@@ -91,9 +38,9 @@ pub unsafe extern "C" fn zks_poll_expired(
     wait_ms: u32,
     out_n: *mut usize,
 ) -> zks_result {
-    guard(|| {
+    ffi_fn!(engine => |engine| {
         // SAFETY: per this function's contract.
-        let (engine, out_n) = unsafe { (handle(engine)?, out(out_n)?) };
+        let out_n = unsafe { out(out_n) }?;
         if ids.is_null() {
             return Err(zks_result::ZKS_NULL_PARAMETER);
         }
@@ -127,10 +74,118 @@ pub unsafe extern "C" fn zks_expire_due(
     engine: *const zks_engine,
     out_n: *mut usize,
 ) -> zks_result {
-    guard(|| {
+    ffi_fn!(engine => |engine| {
         // SAFETY: per this function's contract.
-        let (engine, out_n) = unsafe { (handle(engine)?, out(out_n)?) };
+        let out_n = unsafe { out(out_n) }?;
         out_n.set(engine.engine().expire_due());
+        Ok(())
+    })
+}
+
+/// One expired session, as `zks_poll_expired_records` hands it out.
+///
+/// Thread safety: a plain value.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct zks_expired {
+    /// The session id.
+    pub id: u64,
+    /// Its timeout in ms at its last touch.
+    pub timeout_ms: u32,
+    /// `ZKS_SESSION_GLOBAL` or `ZKS_SESSION_LOCAL`.
+    pub kind: zks_session_kind,
+    /// The tick boundary (engine clock, ms) at which it was due.
+    pub deadline_ms: u64,
+}
+
+/// [`zks_poll_expired`] with a record per session: its id, timeout, kind and deadline.
+/// Pops up to `cap` expired sessions into `records`, waiting up to `wait_ms` for the first
+/// one (0: do not wait); `*out_n` is how many were written.
+///
+/// Errors: `ZKS_NULL_PARAMETER` (`engine`, `records` or `out_n` NULL),
+/// `ZKS_INVALID_PARAMETER` (`cap` is 0), `ZKS_NOT_POLLABLE` (the engine was given a
+/// callback).
+///
+/// Thread safety: as `zks_poll_expired`.
+///
+/// # Safety
+/// `engine` must be NULL or a live engine; `records` must be NULL or hold `cap` writable
+/// `zks_expired`s; `out_n` must be NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn zks_poll_expired_records(
+    engine: *const zks_engine,
+    records: *mut zks_expired,
+    cap: usize,
+    wait_ms: u32,
+    out_n: *mut usize,
+) -> zks_result {
+    ffi_fn!(engine => |engine| {
+        // SAFETY: per this function's contract.
+        let out_n = unsafe { out(out_n) }?;
+        if records.is_null() {
+            return Err(zks_result::ZKS_NULL_PARAMETER);
+        }
+        if cap == 0 {
+            return Err(zks_result::ZKS_INVALID_PARAMETER);
+        }
+        // SAFETY: `records` is non-NULL and holds `cap` writable records.
+        let buf = unsafe { buffer(records, cap) }?;
+        let got = engine
+            .engine()
+            .poll_expired(cap, Duration::from_millis(wait_ms as u64))?;
+        fill(
+            buf,
+            got.iter().map(|x| zks_expired {
+                id: x.id,
+                timeout_ms: x.timeout_ms,
+                kind: kind_to_c(x.kind),
+                deadline_ms: x.deadline_ms,
+            }),
+        );
+        out_n.set(got.len());
+        Ok(())
+    })
+}
+
+/// Stops the engine's expiry workers and joins them (each finishes its current batch),
+/// and wakes every `zks_poll_expired*` waiter: polls return at once from then on, with
+/// what is queued. Idempotent; every other call stays valid, and expiry then happens only
+/// through `zks_expire_due`. `zks_engine_free` does this itself.
+///
+/// Errors: `ZKS_NULL_PARAMETER`.
+///
+/// Thread safety: callable from any thread, including the engine's expiry callback (that
+/// worker is then not joined; it exits after its batch).
+///
+/// # Safety
+/// `engine` must be NULL or a live engine.
+#[no_mangle]
+pub unsafe extern "C" fn zks_stop_workers(engine: *const zks_engine) -> zks_result {
+    ffi_fn!(engine => |engine| {
+        engine.engine().stop_workers();
+        Ok(())
+    })
+}
+
+/// Writes whether `zks_stop_workers` has run on this engine to `*out_stopped` (so a
+/// polling thread can tell an empty poll from a stopped engine).
+///
+/// Errors: `ZKS_NULL_PARAMETER`.
+///
+/// Thread safety: callable from any thread.
+///
+/// # Safety
+/// `engine` must be NULL or a live engine; `out_stopped` must be NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn zks_workers_stopped(
+    engine: *const zks_engine,
+    out_stopped: *mut bool,
+) -> zks_result {
+    ffi_fn!(engine => |engine| {
+        // SAFETY: per this function's contract.
+        let out_stopped = unsafe { out(out_stopped) }?;
+        out_stopped.set(engine.engine().workers_stopped());
         Ok(())
     })
 }

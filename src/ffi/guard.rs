@@ -2,7 +2,10 @@
 //!
 //! Owns: [`boundary`] (the one place a panic is caught before it can reach C),
 //! [`guard`] (its form for functions returning [`zks_result`]), and the helpers that turn
-//! raw C pointers into references or slices, or into `ZKS_NULL_PARAMETER`.
+//! raw C pointers into references or slices, or into `ZKS_NULL_PARAMETER`. Exports do
+//! not call these two directly: they go through `ffi_fn!`. In unit tests the boundary
+//! has a hook that makes the next body panic, so a test can prove each export is behind
+//! it.
 //!
 //! Must never: let a panic unwind out of an `extern "C"` function; hand out a reference
 //! from a NULL pointer; write an output before the operation has succeeded.
@@ -11,13 +14,46 @@ use super::result::zks_result;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// Runs `f`, returning `on_panic` if it panics. Every exported function's body runs
-/// inside this (a test checks the sources), so a panic never unwinds into C.
+/// inside this (through `ffi_fn!`), so a panic never unwinds into C.
 ///
 /// `AssertUnwindSafe` is sound here: after a panic the C caller only sees `on_panic`;
 /// the engine's locks are poison-free and its invariants are kept per shard operation.
 #[inline(always)]
 pub(crate) fn boundary<T>(on_panic: T, f: impl FnOnce() -> T) -> T {
+    #[cfg(test)]
+    let f = || {
+        panic_hook::fire();
+        f()
+    };
     catch_unwind(AssertUnwindSafe(f)).unwrap_or(on_panic)
+}
+
+/// A test-only switch that makes the next body run by [`boundary`] on this thread panic
+/// before it starts.
+#[cfg(test)]
+pub(crate) mod panic_hook {
+    use std::cell::Cell;
+
+    thread_local! {
+        static ARMED: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Makes the next boundary on this thread panic.
+    pub(crate) fn arm() {
+        ARMED.with(|a| a.set(true));
+    }
+
+    /// Whether the hook is still armed (no boundary ran since [`arm`]); clears it.
+    pub(crate) fn disarm() -> bool {
+        ARMED.with(|a| a.replace(false))
+    }
+
+    /// Panics if armed (disarming first).
+    pub(crate) fn fire() {
+        if disarm() {
+            panic!("panic injected at the boundary");
+        }
+    }
 }
 
 /// [`boundary`] for functions returning [`zks_result`]: `Ok(())` becomes `ZKS_OK`, an

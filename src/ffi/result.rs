@@ -1,21 +1,20 @@
 //! The C API's result codes.
 //!
 //! Owns: [`zks_result`] (one code per engine error, per configuration error, plus the
-//! codes of the C boundary itself), the conversions from the engine's typed errors,
-//! [`zks_result_str`] and [`zks_result_zookeeper_code`].
+//! codes of the C boundary itself), the conversions from the engine's typed errors, each
+//! code's message and its ZooKeeper code (engine errors take theirs from
+//! [`Error::zookeeper_code`], the one table). The exports reading them are in `info`.
 //!
 //! Must never: renumber or reuse a value. Codes are append-only: a new engine error gets
 //! a new number in its group, and removed errors leave a hole.
 
-use super::guard::boundary;
 use crate::engine::{ConfigError, Error};
-use std::os::raw::c_char;
 
 /// The result of every fallible C API function. `ZKS_OK` (0) is success; every other value
 /// is an error, and its number never changes between versions.
 ///
 /// Groups: 1..=99 the C boundary itself, 100..=199 session operations (the engine's
-/// errors), 200..=299 configuration errors. See [`zks_result_zookeeper_code`] for the
+/// errors), 200..=299 configuration errors. See `zks_result_zookeeper_code` for the
 /// mapping onto ZooKeeper's `KeeperException.Code` values.
 ///
 /// Thread safety: a plain value.
@@ -112,7 +111,7 @@ impl zks_result {
     }
 
     /// A static, NUL-terminated description.
-    const fn message(self) -> &'static str {
+    pub(crate) const fn message(self) -> &'static str {
         match self {
             ZKS_OK => "ok\0",
             ZKS_NULL_PARAMETER => "a required pointer was NULL\0",
@@ -146,30 +145,32 @@ impl zks_result {
         }
     }
 
+    /// The engine error this code stands for, if it stands for one.
+    pub const fn engine_error(self) -> Option<Error> {
+        match self {
+            ZKS_UNKNOWN_SESSION => Some(Error::UnknownSession),
+            ZKS_SESSION_EXPIRED => Some(Error::SessionExpired),
+            ZKS_SESSION_MOVED => Some(Error::SessionMoved),
+            ZKS_EPHEMERAL_ON_LOCAL_SESSION => Some(Error::EphemeralOnLocalSession),
+            ZKS_BAD_ARGUMENTS => Some(Error::BadArguments),
+            ZKS_NOT_POLLABLE => Some(Error::NotPollable),
+            _ => None,
+        }
+    }
+
     /// ZooKeeper's `KeeperException.Code` value for this result (see
-    /// [`zks_result_zookeeper_code`]).
+    /// `zks_result_zookeeper_code`): an engine error's own code
+    /// ([`Error::zookeeper_code`]), and for the codes of the C boundary and the
+    /// configuration the nearest ZooKeeper code.
     pub const fn zookeeper_code(self) -> i32 {
+        if let Some(e) = self.engine_error() {
+            return e.zookeeper_code();
+        }
         match self {
             ZKS_OK => 0,
-            ZKS_UNKNOWN_SESSION => -12,
-            ZKS_SESSION_EXPIRED => -112,
-            ZKS_SESSION_MOVED => -118,
-            ZKS_EPHEMERAL_ON_LOCAL_SESSION => -120,
-            ZKS_NOT_POLLABLE | ZKS_NOT_MANUAL_CLOCK => -6,
+            ZKS_NOT_MANUAL_CLOCK => -6,
             ZKS_PANIC => -1,
-            ZKS_NULL_PARAMETER
-            | ZKS_INVALID_PARAMETER
-            | ZKS_INSUFFICIENT_SIZE
-            | ZKS_BAD_ARGUMENTS
-            | ZKS_CONFIG_TICK_ZERO
-            | ZKS_CONFIG_MIN_TIMEOUT_BELOW_TICK
-            | ZKS_CONFIG_MIN_ABOVE_MAX
-            | ZKS_CONFIG_SERVER_ID_TOO_LARGE
-            | ZKS_CONFIG_SHARDS_NOT_POWER_OF_TWO
-            | ZKS_CONFIG_BAD_WORKER_COUNT
-            | ZKS_CONFIG_BATCH_ZERO
-            | ZKS_CONFIG_SECRET_TOO_SHORT
-            | ZKS_CONFIG_BAD_PASSWORD_MODE => -8,
+            _ => -8,
         }
     }
 }
@@ -202,46 +203,9 @@ impl From<ConfigError> for zks_result {
     }
 }
 
-/// The message of an unknown result number.
-const UNKNOWN_RESULT: &str = "unknown zks_result value\0";
-
-/// A static, NUL-terminated English description of `result`. Never NULL; an unknown
-/// value gets "unknown zks_result value". The string must not be freed.
-///
-/// Thread safety: callable from any thread.
-#[no_mangle]
-pub extern "C" fn zks_result_str(result: u32) -> *const c_char {
-    boundary(UNKNOWN_RESULT.as_ptr().cast(), || {
-        let s = zks_result::from_u32(result).map_or(UNKNOWN_RESULT, zks_result::message);
-        s.as_ptr().cast()
-    })
-}
-
-/// The ZooKeeper `KeeperException.Code` value that corresponds to `result`:
-///
-/// | zks_result | ZooKeeper |
-/// |---|---|
-/// | `ZKS_OK` | 0 (`OK`) |
-/// | `ZKS_UNKNOWN_SESSION` | -12 (`UNKNOWNSESSION`, internal to servers) |
-/// | `ZKS_SESSION_EXPIRED` | -112 (`SESSIONEXPIRED`) |
-/// | `ZKS_SESSION_MOVED` | -118 (`SESSIONMOVED`) |
-/// | `ZKS_EPHEMERAL_ON_LOCAL_SESSION` | -120 (`EPHEMERALONLOCALSESSION`) |
-/// | `ZKS_BAD_ARGUMENTS`, `ZKS_NULL_PARAMETER`, `ZKS_INVALID_PARAMETER`, `ZKS_INSUFFICIENT_SIZE`, every `ZKS_CONFIG_*` | -8 (`BADARGUMENTS`) |
-/// | `ZKS_NOT_POLLABLE`, `ZKS_NOT_MANUAL_CLOCK` | -6 (`UNIMPLEMENTED`) |
-/// | `ZKS_PANIC` and any unknown value | -1 (`SYSTEMERROR`) |
-///
-/// Thread safety: callable from any thread.
-#[no_mangle]
-pub extern "C" fn zks_result_zookeeper_code(result: u32) -> i32 {
-    boundary(-1, || {
-        zks_result::from_u32(result).map_or(-1, zks_result::zookeeper_code)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::ffi::CStr;
 
     #[test]
     fn codes_keep_their_numbers() {
@@ -276,25 +240,6 @@ mod tests {
     }
 
     #[test]
-    fn every_code_has_a_distinct_message() {
-        let mut seen = std::collections::HashSet::new();
-        for &r in ALL {
-            // SAFETY: zks_result_str returns a static NUL-terminated string.
-            let s = unsafe { CStr::from_ptr(zks_result_str(r as u32)) };
-            assert!(!s.to_bytes().is_empty());
-            assert!(seen.insert(s.to_owned()), "duplicate message for {r:?}");
-        }
-    }
-
-    #[test]
-    fn unknown_value_gets_a_message_and_systemerror() {
-        // SAFETY: zks_result_str returns a static NUL-terminated string.
-        let s = unsafe { CStr::from_ptr(zks_result_str(9999)) };
-        assert_eq!(s.to_str().unwrap(), "unknown zks_result value");
-        assert_eq!(zks_result_zookeeper_code(9999), -1);
-    }
-
-    #[test]
     fn engine_errors_map_to_zookeeper_codes() {
         for e in [
             Error::UnknownSession,
@@ -302,17 +247,20 @@ mod tests {
             Error::SessionMoved,
             Error::EphemeralOnLocalSession,
             Error::BadArguments,
+            Error::NotPollable,
         ] {
             let r = zks_result::from(e);
-            assert_eq!(
-                Some(zks_result_zookeeper_code(r as u32)),
-                e.code().or(Some(-12))
-            );
+            assert_eq!(r.engine_error(), Some(e));
+            assert_eq!(r.zookeeper_code(), e.zookeeper_code());
         }
         assert_eq!(zks_result::from(Error::NotPollable), ZKS_NOT_POLLABLE);
-        assert_eq!(zks_result_zookeeper_code(ZKS_OK as u32), 0);
-        assert_eq!(zks_result_zookeeper_code(ZKS_PANIC as u32), -1);
-        assert_eq!(zks_result_zookeeper_code(ZKS_NULL_PARAMETER as u32), -8);
+        assert_eq!(ZKS_UNKNOWN_SESSION.zookeeper_code(), -12);
+        assert_eq!(ZKS_NOT_POLLABLE.zookeeper_code(), -6);
+        assert_eq!(ZKS_OK.zookeeper_code(), 0);
+        assert_eq!(ZKS_PANIC.zookeeper_code(), -1);
+        assert_eq!(ZKS_NOT_MANUAL_CLOCK.zookeeper_code(), -6);
+        assert_eq!(ZKS_NULL_PARAMETER.zookeeper_code(), -8);
+        assert_eq!(ZKS_CONFIG_BATCH_ZERO.zookeeper_code(), -8);
     }
 
     #[test]

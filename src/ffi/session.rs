@@ -6,8 +6,8 @@
 //! Must never: do any work before every pointer argument has been checked (a call that
 //! fails with `ZKS_NULL_PARAMETER` changes nothing), or write an output on failure.
 
-use super::engine::{handle, zks_engine};
-use super::guard::{buffer, fill, guard, out, slice};
+use super::guard::{buffer, fill, out, slice};
+use super::handle::zks_engine;
 use super::result::zks_result;
 use crate::engine::{SessionKind, PASSWORD_LEN};
 
@@ -79,9 +79,9 @@ pub unsafe extern "C" fn zks_create(
     kind: zks_session_kind,
     out_session: *mut zks_created,
 ) -> zks_result {
-    guard(|| {
+    ffi_fn!(engine => |e| {
         // SAFETY: per this function's contract.
-        let (e, out_session) = unsafe { (handle(engine)?, out(out_session)?) };
+        let out_session = unsafe { out(out_session) }?;
         let c = e.engine().create(requested_timeout_ms, kind_from_c(kind)?);
         out_session.set(zks_created {
             id: c.id,
@@ -114,9 +114,9 @@ pub unsafe extern "C" fn zks_add(
     kind: zks_session_kind,
     out_added: *mut bool,
 ) -> zks_result {
-    guard(|| {
+    ffi_fn!(engine => |e| {
         // SAFETY: per this function's contract.
-        let (e, out_added) = unsafe { (handle(engine)?, out(out_added)?) };
+        let out_added = unsafe { out(out_added) }?;
         out_added.set(e.engine().add(id, timeout_ms, kind_from_c(kind)?)?);
         Ok(())
     })
@@ -134,9 +134,7 @@ pub unsafe extern "C" fn zks_add(
 /// `engine` must be NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn zks_touch(engine: *const zks_engine, id: u64) -> zks_result {
-    guard(|| {
-        // SAFETY: per this function's contract.
-        let e = unsafe { handle(engine) }?;
+    ffi_fn!(engine => |e| {
         Ok(e.engine().touch(id)?)
     })
 }
@@ -156,9 +154,7 @@ pub unsafe extern "C" fn zks_touch_with_timeout(
     id: u64,
     timeout_ms: u32,
 ) -> zks_result {
-    guard(|| {
-        // SAFETY: per this function's contract.
-        let e = unsafe { handle(engine) }?;
+    ffi_fn!(engine => |e| {
         Ok(e.engine().touch_with_timeout(id, timeout_ms)?)
     })
 }
@@ -180,9 +176,9 @@ pub unsafe extern "C" fn zks_touch_many(
     n: usize,
     out_touched: *mut usize,
 ) -> zks_result {
-    guard(|| {
+    ffi_fn!(engine => |e| {
         // SAFETY: per this function's contract.
-        let (e, ids, out_touched) = unsafe { (handle(engine)?, slice(ids, n)?, out(out_touched)?) };
+        let (ids, out_touched) = unsafe { (slice(ids, n)?, out(out_touched)?) };
         out_touched.set(e.engine().touch_many(ids));
         Ok(())
     })
@@ -199,9 +195,7 @@ pub unsafe extern "C" fn zks_touch_many(
 /// `engine` must be NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn zks_close(engine: *const zks_engine, id: u64) -> zks_result {
-    guard(|| {
-        // SAFETY: per this function's contract.
-        let e = unsafe { handle(engine) }?;
+    ffi_fn!(engine => |e| {
         Ok(e.engine().close(id)?)
     })
 }
@@ -217,9 +211,7 @@ pub unsafe extern "C" fn zks_close(engine: *const zks_engine, id: u64) -> zks_re
 /// `engine` must be NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn zks_set_closing(engine: *const zks_engine, id: u64) -> zks_result {
-    guard(|| {
-        // SAFETY: per this function's contract.
-        let e = unsafe { handle(engine) }?;
+    ffi_fn!(engine => |e| {
         Ok(e.engine().set_closing(id)?)
     })
 }
@@ -234,9 +226,7 @@ pub unsafe extern "C" fn zks_set_closing(engine: *const zks_engine, id: u64) -> 
 /// `engine` must be NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn zks_remove(engine: *const zks_engine, id: u64) -> zks_result {
-    guard(|| {
-        // SAFETY: per this function's contract.
-        let e = unsafe { handle(engine) }?;
+    ffi_fn!(engine => |e| {
         if e.engine().remove(id) {
             Ok(())
         } else {
@@ -259,9 +249,9 @@ pub unsafe extern "C" fn zks_is_tracking(
     id: u64,
     out_tracked: *mut bool,
 ) -> zks_result {
-    guard(|| {
+    ffi_fn!(engine => |e| {
         // SAFETY: per this function's contract.
-        let (e, out_tracked) = unsafe { (handle(engine)?, out(out_tracked)?) };
+        let out_tracked = unsafe { out(out_tracked) }?;
         out_tracked.set(e.engine().is_tracking(id));
         Ok(())
     })
@@ -282,9 +272,7 @@ pub unsafe extern "C" fn zks_set_owner(
     id: u64,
     owner: u64,
 ) -> zks_result {
-    guard(|| {
-        // SAFETY: per this function's contract.
-        let e = unsafe { handle(engine) }?;
+    ffi_fn!(engine => |e| {
         Ok(e.engine().set_owner(id, owner)?)
     })
 }
@@ -305,10 +293,9 @@ pub unsafe extern "C" fn zks_owner(
     out_has_owner: *mut bool,
     out_owner: *mut u64,
 ) -> zks_result {
-    guard(|| {
+    ffi_fn!(engine => |e| {
         // SAFETY: per this function's contract.
-        let (e, out_has_owner, out_owner) =
-            unsafe { (handle(engine)?, out(out_has_owner)?, out(out_owner)?) };
+        let (out_has_owner, out_owner) = unsafe { (out(out_has_owner)?, out(out_owner)?) };
         let owner = e.engine().owner(id)?;
         out_has_owner.set(owner.is_some());
         out_owner.set(owner.unwrap_or(0));
@@ -332,9 +319,7 @@ pub unsafe extern "C" fn zks_check_session(
     id: u64,
     owner: u64,
 ) -> zks_result {
-    guard(|| {
-        // SAFETY: per this function's contract.
-        let e = unsafe { handle(engine) }?;
+    ffi_fn!(engine => |e| {
         Ok(e.engine().check_session(id, owner)?)
     })
 }
@@ -354,9 +339,7 @@ pub unsafe extern "C" fn zks_check_global_session(
     id: u64,
     owner: u64,
 ) -> zks_result {
-    guard(|| {
-        // SAFETY: per this function's contract.
-        let e = unsafe { handle(engine) }?;
+    ffi_fn!(engine => |e| {
         Ok(e.engine().check_global_session(id, owner)?)
     })
 }
@@ -377,9 +360,9 @@ pub unsafe extern "C" fn zks_upgrade(
     id: u64,
     out_timeout_ms: *mut u32,
 ) -> zks_result {
-    guard(|| {
+    ffi_fn!(engine => |e| {
         // SAFETY: per this function's contract.
-        let (e, out_timeout_ms) = unsafe { (handle(engine)?, out(out_timeout_ms)?) };
+        let out_timeout_ms = unsafe { out(out_timeout_ms) }?;
         out_timeout_ms.set(e.engine().upgrade(id)?);
         Ok(())
     })
@@ -399,9 +382,9 @@ pub unsafe extern "C" fn zks_is_global(
     id: u64,
     out_global: *mut bool,
 ) -> zks_result {
-    guard(|| {
+    ffi_fn!(engine => |e| {
         // SAFETY: per this function's contract.
-        let (e, out_global) = unsafe { (handle(engine)?, out(out_global)?) };
+        let out_global = unsafe { out(out_global) }?;
         out_global.set(e.engine().is_global(id)?);
         Ok(())
     })
@@ -424,9 +407,7 @@ pub unsafe extern "C" fn zks_password(
     out_password: *mut u8,
     out_len: usize,
 ) -> zks_result {
-    guard(|| {
-        // SAFETY: per this function's contract.
-        let e = unsafe { handle(engine) }?;
+    ffi_fn!(engine => |e| {
         if out_password.is_null() {
             return Err(zks_result::ZKS_NULL_PARAMETER);
         }
@@ -458,10 +439,9 @@ pub unsafe extern "C" fn zks_verify_password(
     len: usize,
     out_valid: *mut bool,
 ) -> zks_result {
-    guard(|| {
+    ffi_fn!(engine => |e| {
         // SAFETY: per this function's contract.
-        let (e, pw, out_valid) =
-            unsafe { (handle(engine)?, slice(password, len)?, out(out_valid)?) };
+        let (pw, out_valid) = unsafe { (slice(password, len)?, out(out_valid)?) };
         out_valid.set(e.engine().verify_password(id, pw));
         Ok(())
     })

@@ -5,8 +5,8 @@
 //! Must never: write past the caller's capacity, or import part of a batch that has an
 //! invalid entry.
 
-use super::engine::{handle, zks_engine};
-use super::guard::{buffer, fill, guard, out, slice};
+use super::guard::{buffer, fill, out, slice};
+use super::handle::zks_engine;
 use super::result::zks_result;
 use super::session::{kind_from_c, kind_to_c, zks_session_kind};
 use crate::engine::SessionEntry;
@@ -49,9 +49,9 @@ pub unsafe extern "C" fn zks_snapshot(
     cap: usize,
     out_n: *mut usize,
 ) -> zks_result {
-    guard(|| {
+    ffi_fn!(engine => |e| {
         // SAFETY: per this function's contract.
-        let (e, buf, out_n) = unsafe { (handle(engine)?, buffer(entries, cap)?, out(out_n)?) };
+        let (buf, out_n) = unsafe { (buffer(entries, cap)?, out(out_n)?) };
         let all = e.engine().snapshot();
         if all.len() > buf.len() {
             out_n.set(all.len());
@@ -89,10 +89,9 @@ pub unsafe extern "C" fn zks_restore(
     n: usize,
     out_added: *mut usize,
 ) -> zks_result {
-    guard(|| {
+    ffi_fn!(engine => |e| {
         // SAFETY: per this function's contract.
-        let (e, entries, out_added) =
-            unsafe { (handle(engine)?, slice(entries, n)?, out(out_added)?) };
+        let (entries, out_added) = unsafe { (slice(entries, n)?, out(out_added)?) };
         let entries = entries
             .iter()
             .map(|c| {

@@ -1,13 +1,14 @@
 //! Introspection from C: time to live, counts, totals, expiry lag and the expiry map.
 //!
-//! Owns: [`zks_session_counts`], [`zks_session_totals`], [`zks_lag_summary`], [`zks_expiry_entry`] and
-//! the exports that fill them.
+//! Owns: [`zks_session_counts`], [`zks_ensemble_session_counts`], [`zks_session_totals`],
+//! [`zks_lag_summary`], [`zks_expiry_entry`] and the exports that fill them.
 //!
 //! Must never: change engine state; write past the caller's capacity.
 
-use super::engine::{handle, zks_engine};
-use super::guard::{boundary, buffer, fill, guard, out};
+use super::guard::{buffer, fill, out};
+use super::handle::zks_engine;
 use super::result::zks_result;
+use super::session::{kind_from_c, zks_session_kind};
 use crate::engine::{lag_bucket_upper_ms, LAG_BUCKETS};
 
 /// Number of buckets of the expiry-lag histogram (`zks_lag_summary.buckets`).
@@ -28,8 +29,29 @@ pub struct zks_session_counts {
     pub local: u64,
     /// Sessions closing (expired or being closed) and not yet removed.
     pub closing: u64,
-    /// Every session tracked: `global + local + closing`.
+    /// Every session tracked: `global + local + closing`, plus the remote entries of
+    /// `zks_ensemble_counts` (there are none unless `zks_add_remote` or
+    /// `zks_upgrade_to_remote` made some).
     pub total: u64,
+}
+
+/// The counts an ensemble adds to `zks_session_counts`.
+///
+/// Thread safety: a plain value.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct zks_ensemble_session_counts {
+    /// Remote entries not closing (global sessions tracked here, decided by another
+    /// server).
+    pub remote: u64,
+    /// Closing sessions that were local.
+    pub closing_local: u64,
+    /// Closing sessions that were global (remote entries included).
+    /// `closing_local + closing_global` is `zks_session_counts.closing`.
+    pub closing_global: u64,
+    /// Touches recorded for `zks_drain_touched` and not yet handed out.
+    pub touch_table: u64,
 }
 
 /// Running totals since the engine started.
@@ -97,9 +119,9 @@ pub unsafe extern "C" fn zks_time_to_live(
     id: u64,
     out_ms: *mut u64,
 ) -> zks_result {
-    guard(|| {
+    ffi_fn!(engine => |e| {
         // SAFETY: per this function's contract.
-        let (e, out_ms) = unsafe { (handle(engine)?, out(out_ms)?) };
+        let out_ms = unsafe { out(out_ms) }?;
         out_ms.set(e.engine().time_to_live(id)?);
         Ok(())
     })
@@ -118,15 +140,43 @@ pub unsafe extern "C" fn zks_counts(
     engine: *const zks_engine,
     out_counts: *mut zks_session_counts,
 ) -> zks_result {
-    guard(|| {
+    ffi_fn!(engine => |e| {
         // SAFETY: per this function's contract.
-        let (e, out_counts) = unsafe { (handle(engine)?, out(out_counts)?) };
+        let out_counts = unsafe { out(out_counts) }?;
         let c = e.engine().counts();
         out_counts.set(zks_session_counts {
             global: c.global,
             local: c.local,
             closing: c.closing,
             total: c.total(),
+        });
+        Ok(())
+    })
+}
+
+/// Writes the ensemble's counts (remote entries, closing sessions by kind, pending
+/// touches) to `*out_counts`.
+///
+/// Errors: `ZKS_NULL_PARAMETER`.
+///
+/// Thread safety: callable from any thread, concurrently (counted shard by shard).
+///
+/// # Safety
+/// `engine` must be NULL or live; `out_counts` must be NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn zks_ensemble_counts(
+    engine: *const zks_engine,
+    out_counts: *mut zks_ensemble_session_counts,
+) -> zks_result {
+    ffi_fn!(engine => |e| {
+        // SAFETY: per this function's contract.
+        let out_counts = unsafe { out(out_counts) }?;
+        let c = e.engine().counts();
+        out_counts.set(zks_ensemble_session_counts {
+            remote: c.remote,
+            closing_local: c.closing_local,
+            closing_global: c.closing_global,
+            touch_table: c.touch_table + e.carried_touches() as u64,
         });
         Ok(())
     })
@@ -145,9 +195,9 @@ pub unsafe extern "C" fn zks_totals(
     engine: *const zks_engine,
     out_totals: *mut zks_session_totals,
 ) -> zks_result {
-    guard(|| {
+    ffi_fn!(engine => |e| {
         // SAFETY: per this function's contract.
-        let (e, out_totals) = unsafe { (handle(engine)?, out(out_totals)?) };
+        let out_totals = unsafe { out(out_totals) }?;
         let t = e.engine().totals();
         out_totals.set(zks_session_totals {
             creates: t.creates,
@@ -168,9 +218,9 @@ pub unsafe extern "C" fn zks_totals(
 /// `engine` must be NULL or live; `out_len` must be NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn zks_len(engine: *const zks_engine, out_len: *mut usize) -> zks_result {
-    guard(|| {
+    ffi_fn!(engine => |e| {
         // SAFETY: per this function's contract.
-        let (e, out_len) = unsafe { (handle(engine)?, out(out_len)?) };
+        let out_len = unsafe { out(out_len) }?;
         out_len.set(e.engine().len());
         Ok(())
     })
@@ -189,9 +239,9 @@ pub unsafe extern "C" fn zks_expiry_lag(
     engine: *const zks_engine,
     out_lag: *mut zks_lag_summary,
 ) -> zks_result {
-    guard(|| {
+    ffi_fn!(engine => |e| {
         // SAFETY: per this function's contract.
-        let (e, out_lag) = unsafe { (handle(engine)?, out(out_lag)?) };
+        let out_lag = unsafe { out(out_lag) }?;
         let s = e.engine().expiry_lag();
         out_lag.set(zks_lag_summary {
             count: s.count,
@@ -212,7 +262,7 @@ pub unsafe extern "C" fn zks_expiry_lag(
 /// Thread safety: callable from any thread.
 #[no_mangle]
 pub extern "C" fn zks_lag_bucket_upper_ms(i: usize) -> u64 {
-    boundary(u64::MAX, || {
+    ffi_fn!(on_panic = u64::MAX, || {
         if i < ZKS_LAG_BUCKETS {
             lag_bucket_upper_ms(i)
         } else {
@@ -240,23 +290,58 @@ pub unsafe extern "C" fn zks_expiry_map(
     cap: usize,
     out_n: *mut usize,
 ) -> zks_result {
-    guard(|| {
+    ffi_fn!(engine => |e| {
         // SAFETY: per this function's contract.
-        let (e, buf, out_n) = unsafe { (handle(engine)?, buffer(entries, cap)?, out(out_n)?) };
-        let map = e.engine().expiry_map();
-        let n: usize = map.values().map(Vec::len).sum();
-        if n > buf.len() {
-            out_n.set(n);
-            return Err(zks_result::ZKS_INSUFFICIENT_SIZE);
-        }
-        fill(
-            buf,
-            map.iter().flat_map(|(&d, ids)| {
-                ids.iter()
-                    .map(move |&id| zks_expiry_entry { deadline_ms: d, id })
-            }),
-        );
-        out_n.set(n);
-        Ok(())
+        let (buf, out_n) = unsafe { (buffer(entries, cap)?, out(out_n)?) };
+        write_map(&e.engine().expiry_map(), buf, out_n)
     })
+}
+
+/// [`zks_expiry_map`] restricted to the sessions of one kind (`ZKS_SESSION_GLOBAL` or
+/// `ZKS_SESSION_LOCAL`), as ZooKeeper's dump lists them apart. Remote entries never expire
+/// here and are not listed.
+///
+/// Errors: as `zks_expiry_map`, and `ZKS_INVALID_PARAMETER` for another `kind`.
+///
+/// Thread safety: as `zks_expiry_map`.
+///
+/// # Safety
+/// As `zks_expiry_map`.
+#[no_mangle]
+pub unsafe extern "C" fn zks_expiry_map_by_kind(
+    engine: *const zks_engine,
+    kind: zks_session_kind,
+    entries: *mut zks_expiry_entry,
+    cap: usize,
+    out_n: *mut usize,
+) -> zks_result {
+    ffi_fn!(engine => |e| {
+        // SAFETY: per this function's contract.
+        let (buf, out_n) = unsafe { (buffer(entries, cap)?, out(out_n)?) };
+        let kind = kind_from_c(kind)?;
+        write_map(&e.engine().expiry_map_by_kind(kind), buf, out_n)
+    })
+}
+
+/// Writes an expiry map into `buf` as `(deadline, id)` entries, or its size with
+/// `ZKS_INSUFFICIENT_SIZE`.
+fn write_map(
+    map: &std::collections::BTreeMap<u64, Vec<u64>>,
+    buf: &mut [std::mem::MaybeUninit<zks_expiry_entry>],
+    out_n: super::guard::Out<'_, usize>,
+) -> Result<(), zks_result> {
+    let n: usize = map.values().map(Vec::len).sum();
+    if n > buf.len() {
+        out_n.set(n);
+        return Err(zks_result::ZKS_INSUFFICIENT_SIZE);
+    }
+    fill(
+        buf,
+        map.iter().flat_map(|(&d, ids)| {
+            ids.iter()
+                .map(move |&id| zks_expiry_entry { deadline_ms: d, id })
+        }),
+    );
+    out_n.set(n);
+    Ok(())
 }

@@ -7,54 +7,113 @@ use std::mem::MaybeUninit;
 use std::ptr::{null, null_mut};
 use zks_result::*;
 
-/// Source files of this module, for the rule checks.
-const SOURCES: &[(&str, &str)] = &[
-    ("config.rs", include_str!("config.rs")),
-    ("engine.rs", include_str!("engine.rs")),
-    ("expiry.rs", include_str!("expiry.rs")),
-    ("guard.rs", include_str!("guard.rs")),
-    ("mod.rs", include_str!("mod.rs")),
-    ("result.rs", include_str!("result.rs")),
-    ("session.rs", include_str!("session.rs")),
-    ("snapshot.rs", include_str!("snapshot.rs")),
-    ("stats.rs", include_str!("stats.rs")),
-];
-
-#[test]
-fn every_export_runs_inside_the_panic_boundary() {
-    let mut exports = 0;
-    for (file, src) in SOURCES {
-        let lines: Vec<&str> = src.lines().collect();
-        for (i, line) in lines.iter().enumerate() {
-            if !line.contains("extern \"C\" fn zks_") {
-                continue;
-            }
-            exports += 1;
-            assert!(
-                lines[i.saturating_sub(12)..i]
-                    .iter()
-                    .any(|l| l.trim() == "#[no_mangle]"),
-                "{file}:{}: export without #[no_mangle]",
-                i + 1
-            );
-            // The first statement of the body must be the boundary.
-            let body = lines[i..]
-                .iter()
-                .skip_while(|l| !l.trim_end().ends_with('{'))
-                .skip(1)
-                .find(|l| !l.trim().starts_with("//"))
-                .map(|l| l.trim())
-                .unwrap_or("");
-            assert!(
-                body.starts_with("guard(")
-                    || body.starts_with("boundary(")
-                    || body.starts_with("guard::boundary("),
-                "{file}:{}: export body does not start with the panic boundary: {body}",
-                i + 1
-            );
+/// The functions `include/zksession.h` declares.
+fn header_functions() -> std::collections::BTreeSet<String> {
+    let h = include_str!("../../include/zksession.h");
+    let code: String = h
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//") && !l.trim_start().starts_with('#'))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut names = std::collections::BTreeSet::new();
+    for (at, _) in code.match_indices('(') {
+        let before = &code[..at];
+        let start = before
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map_or(0, |p| p + 1);
+        let name = &before[start..];
+        if name.starts_with("zks_") {
+            names.insert(name.to_owned());
         }
     }
-    assert!(exports >= 40, "found only {exports} exports");
+    names
+}
+
+/// Every function of the header runs its body behind the panic boundary: with a panic
+/// injected at the start of the body, each returns its documented panic value instead of
+/// unwinding. NULL arguments are fine, since the body never starts.
+#[test]
+fn every_export_returns_the_panic_code_when_its_body_panics() {
+    use super::guard::panic_hook;
+    let mut called = std::collections::BTreeSet::new();
+    macro_rules! panics_to {
+        ($f:ident($($arg:expr),*), $want:expr) => {{
+            panic_hook::arm();
+            // SAFETY: the injected panic stops the body before it reads any argument.
+            #[allow(unused_unsafe)]
+            let got = unsafe { $f($($arg),*) };
+            assert!(!panic_hook::disarm(), "{} did not run its body in the boundary", stringify!($f));
+            assert!(got == $want, "{} returned another value on panic", stringify!($f));
+            called.insert(stringify!($f).to_owned());
+        }};
+    }
+    let e: *const zks_engine = null();
+    panics_to!(zks_config_default(null_mut()), ZKS_PANIC);
+    panics_to!(zks_config_default_for_tick(100, null_mut()), ZKS_PANIC);
+    panics_to!(zks_engine_new(null(), null_mut()), ZKS_PANIC);
+    panics_to!(zks_engine_new_manual(null(), 1, null_mut()), ZKS_PANIC);
+    panics_to!(zks_engine_free(null_mut()), ());
+    panics_to!(zks_engine_config(e, null_mut()), ZKS_PANIC);
+    panics_to!(zks_now_ms(e, null_mut()), ZKS_PANIC);
+    panics_to!(zks_advance_clock(e, 1), ZKS_PANIC);
+    panics_to!(zks_negotiate_timeout(e, 1, null_mut()), ZKS_PANIC);
+    panics_to!(zks_poll_expired(e, null_mut(), 1, 0, null_mut()), ZKS_PANIC);
+    panics_to!(zks_expire_due(e, null_mut()), ZKS_PANIC);
+    panics_to!(zks_result_zookeeper_code(0), -1);
+    panics_to!(zks_create(e, 1, ZKS_SESSION_GLOBAL, null_mut()), ZKS_PANIC);
+    panics_to!(zks_add(e, 1, 1, ZKS_SESSION_GLOBAL, null_mut()), ZKS_PANIC);
+    panics_to!(zks_touch(e, 1), ZKS_PANIC);
+    panics_to!(zks_touch_with_timeout(e, 1, 1), ZKS_PANIC);
+    panics_to!(zks_touch_many(e, null(), 0, null_mut()), ZKS_PANIC);
+    panics_to!(zks_close(e, 1), ZKS_PANIC);
+    panics_to!(zks_set_closing(e, 1), ZKS_PANIC);
+    panics_to!(zks_remove(e, 1), ZKS_PANIC);
+    panics_to!(zks_is_tracking(e, 1, null_mut()), ZKS_PANIC);
+    panics_to!(zks_set_owner(e, 1, 1), ZKS_PANIC);
+    panics_to!(zks_owner(e, 1, null_mut(), null_mut()), ZKS_PANIC);
+    panics_to!(zks_check_session(e, 1, 1), ZKS_PANIC);
+    panics_to!(zks_check_global_session(e, 1, 1), ZKS_PANIC);
+    panics_to!(zks_upgrade(e, 1, null_mut()), ZKS_PANIC);
+    panics_to!(zks_is_global(e, 1, null_mut()), ZKS_PANIC);
+    panics_to!(zks_password(e, 1, null_mut(), 0), ZKS_PANIC);
+    panics_to!(zks_verify_password(e, 1, null(), 0, null_mut()), ZKS_PANIC);
+    panics_to!(zks_snapshot(e, null_mut(), 0, null_mut()), ZKS_PANIC);
+    panics_to!(zks_restore(e, null(), 0, null_mut()), ZKS_PANIC);
+    panics_to!(zks_time_to_live(e, 1, null_mut()), ZKS_PANIC);
+    panics_to!(zks_counts(e, null_mut()), ZKS_PANIC);
+    panics_to!(zks_totals(e, null_mut()), ZKS_PANIC);
+    panics_to!(zks_len(e, null_mut()), ZKS_PANIC);
+    panics_to!(zks_expiry_lag(e, null_mut()), ZKS_PANIC);
+    panics_to!(zks_lag_bucket_upper_ms(0), u64::MAX);
+    panics_to!(zks_expiry_map(e, null_mut(), 0, null_mut()), ZKS_PANIC);
+    panics_to!(
+        zks_expiry_map_by_kind(e, 0, null_mut(), 0, null_mut()),
+        ZKS_PANIC
+    );
+    panics_to!(zks_ensemble_counts(e, null_mut()), ZKS_PANIC);
+    panics_to!(
+        zks_poll_expired_records(e, null_mut(), 1, 0, null_mut()),
+        ZKS_PANIC
+    );
+    panics_to!(zks_stop_workers(e), ZKS_PANIC);
+    panics_to!(zks_workers_stopped(e, null_mut()), ZKS_PANIC);
+    panics_to!(zks_kind_any(e, 1, null_mut()), ZKS_PANIC);
+    panics_to!(zks_next_id(e, null_mut()), ZKS_PANIC);
+    panics_to!(zks_add_remote(e, 1, 1, null_mut()), ZKS_PANIC);
+    panics_to!(zks_upgrade_to_remote(e, 1, null_mut()), ZKS_PANIC);
+    panics_to!(zks_learner_touch(e, 1, 1, null_mut()), ZKS_PANIC);
+    panics_to!(zks_record_touch(e, 1, 1), ZKS_PANIC);
+    panics_to!(zks_drain_touched(e, null_mut(), 1, null_mut()), ZKS_PANIC);
+    panics_to!(zks_make_global(e, 1, null_mut()), ZKS_PANIC);
+    // The static strings: on panic, the fallback string.
+    panics_to!(zks_version(), zks_version());
+    let unknown = zks_result_str(u32::MAX);
+    panics_to!(zks_result_str(0), unknown);
+    assert_eq!(
+        called,
+        header_functions(),
+        "a function of the header is not checked here"
+    );
 }
 
 #[test]
@@ -298,4 +357,41 @@ fn expiry_map_is_sorted_and_sized() {
     assert!(buf[0].deadline_ms < buf[1].deadline_ms);
     assert_eq!(zks_lag_bucket_upper_ms(10), 1023);
     assert_eq!(zks_lag_bucket_upper_ms(ZKS_LAG_BUCKETS), u64::MAX);
+}
+
+#[test]
+fn drained_touches_that_do_not_fit_wait_in_the_handle() {
+    let e = Manual::new(|_| {});
+    let mut recs = [zks_touch_record {
+        id: 0,
+        timeout_ms: 0,
+    }; 2];
+    let mut n = 0usize;
+    let mut seen = std::collections::BTreeMap::new();
+    // SAFETY: a live engine, a buffer of two records and writable outputs.
+    unsafe {
+        for id in 1..=5u64 {
+            assert_eq!(zks_record_touch(e.0, id, 100 * id as u32), ZKS_OK);
+        }
+        assert_eq!(zks_drain_touched(e.0, recs.as_mut_ptr(), 2, &mut n), ZKS_OK);
+        assert_eq!(n, 2);
+        seen.extend(recs[..n].iter().map(|r| (r.id, r.timeout_ms)));
+        // Recorded again while carried: one record, the new timeout.
+        let carried = (1..=5u64).find(|id| !seen.contains_key(id)).unwrap();
+        assert_eq!(zks_record_touch(e.0, carried, 7), ZKS_OK);
+        let mut c = MaybeUninit::uninit();
+        assert_eq!(zks_ensemble_counts(e.0, c.as_mut_ptr()), ZKS_OK);
+        assert_eq!(c.assume_init().touch_table, 4);
+        loop {
+            assert_eq!(zks_drain_touched(e.0, recs.as_mut_ptr(), 2, &mut n), ZKS_OK);
+            for r in &recs[..n] {
+                assert!(seen.insert(r.id, r.timeout_ms).is_none(), "{} twice", r.id);
+            }
+            if n < 2 {
+                break;
+            }
+        }
+        assert_eq!(seen.len(), 5);
+        assert_eq!(seen[&carried], 7);
+    }
 }

@@ -101,7 +101,7 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        let cores = std::thread::available_parallelism()
+        let cores = crate::sync::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1);
         ServerConfig {

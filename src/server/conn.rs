@@ -17,13 +17,13 @@ use super::handshake::{self, Handshake};
 use super::requests;
 use super::shared::{wall_ms, ConnShared, Shared};
 use super::stats::Stats;
+use crate::sync::Ordering::Relaxed;
 use crate::wire::{
     write_connect_response, write_reply, xid, DecodeError, ErrorCode, FrameDecoder, OpCode, Reader,
     Record, ReplyHeader, Request, RequestHeader, Response,
 };
 use mio::net::TcpStream;
 use std::io::{self, Read, Write};
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Instant;
 

@@ -3,20 +3,20 @@
 //!
 //! Owns: accepting (with the per-IP and global connection limits), registering,
 //! servicing and tearing down connections, draining the inbox (adopted connections,
-//! queued watch events, close orders, shutdown), and closing connections that never
-//! complete their handshake.
+//! queued watch events, close orders, expired sessions, shutdown), and closing connections
+//! that never complete their handshake.
 //!
 //! Must never: block anywhere but in `poll`, or let a failing connection end the loop.
 
 use super::conn::{Conn, Status};
 use super::shared::{ConnShared, LoopMsg, Shared, CURRENT_LOOP};
 use super::stats::Stats;
+use crate::sync::Ordering;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -188,34 +188,44 @@ impl EventLoop {
         }
     }
 
-    /// Handles queued messages; false when the loop must stop.
+    /// Handles queued messages until the inbox is empty (messages this loop sends itself
+    /// while handling them included, as those do not wake it); false when the loop must
+    /// stop.
     fn drain_inbox(&mut self) -> bool {
-        let msgs = std::mem::take(&mut *self.shared.loops[self.index].inbox.lock());
-        let mut running = true;
-        for m in msgs {
-            match m {
-                LoopMsg::Accept(stream, peer, id) => self.adopt(stream, peer, id),
-                LoopMsg::Flush(t) => {
-                    if let Some(c) = self.conns.get_mut(&t) {
-                        if c.flush_events() == Status::Closed {
-                            self.teardown(t);
-                        } else {
-                            // Writing may have lifted back-pressure on held frames.
-                            self.service(t);
+        loop {
+            let msgs = std::mem::take(&mut *self.shared.loops[self.index].inbox.lock());
+            if msgs.is_empty() {
+                return true;
+            }
+            let mut running = true;
+            for m in msgs {
+                match m {
+                    LoopMsg::Accept(stream, peer, id) => self.adopt(stream, peer, id),
+                    LoopMsg::Flush(t) => {
+                        if let Some(c) = self.conns.get_mut(&t) {
+                            if c.flush_events() == Status::Closed {
+                                self.teardown(t);
+                            } else {
+                                // Writing may have lifted back-pressure on held frames.
+                                self.service(t);
+                            }
                         }
                     }
-                }
-                LoopMsg::Close(t) => {
-                    if let Some(c) = self.conns.get_mut(&t) {
-                        if c.close_after_flush() == Status::Closed {
-                            self.teardown(t);
+                    LoopMsg::Close(t) => {
+                        if let Some(c) = self.conns.get_mut(&t) {
+                            if c.close_after_flush() == Status::Closed {
+                                self.teardown(t);
+                            }
                         }
                     }
+                    LoopMsg::Expired(batch) => self.shared.expire(&batch),
+                    LoopMsg::Shutdown => running = false,
                 }
-                LoopMsg::Shutdown => running = false,
+            }
+            if !running {
+                return false;
             }
         }
-        running
     }
 
     /// Closes connections that never sent their ConnectRequest in time.

@@ -9,8 +9,8 @@
 use super::config::ALL_FOUR_LETTER_WORDS;
 use super::shared::{wall_ms, ConnShared, Shared};
 use super::stats::Stats;
+use crate::sync::Ordering::Relaxed;
 use std::fmt::Write;
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
 /// The version string reported by `srvr`, `stat` and `mntr`.

@@ -10,8 +10,8 @@
 use super::shared::{ConnShared, LoopMsg, Shared};
 use super::stats::Stats;
 use crate::engine::SessionKind;
+use crate::sync::Ordering;
 use crate::wire::{ConnectRequest, ConnectResponse, Reader, Record};
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 /// What the handshake decided.

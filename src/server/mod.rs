@@ -12,6 +12,36 @@
 //! Must never: let one connection's input affect another's, block an event loop, or reply
 //! to a request of a dead session (such requests are dropped, as ZooKeeper does).
 //!
+//! # Threads and locks
+//!
+//! Threads:
+//! - **event loops** `zksessiond-loop-{i}` (`event_loops` of them, one per core by
+//!   default): each owns a mio `Poll`, the connections adopted on it and their sockets;
+//!   loop 0 also owns the listening socket and deals accepted connections out to every
+//!   loop. Each holds an `Arc` of the shared state. They are the only threads doing socket
+//!   I/O and the only ones cleaning up after expired sessions.
+//! - **the engine's expiry workers** (owned by the [`Engine`], one per core): they decide
+//!   expiries and hand each batch to the server's expirer, which only queues it as a
+//!   message on one event loop's inbox (round robin) and wakes that loop. The expirer
+//!   holds the loops' inboxes and wakers, never the shared state, so nothing the engine
+//!   owns points back at its owner.
+//!
+//! [`Server`] owns the loop threads: [`Server::stop`] (or a [`Stopper`]) queues a stop
+//! message on every loop; [`Server::join`] waits for them and then drops the shared state,
+//! whose engine stops and joins its expiry workers on that same thread. Dropping a
+//! `Server` does both, so no thread outlives it.
+//!
+//! Locks (all `parking_lot` mutexes, through `crate::sync`; none is held across socket
+//! I/O or across a call into another loop), in the order they may nest:
+//! 1. `Shared::ns`, the namespace;
+//! 2. `Shared::conns` (connections by id) or `Shared::sessions` (session → connection);
+//! 3. a connection's `pending` queue of watch events, or its `info` figures;
+//! 4. `Shared::per_ip`, and a loop's inbox, both leaves (nothing is locked under them).
+//!
+//! The engine's own shard locks are leaves as seen from here: the server calls the engine
+//! with `ns` held, and the engine never calls back while holding one (the expirer only
+//! queues a message).
+//!
 //! # Example
 //! ```no_run
 //! use zksession::server::{Server, ServerConfig};
@@ -20,7 +50,7 @@
 //! config.client_addr = "127.0.0.1:0".parse().unwrap();
 //! let server = Server::start(config).unwrap();
 //! println!("listening on {}", server.local_addr());
-//! server.shutdown();
+//! drop(server); // stops the event loops and the engine, and joins their threads
 //! ```
 
 mod config;
@@ -37,18 +67,16 @@ pub use fourlw::VERSION;
 
 use crate::engine::{self, Engine, Expired};
 use crate::namespace::Namespace;
+use crate::sync::{thread, AtomicI64, AtomicU64, AtomicUsize, Mutex, Ordering};
 use event_loop::{EventLoop, WAKER};
 use mio::net::TcpListener;
 use mio::{Poll, Waker};
-use parking_lot::Mutex;
-use shared::{LoopHandle, LoopMsg, Shared};
+use shared::{LoopHandle, LoopMsg, Loops, Shared};
 use stats::Stats;
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicI64, AtomicU64};
-use std::sync::{Arc, OnceLock, Weak};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
 /// Why the server could not start.
 #[derive(Debug)]
@@ -78,41 +106,61 @@ impl std::fmt::Display for StartError {
 
 impl std::error::Error for StartError {}
 
-/// A running server. Dropping it without [`Server::shutdown`] leaves the threads running.
+/// A running server: its event loops, and through them the engine and the namespace.
+///
+/// Dropping it stops the event loops and joins them, then stops the engine's expiry
+/// workers; [`Server::join`] waits for a stop asked elsewhere (a [`Stopper`]).
 pub struct Server {
     shared: Arc<Shared>,
-    threads: Vec<JoinHandle<()>>,
+    loops: Loops,
+    threads: Vec<thread::JoinHandle<()>>,
     local_addr: SocketAddr,
 }
 
-/// Asks a running server to stop, from any thread (a signal handler thread, say).
+/// Asks a running server to stop, from any thread (a signal handler thread, say). It holds
+/// only the loops' inboxes: keeping one does not keep the server alive, and stopping a
+/// server that is gone does nothing.
 #[derive(Clone)]
 pub struct Stopper {
-    shared: Weak<Shared>,
+    loops: Loops,
 }
 
 impl Stopper {
-    /// Tells every event loop to stop; [`Server::wait`] then returns.
+    /// Tells every event loop to stop; [`Server::join`] then returns.
     pub fn stop(&self) {
-        if let Some(s) = self.shared.upgrade() {
-            for l in &s.loops {
-                l.send(LoopMsg::Shutdown);
-            }
+        for l in self.loops.iter() {
+            l.send(LoopMsg::Shutdown);
         }
+    }
+}
+
+impl std::fmt::Debug for Stopper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stopper")
+            .field("loops", &self.loops.len())
+            .finish()
     }
 }
 
 impl Server {
     /// Binds the client port and starts the engine and the event loops.
     pub fn start(config: ServerConfig) -> Result<Server, StartError> {
-        let slot: Arc<OnceLock<Weak<Shared>>> = Arc::new(OnceLock::new());
-        let sink = slot.clone();
+        let n = config.event_loops.max(1);
+        let mut polls = Vec::with_capacity(n);
+        let mut handles = Vec::with_capacity(n);
+        for index in 0..n {
+            let poll = Poll::new().map_err(StartError::Io)?;
+            let waker = Waker::new(poll.registry(), WAKER).map_err(StartError::Io)?;
+            handles.push(LoopHandle {
+                inbox: Mutex::new(Vec::new()),
+                waker,
+                index,
+            });
+            polls.push(poll);
+        }
+        let loops: Loops = handles.into();
         let engine = Engine::builder(config.engine_config())
-            .expirer(move |batch: &[Expired]| {
-                if let Some(shared) = sink.get().and_then(Weak::upgrade) {
-                    shared.expire(batch);
-                }
-            })
+            .expirer(expirer(loops.clone()))
             .build()
             .map_err(StartError::Engine)?;
         let listener = TcpListener::bind(config.client_addr).map_err(|error| StartError::Bind {
@@ -120,24 +168,11 @@ impl Server {
             error,
         })?;
         let local_addr = listener.local_addr().map_err(StartError::Io)?;
-        let n = config.event_loops.max(1);
-        let mut polls = Vec::with_capacity(n);
-        let mut loops = Vec::with_capacity(n);
-        for index in 0..n {
-            let poll = Poll::new().map_err(StartError::Io)?;
-            let waker = Waker::new(poll.registry(), WAKER).map_err(StartError::Io)?;
-            loops.push(LoopHandle {
-                inbox: Mutex::new(Vec::new()),
-                waker,
-                index,
-            });
-            polls.push(poll);
-        }
         let shared = Arc::new(Shared {
             config,
             engine,
             ns: Mutex::new(Namespace::new()),
-            loops,
+            loops: loops.clone(),
             conns: Mutex::new(HashMap::new()),
             sessions: Mutex::new(HashMap::new()),
             per_ip: Mutex::new(HashMap::new()),
@@ -146,24 +181,25 @@ impl Server {
             next_conn_id: AtomicU64::new(1),
             started: Instant::now(),
         });
-        let _ = slot.set(Arc::downgrade(&shared));
-        let mut threads = Vec::with_capacity(n);
+        // Built before the threads, so a failed spawn stops and joins those already running.
+        let mut server = Server {
+            shared,
+            loops,
+            threads: Vec::with_capacity(n),
+            local_addr,
+        };
         let mut listener = Some(listener);
         for (index, poll) in polls.into_iter().enumerate() {
-            let el = EventLoop::new(index, poll, shared.clone(), listener.take());
-            let t = std::thread::Builder::new()
+            let el = EventLoop::new(index, poll, server.shared.clone(), listener.take());
+            let t = thread::Builder::new()
                 .name(format!("zksessiond-loop-{index}"))
                 .spawn(move || el.run())
                 .map_err(StartError::Io)?;
-            threads.push(t);
+            server.threads.push(t);
         }
-        tracing::info!(addr = %local_addr, loops = n, tick_ms = shared.config.tick_ms,
+        tracing::info!(addr = %local_addr, loops = n, tick_ms = server.shared.config.tick_ms,
             "zksessiond listening");
-        Ok(Server {
-            shared,
-            threads,
-            local_addr,
-        })
+        Ok(server)
     }
 
     /// The address the client port is bound to.
@@ -174,28 +210,53 @@ impl Server {
     /// A handle that can stop the server from another thread.
     pub fn stopper(&self) -> Stopper {
         Stopper {
-            shared: Arc::downgrade(&self.shared),
+            loops: self.loops.clone(),
         }
     }
 
-    /// Stops the event loops and waits for them.
-    pub fn shutdown(self) {
+    /// Asks every event loop to stop (without waiting; see [`Server::join`]). Each loop
+    /// closes its connections as it stops; their sessions are not closed.
+    pub fn stop(&self) {
         self.stopper().stop();
-        self.wait();
     }
 
-    /// Waits until the event loops stop (after a [`Stopper::stop`]), then releases the
-    /// engine.
-    pub fn wait(self) {
-        for t in self.threads {
-            let _ = t.join();
+    /// Stops the server and waits until every thread it started has ended.
+    pub fn shutdown(self) {
+        // Drop stops and joins.
+    }
+
+    /// Waits until the event loops stop (after a [`Stopper::stop`] or [`Server::stop`]),
+    /// then stops the engine and joins its expiry workers.
+    pub fn join(mut self) {
+        self.join_loops();
+    }
+
+    fn join_loops(&mut self) {
+        for t in self.threads.drain(..) {
+            if t.join().is_err() {
+                tracing::error!("an event loop panicked");
+            }
         }
-        // An expiry callback may hold the state briefly; let it finish so the engine (and
-        // its expiry workers) is dropped here, not on one of its own workers.
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Arc::strong_count(&self.shared) > 1 && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(1));
-        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+        self.join_loops();
+        // The loops are gone and the expirer holds no reference to the shared state, so
+        // this is the last one: the engine stops and joins its workers right here.
+        debug_assert_eq!(Arc::strong_count(&self.shared), 1);
         tracing::info!("zksessiond stopped");
+    }
+}
+
+/// The engine's expirer: queues each batch of expired sessions on one event loop (round
+/// robin), which deletes their ephemerals, closes their connections and removes them.
+fn expirer(loops: Loops) -> impl Fn(&[Expired]) + Send + Sync + 'static {
+    let next = AtomicUsize::new(0);
+    move |batch: &[Expired]| {
+        let i = next.fetch_add(1, Ordering::Relaxed) % loops.len();
+        loops[i].send(LoopMsg::Expired(batch.to_vec()));
     }
 }

@@ -10,10 +10,10 @@
 use super::shared::{wall_ms, ConnShared, Shared};
 use crate::engine::Error as EngineError;
 use crate::namespace::{check_multi, create_mode, error_results, MultiRefusal, WatchMode};
+use crate::sync::Ordering;
 use crate::wire::{
     ClientInfo, CreateRequest, ErrorCode, MultiOp, OpCode, Request, Response, WatcherType,
 };
-use std::sync::atomic::Ordering;
 
 /// The owner every session of this standalone server has.
 const OWNER: u64 = 1;

@@ -2,12 +2,13 @@
 //! registries, the loops' inboxes, and the routing of watch events and expiries.
 //!
 //! Owns: [`Shared`], [`ConnShared`] (the part of a connection other threads may touch:
-//! its queue of frames written by other loops, its figures), [`LoopMsg`] and
-//! [`LoopHandle`].
+//! its queue of frames written by other loops, its figures), [`LoopMsg`],
+//! [`LoopHandle`] and [`Loops`].
 //!
 //! Invariants:
-//! - lock order is `ns` → `conns`/`sessions` → a connection's `pending`; nothing takes `ns`
-//!   while holding another of these locks;
+//! - lock order is `ns` → `conns`/`sessions` → a connection's `pending` or `info` →
+//!   `per_ip` or a loop's inbox; nothing takes `ns` while holding another of these locks
+//!   (the full list is in the server's module doc, "Threads and locks");
 //! - watch events are queued on the watcher's connection *while the namespace lock is
 //!   held*, and a loop moves a connection's queued events into its output before writing
 //!   any reply, so a client sees an event before any reply showing the change;
@@ -21,14 +22,13 @@ use super::config::ServerConfig;
 use super::stats::Stats;
 use crate::engine::{Engine, Expired};
 use crate::namespace::{Namespace, Notification};
+use crate::sync::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Mutex, Ordering};
 use crate::wire::write_notification;
 use mio::net::TcpStream;
 use mio::{Token, Waker};
-use parking_lot::Mutex;
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -46,9 +46,16 @@ pub(crate) enum LoopMsg {
     Flush(Token),
     /// Close a connection once its output is flushed.
     Close(Token),
+    /// Sessions the engine expired: delete their ephemerals, close their connections and
+    /// remove them from the engine.
+    Expired(Vec<Expired>),
     /// Stop the loop.
     Shutdown,
 }
+
+/// Every loop's inbox, by loop index; shared by the loops, the engine's expirer and
+/// [`Stopper`](super::Stopper)s.
+pub(crate) type Loops = Arc<[LoopHandle]>;
 
 /// A loop's inbox and the waker that interrupts its poll.
 pub(crate) struct LoopHandle {
@@ -164,7 +171,7 @@ pub(crate) struct Shared {
     pub(crate) config: ServerConfig,
     pub(crate) engine: Engine,
     pub(crate) ns: Mutex<Namespace>,
-    pub(crate) loops: Vec<LoopHandle>,
+    pub(crate) loops: Loops,
     /// Every open connection by id (= watcher id).
     pub(crate) conns: Mutex<HashMap<u64, Arc<ConnShared>>>,
     /// The connection each attached session is on.

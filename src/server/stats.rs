@@ -4,7 +4,7 @@
 //!
 //! Must never: take a lock (everything is a relaxed atomic: figures, not invariants).
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use crate::sync::{AtomicU64, Ordering::Relaxed};
 
 /// Server-wide counters.
 #[derive(Debug, Default)]

@@ -57,6 +57,19 @@ public final class SessionEngine implements AutoCloseable {
 
     private static final Cleaner CLEANER = Cleaner.create();
 
+    /** {@link #kindAny}, {@link #expiryMap(int)}: a global session expiring on this server. */
+    public static final int KIND_GLOBAL = 0;
+    /** {@link #kindAny}, {@link #expiryMap(int)}: a local session. */
+    public static final int KIND_LOCAL = 1;
+    /** {@link #kindAny}: a remote entry (a global session this server tracks but never expires). */
+    public static final int KIND_REMOTE = 2;
+    /** {@link #kindAny}: a flag OR-ed into the kind of a closing session. */
+    public static final int KIND_CLOSING = 4;
+    /** {@link #learnerTouch}: the session expires here and its deadline was refreshed. */
+    public static final int TOUCH_LOCAL = 0;
+    /** {@link #learnerTouch}: a remote entry; the touch was recorded for {@link #drainTouched}. */
+    public static final int TOUCH_FORWARDED = 1;
+
     /** The native handle; swapped to 0 exactly once, by whoever frees it. */
     private static final class State implements Runnable {
         final AtomicLong handle;
@@ -619,6 +632,14 @@ public final class SessionEngine implements AutoCloseable {
     public Map<Long, Set<Long>> expiryMap() {
         long[] flat = nativeExpiryMap(h());
         Reference.reachabilityFence(this);
+        return groupByDeadline(flat);
+    }
+
+    /** (deadline, id) pairs as a sorted, unmodifiable map. */
+    private static Map<Long, Set<Long>> groupByDeadline(long[] flat) {
+        if (flat == null) {
+            throw new IllegalStateException("expiry map failed");
+        }
         TreeMap<Long, Set<Long>> m = new TreeMap<>();
         for (int i = 0; i + 1 < flat.length; i += 2) {
             m.computeIfAbsent(flat[i], k -> new TreeSet<>()).add(flat[i + 1]);
@@ -628,10 +649,192 @@ public final class SessionEngine implements AutoCloseable {
 
     /** @return session counts and running totals */
     public Stats stats() {
-        long[] v = new long[6];
-        nativeStats(h(), v);
+        long[] v = new long[10];
+        int r = nativeStats(h(), v);
         Reference.reachabilityFence(this);
-        return new Stats(v[0], v[1], v[2], v[3], v[4], v[5]);
+        if (r < 0) {
+            throw new IllegalStateException("stats failed: " + Code.of(r));
+        }
+        return new Stats(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]);
+    }
+
+    // ---- the ensemble's calls (a learner's and a leader's view of sessions) ----
+
+    /**
+     * What the engine knows of any tracked session, closing ones included.
+     *
+     * @param id the session
+     * @return {@link #KIND_GLOBAL}, {@link #KIND_LOCAL} or {@link #KIND_REMOTE}, OR-ed with
+     *     {@link #KIND_CLOSING} if it is closing; or a negative {@link Code} number
+     *     ({@link Code#UNKNOWN_SESSION})
+     */
+    public int kindAny(long id) {
+        int r = nativeKindAny(h(), id);
+        Reference.reachabilityFence(this);
+        return r;
+    }
+
+    /**
+     * A fresh session id from the generator {@link #create} uses (never reused, tracked ids
+     * skipped), tracked nowhere.
+     *
+     * @return the id
+     */
+    public long nextId() {
+        long r = nativeNextId(h());
+        Reference.reachabilityFence(this);
+        if (r == 0) {
+            throw new IllegalStateException("nextId failed");
+        }
+        return r;
+    }
+
+    /**
+     * Tracks a remote entry: a global session another server decides. It never expires
+     * here; its touches go to the touch table ({@link #learnerTouch}).
+     *
+     * @param id the session id (not 0)
+     * @param timeoutMs its timeout (greater than 0)
+     * @return true if newly tracked, false if the id was already tracked (nothing changed)
+     * @throws SessionException {@link Code#BAD_ARGUMENTS} for id or timeout 0
+     */
+    public boolean addRemote(long id, int timeoutMs) throws SessionException {
+        int r = nativeAddRemote(h(), id, timeoutMs);
+        Reference.reachabilityFence(this);
+        check(r, id);
+        return r == 1;
+    }
+
+    /**
+     * Atomically turns a live local session into a remote entry (a learner's upgrade): it
+     * never expires here from then on. Idempotent on remote entries and global sessions.
+     *
+     * @param id the session
+     * @return its timeout (at least 0), or a negative {@link Code} number:
+     *     {@link Code#UNKNOWN_SESSION}, {@link Code#SESSION_EXPIRED} (closing)
+     */
+    public int upgradeToRemote(long id) {
+        int r = nativeUpgradeToRemote(h(), id);
+        Reference.reachabilityFence(this);
+        return r;
+    }
+
+    /**
+     * A learner's touch, in one native call: a session expiring here has its deadline
+     * refreshed ({@link #TOUCH_LOCAL}); a remote entry has {@code (id, timeoutMs)} recorded
+     * for {@link #drainTouched} ({@link #TOUCH_FORWARDED}). Either way {@code timeoutMs}
+     * becomes its timeout.
+     *
+     * @param id the session
+     * @param timeoutMs the timeout (greater than 0)
+     * @return {@link #TOUCH_LOCAL}, {@link #TOUCH_FORWARDED}, or a negative {@link Code}
+     *     number: {@link Code#UNKNOWN_SESSION}, {@link Code#SESSION_EXPIRED},
+     *     {@link Code#BAD_ARGUMENTS}
+     */
+    public int learnerTouch(long id, int timeoutMs) {
+        int r = nativeLearnerTouch(h(), id, timeoutMs);
+        Reference.reachabilityFence(this);
+        return r;
+    }
+
+    /**
+     * Records a touch for {@link #drainTouched} unconditionally (for ids known to be
+     * global, tracked here or not). A later record of the same id replaces the timeout.
+     *
+     * @param id the session
+     * @param timeoutMs its timeout
+     */
+    public void recordTouch(long id, int timeoutMs) {
+        int r = nativeRecordTouch(h(), id, timeoutMs);
+        Reference.reachabilityFence(this);
+        if (r < 0) {
+            throw new IllegalStateException("recordTouch failed: " + Code.of(r));
+        }
+    }
+
+    /**
+     * Takes every recorded touch: at most one per id, with the last timeout recorded. A
+     * touch recorded concurrently lands in this drain or the next, never in none or both.
+     *
+     * @return pairs: {@code id0, timeout0, id1, timeout1, ...} (empty if none)
+     */
+    public long[] drainTouched() {
+        long[] r = nativeDrainTouched(h());
+        Reference.reachabilityFence(this);
+        if (r == null) {
+            throw new IllegalStateException("drainTouched failed");
+        }
+        return r;
+    }
+
+    /**
+     * Makes a local session or a remote entry global without refreshing its deadline (the
+     * leader's {@code commitSession}); a remote entry is filed for expiry at its stored
+     * deadline. Idempotent on global sessions; not gated by local session upgrades.
+     *
+     * @param id the session
+     * @return its timeout (at least 0), or a negative {@link Code} number:
+     *     {@link Code#UNKNOWN_SESSION}, {@link Code#SESSION_EXPIRED} (closing)
+     */
+    public int makeGlobal(long id) {
+        int r = nativeMakeGlobal(h(), id);
+        Reference.reachabilityFence(this);
+        return r;
+    }
+
+    /**
+     * Stops and joins the expiry workers and wakes every {@link #pollExpired} waiter (polls
+     * return at once from then on). Idempotent; every other call stays valid, and expiry
+     * then happens only through {@link #expireDue}.
+     */
+    public void stopWorkers() {
+        nativeStopWorkers(h());
+        Reference.reachabilityFence(this);
+    }
+
+    /**
+     * {@link #pollExpired(long[], int)}, optionally with each session's kind: with
+     * {@code withKind} each session is a triple {@code (id, timeout, kind)} (kind
+     * {@link #KIND_GLOBAL} or {@link #KIND_LOCAL}) and up to {@code out.length / 3} are
+     * taken; without, pairs as {@link #pollExpired(long[], int)}.
+     *
+     * @param out receives the records (room for at least one)
+     * @param timeoutMs how long to wait for the first one (0 = do not wait)
+     * @param withKind whether to write triples with the kind
+     * @return how many sessions were written
+     * @throws IllegalArgumentException if {@code out} has no room for a record or the
+     *     timeout is negative
+     */
+    public int pollExpired(long[] out, int timeoutMs, boolean withKind) {
+        if (!withKind) {
+            return pollExpired(out, timeoutMs);
+        }
+        int r = nativePollExpiredKinds(h(), out, timeoutMs);
+        Reference.reachabilityFence(this);
+        if (r == Code.BAD_ARGUMENTS.intValue()) {
+            throw new IllegalArgumentException("out needs room for a triple; timeout must be >= 0");
+        }
+        if (r < 0) {
+            throw new IllegalStateException("pollExpired failed: " + Code.of(r));
+        }
+        return r;
+    }
+
+    /**
+     * {@link #expiryMap()} restricted to the sessions of one kind (ZooKeeper's dump lists
+     * local and global sessions apart). Remote entries never expire here and are not listed.
+     *
+     * @param kind {@link #KIND_GLOBAL} or {@link #KIND_LOCAL}
+     * @return a sorted map from due time (ms) to sorted session ids
+     * @throws IllegalArgumentException for another kind
+     */
+    public Map<Long, Set<Long>> expiryMap(int kind) {
+        if (kind != KIND_GLOBAL && kind != KIND_LOCAL) {
+            throw new IllegalArgumentException("kind must be KIND_GLOBAL or KIND_LOCAL");
+        }
+        long[] flat = nativeExpiryMapByKind(h(), kind);
+        Reference.reachabilityFence(this);
+        return groupByDeadline(flat);
     }
 
     /**
@@ -706,6 +909,28 @@ public final class SessionEngine implements AutoCloseable {
     private static native long nativeNowMs(long h);
 
     private static native long nativeTimeToLive(long h, long id);
+
+    private static native int nativeKindAny(long h, long id);
+
+    private static native long nativeNextId(long h);
+
+    private static native int nativeAddRemote(long h, long id, int timeoutMs);
+
+    private static native int nativeUpgradeToRemote(long h, long id);
+
+    private static native int nativeLearnerTouch(long h, long id, int timeoutMs);
+
+    private static native int nativeRecordTouch(long h, long id, int timeoutMs);
+
+    private static native long[] nativeDrainTouched(long h);
+
+    private static native int nativeMakeGlobal(long h, long id);
+
+    private static native void nativeStopWorkers(long h);
+
+    private static native int nativePollExpiredKinds(long h, long[] out, int timeoutMs);
+
+    private static native long[] nativeExpiryMapByKind(long h, int kind);
 
     private static native int nativeNegotiateTimeout(long h, long requestedMs);
 }

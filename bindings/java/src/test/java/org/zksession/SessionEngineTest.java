@@ -302,7 +302,7 @@ public class SessionEngineTest {
         engine.touch(a);
         engine.setClosing(a);
         Stats s = engine.stats();
-        assertEquals(new Stats(1, 0, 1, 2, 1, 0), s);
+        assertEquals(new Stats(1, 0, 1, 2, 1, 0, 0, 0, 0, 1), s);
         assertEquals(2, s.total());
     }
 
@@ -380,5 +380,245 @@ public class SessionEngineTest {
         assertEquals(0, failures.get());
         assertEquals(threads * perThread, engine.stats().creates());
         assertEquals(0, engine.stats().total());
+    }
+
+    // ---- the ensemble's calls ----
+
+    /** A manual engine with local sessions (upgrades off: the ensemble calls ignore it). */
+    private static SessionEngine withLocal() {
+        return SessionEngine.open(new SessionEngine.Options().tickMs(TICK).manualClock(1_000_000)
+            .localSessions(true));
+    }
+
+    @Test
+    public void kindAnyReportsEveryTrackedSessionWithItsClosingFlag() throws Exception {
+        try (SessionEngine e = withLocal()) {
+            long g = e.createId(3000, false);
+            long l = e.createId(3000, true);
+            long r = (3L << 56) | 1;
+            assertTrue(e.addRemote(r, 4000));
+            assertEquals(SessionEngine.KIND_GLOBAL, e.kindAny(g));
+            assertEquals(SessionEngine.KIND_LOCAL, e.kindAny(l));
+            assertEquals(SessionEngine.KIND_REMOTE, e.kindAny(r));
+            e.setClosing(l);
+            assertEquals(SessionEngine.KIND_LOCAL | SessionEngine.KIND_CLOSING, e.kindAny(l));
+            e.setClosing(r);
+            assertEquals(SessionEngine.KIND_REMOTE | SessionEngine.KIND_CLOSING, e.kindAny(r));
+            assertEquals(Code.UNKNOWN_SESSION.intValue(), e.kindAny(12345));
+        }
+    }
+
+    @Test
+    public void nextIdIsFreshAndUntracked() {
+        long a = engine.nextId();
+        long b = engine.nextId();
+        assertTrue(a != b);
+        assertEquals(1, a >>> 56);
+        assertFalse(engine.isTracking(a));
+        long c = engine.createId(3000, false);
+        assertTrue(c != a && c != b);
+    }
+
+    @Test
+    public void remoteEntriesNeverExpireHereAndAreCountedApart() throws Exception {
+        long r = (2L << 56) | 9;
+        assertTrue(engine.addRemote(r, 3000));
+        assertFalse(engine.addRemote(r, 5000));
+        expectCode(Code.BAD_ARGUMENTS, () -> engine.addRemote(0, 3000));
+        expectCode(Code.BAD_ARGUMENTS, () -> engine.addRemote(r + 1, 0));
+        engine.advanceClock(100 * TICK);
+        assertEquals(0, engine.expireDue());
+        assertTrue(engine.isTracking(r));
+        Stats s = engine.stats();
+        assertEquals(1, s.remote());
+        assertEquals(0, s.global());
+        assertEquals(1, s.total());
+        assertTrue(engine.expiryMap().isEmpty());
+    }
+
+    @Test
+    public void upgradeToRemoteStopsExpiryAndLosesCleanlyToIt() throws Exception {
+        try (SessionEngine e = withLocal()) {
+            long l = e.createId(3000, true);
+            long closing = e.createId(3000, true);
+            long g = e.createId(4000, false);
+            assertEquals(3000, e.upgradeToRemote(l));
+            assertEquals(3000, e.upgradeToRemote(l));
+            assertEquals(SessionEngine.KIND_REMOTE, e.kindAny(l));
+            assertEquals(4000, e.upgradeToRemote(g));
+            assertEquals(SessionEngine.KIND_GLOBAL, e.kindAny(g));
+            e.setClosing(closing);
+            assertEquals(Code.SESSION_EXPIRED.intValue(), e.upgradeToRemote(closing));
+            assertEquals(Code.UNKNOWN_SESSION.intValue(), e.upgradeToRemote(777));
+            e.advanceClock(100 * TICK);
+            assertEquals(1, e.expireDue()); // g only
+            assertEquals(SessionEngine.KIND_REMOTE, e.kindAny(l));
+        }
+    }
+
+    @Test
+    public void learnerTouchRefreshesLocalSessionsAndRecordsRemoteOnes() throws Exception {
+        try (SessionEngine e = withLocal()) {
+            long l = e.createId(3000, true);
+            long r = (4L << 56) | 1;
+            e.addRemote(r, 3000);
+            e.advanceClock(2 * TICK);
+            assertEquals(SessionEngine.TOUCH_LOCAL, e.learnerTouch(l, 5000));
+            assertTrue(e.timeToLive(l) > 3000);
+            assertEquals(SessionEngine.TOUCH_FORWARDED, e.learnerTouch(r, 6000));
+            assertEquals(1, e.stats().touchTable());
+            assertArrayEquals(new long[] {r, 6000}, e.drainTouched());
+            assertArrayEquals(new long[0], e.drainTouched());
+            e.setClosing(l);
+            assertEquals(Code.SESSION_EXPIRED.intValue(), e.learnerTouch(l, 3000));
+            assertEquals(Code.UNKNOWN_SESSION.intValue(), e.learnerTouch(999, 3000));
+            assertEquals(Code.BAD_ARGUMENTS.intValue(), e.learnerTouch(r, 0));
+        }
+    }
+
+    @Test
+    public void drainTouchedHandsOutEachIdOnceWithItsLastTimeout() {
+        for (long id = 1; id <= 50; id++) {
+            engine.recordTouch(id, (int) (100 * id));
+        }
+        engine.recordTouch(7, 4242);
+        long[] pairs = engine.drainTouched();
+        assertEquals(100, pairs.length);
+        Map<Long, Long> seen = new java.util.HashMap<>();
+        for (int i = 0; i < pairs.length; i += 2) {
+            assertEquals(null, seen.put(pairs[i], pairs[i + 1]));
+        }
+        assertEquals(50, seen.size());
+        assertEquals(4242L, (long) seen.get(7L));
+        assertEquals(2000L, (long) seen.get(20L));
+        assertEquals(0, engine.drainTouched().length);
+        assertEquals(0, engine.stats().touchTable());
+    }
+
+    @Test
+    public void recordedTouchesRacingDrainsAreNeitherLostNorRepeated() throws Exception {
+        int writers = 4;
+        int perWriter = 5000;
+        List<Thread> ts = new ArrayList<>();
+        for (int w = 0; w < writers; w++) {
+            long base = (long) w * perWriter;
+            Thread th = new Thread(() -> {
+                for (int i = 0; i < perWriter; i++) {
+                    engine.recordTouch(base + i + 1, 3000);
+                }
+            });
+            ts.add(th);
+            th.start();
+        }
+        Set<Long> seen = new java.util.HashSet<>();
+        boolean running = true;
+        while (running) {
+            running = ts.stream().anyMatch(Thread::isAlive);
+            long[] pairs = engine.drainTouched();
+            for (int i = 0; i < pairs.length; i += 2) {
+                assertTrue("drained twice: " + pairs[i], seen.add(pairs[i]));
+            }
+        }
+        for (Thread th : ts) {
+            th.join();
+        }
+        long[] rest = engine.drainTouched();
+        for (int i = 0; i < rest.length; i += 2) {
+            assertTrue(seen.add(rest[i]));
+        }
+        assertEquals(writers * perWriter, seen.size());
+    }
+
+    @Test
+    public void makeGlobalKeepsTheDeadline() throws Exception {
+        try (SessionEngine e = withLocal()) {
+            long l = e.createId(3000, true);
+            long r = (5L << 56) | 1;
+            long closing = e.createId(3000, true);
+            e.addRemote(r, 6000);
+            e.advanceClock(TICK);
+            long ttl = e.timeToLive(l);
+            assertEquals(3000, e.makeGlobal(l));
+            assertEquals(ttl, e.timeToLive(l));
+            assertEquals(SessionEngine.KIND_GLOBAL, e.kindAny(l));
+            assertEquals(3000, e.makeGlobal(l));
+            assertEquals(6000, e.makeGlobal(r));
+            assertEquals(SessionEngine.KIND_GLOBAL, e.kindAny(r));
+            e.setClosing(closing);
+            assertEquals(Code.SESSION_EXPIRED.intValue(), e.makeGlobal(closing));
+            assertEquals(Code.UNKNOWN_SESSION.intValue(), e.makeGlobal(4242));
+            e.advanceClock(ttl);
+            assertEquals(1, e.expireDue());
+            assertEquals(SessionEngine.KIND_GLOBAL | SessionEngine.KIND_CLOSING, e.kindAny(l));
+        }
+    }
+
+    @Test
+    public void pollExpiredWithKindWritesTriples() throws Exception {
+        try (SessionEngine e = withLocal()) {
+            long g = e.createId(3000, false);
+            long l = e.createId(3000, true);
+            e.advanceClock(10 * TICK);
+            assertEquals(2, e.expireDue());
+            Stats s = e.stats();
+            assertEquals(1, s.closingLocal());
+            assertEquals(1, s.closingGlobal());
+            assertEquals(2, s.closing());
+            long[] out = new long[7];
+            assertEquals(2, e.pollExpired(out, 0, true));
+            for (int i = 0; i < 2; i++) {
+                long id = out[3 * i];
+                assertEquals(3000, out[3 * i + 1]);
+                assertEquals(id == g ? SessionEngine.KIND_GLOBAL : SessionEngine.KIND_LOCAL, out[3 * i + 2]);
+                assertTrue(id == g || id == l);
+            }
+            assertEquals(0, e.pollExpired(out, 0, true));
+            assertThrows(IllegalArgumentException.class, () -> e.pollExpired(new long[2], 0, true));
+            assertThrows(IllegalArgumentException.class, () -> e.pollExpired(out, -1, true));
+        }
+    }
+
+    @Test
+    public void expiryMapByKindListsOneKind() throws Exception {
+        try (SessionEngine e = withLocal()) {
+            long g = e.createId(3000, false);
+            long l = e.createId(5000, true);
+            e.addRemote((6L << 56) | 1, 3000);
+            Map<Long, Set<Long>> local = e.expiryMap(SessionEngine.KIND_LOCAL);
+            assertEquals(1, local.size());
+            assertEquals(Set.of(l), local.values().iterator().next());
+            Map<Long, Set<Long>> global = e.expiryMap(SessionEngine.KIND_GLOBAL);
+            assertEquals(Set.of(g), global.values().iterator().next());
+            assertEquals(1, global.size());
+            assertThrows(IllegalArgumentException.class, () -> e.expiryMap(SessionEngine.KIND_REMOTE));
+        }
+    }
+
+    @Test
+    public void stopWorkersIsIdempotentAndLeavesTheEngineUsable() throws Exception {
+        try (SessionEngine e = SessionEngine.open(new SessionEngine.Options().tickMs(50).expiryWorkers(1))) {
+            long id = e.createId(10_000, false);
+            e.stopWorkers();
+            e.stopWorkers();
+            // A poll no longer waits for workers that are gone (bounded anyway by its timeout).
+            assertEquals(0, e.pollExpired(new long[2], 60_000));
+            e.touch(id);
+            assertEquals(0, e.expireDue());
+            assertEquals(SessionEngine.KIND_GLOBAL, e.kindAny(id));
+            assertTrue(e.remove(id));
+        }
+    }
+
+    @Test
+    public void stopWorkersWakesAWaitingPoller() throws Exception {
+        try (SessionEngine e = SessionEngine.open(new SessionEngine.Options().tickMs(50).expiryWorkers(1))) {
+            AtomicInteger got = new AtomicInteger(-1);
+            Thread poller = new Thread(() -> got.set(e.pollExpired(new long[2], 60_000)));
+            poller.start();
+            e.stopWorkers();
+            poller.join(30_000); // far below the poll's own 60 s bound
+            assertFalse(poller.isAlive());
+            assertEquals(0, got.get());
+        }
     }
 }

@@ -1,18 +1,12 @@
 package org.zksession.zookeeper;
 
 import java.io.PrintWriter;
-import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Date;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentMap;
 import org.apache.zookeeper.KeeperException;
-import org.apache.zookeeper.common.Time;
 import org.apache.zookeeper.server.SessionTracker;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,40 +61,11 @@ import org.zksession.SessionException;
 public class EngineSessionTracker implements SessionTracker {
     private static final Logger LOG = LoggerFactory.getLogger(EngineSessionTracker.class);
 
-    /** How long one native poll waits before the expiry thread re-checks its run flag. */
-    private static final int POLL_WAIT_MS = 100;
-
+    private final EngineCore core;
     private final SessionEngine engine;
     private final boolean ownsEngine;
-    private final SessionExpirer expirer;
     private final ConcurrentMap<Long, Integer> sessionsWithTimeout;
     private final boolean localSessionsEnabled;
-    private final OwnerTokens owners = new OwnerTokens();
-    private volatile boolean running;
-    private Thread expiryThread;
-
-    /** A session handed to ZooKeeper's expirer. It is already closing. */
-    record ExpiredSession(long sessionId, int timeout) implements Session {
-        @Override
-        public long getSessionId() {
-            return sessionId;
-        }
-
-        @Override
-        public int getTimeout() {
-            return timeout;
-        }
-
-        @Override
-        public boolean isClosing() {
-            return true;
-        }
-
-        @Override
-        public String toString() {
-            return "0x" + Long.toHexString(sessionId);
-        }
-    }
 
     /**
      * A tracker on a new engine, as {@code SessionTrackerImpl(expirer, sessionsWithTimeout,
@@ -115,13 +80,7 @@ public class EngineSessionTracker implements SessionTracker {
      */
     public EngineSessionTracker(SessionExpirer expirer, ConcurrentMap<Long, Integer> sessionsWithTimeout,
         int tickTime, long serverId, boolean localSessionsEnabled, boolean localSessionsUpgradingEnabled) {
-        this(SessionEngine.open(new SessionEngine.Options()
-                .tickMs(tickTime)
-                .minSessionTimeoutMs(tickTime)
-                .maxSessionTimeoutMs(Integer.MAX_VALUE)
-                .serverId((int) serverId)
-                .localSessions(localSessionsEnabled)
-                .localSessionUpgrade(localSessionsUpgradingEnabled)),
+        this(EngineCore.open(tickTime, serverId, localSessionsEnabled, localSessionsUpgradingEnabled, false),
             true, expirer, sessionsWithTimeout, localSessionsEnabled);
     }
 
@@ -142,35 +101,12 @@ public class EngineSessionTracker implements SessionTracker {
 
     private EngineSessionTracker(SessionEngine engine, boolean ownsEngine, SessionExpirer expirer,
         ConcurrentMap<Long, Integer> sessionsWithTimeout, boolean localSessionsEnabled) {
+        this.core = new EngineCore(engine, expirer);
         this.engine = engine;
         this.ownsEngine = ownsEngine;
-        this.expirer = expirer;
         this.sessionsWithTimeout = sessionsWithTimeout;
         this.localSessionsEnabled = localSessionsEnabled;
-        restore();
-    }
-
-    private void restore() {
-        List<Map.Entry<Long, Integer>> entries = new ArrayList<>(sessionsWithTimeout.entrySet());
-        long[] ids = new long[entries.size()];
-        int[] timeouts = new int[entries.size()];
-        int n = 0;
-        for (Map.Entry<Long, Integer> e : entries) {
-            if (e.getKey() != 0 && e.getValue() > 0) {
-                ids[n] = e.getKey();
-                timeouts[n] = e.getValue();
-                n++;
-            } else {
-                LOG.warn("Skipping session 0x{} with timeout {} from the snapshot",
-                    Long.toHexString(e.getKey()), e.getValue());
-            }
-        }
-        try {
-            int added = engine.restore(ids, timeouts, n);
-            LOG.info("Tracking {} sessions loaded from the snapshot", added);
-        } catch (SessionException e) {
-            throw new IllegalStateException("restoring sessions failed", e);
-        }
+        LOG.info("Tracking {} sessions loaded from the snapshot", core.restore(sessionsWithTimeout));
     }
 
     /** @return the engine behind this tracker */
@@ -179,35 +115,8 @@ public class EngineSessionTracker implements SessionTracker {
     }
 
     /** Starts the thread that delivers expired sessions to the expirer. Idempotent. */
-    public synchronized void start() {
-        if (expiryThread != null) {
-            return;
-        }
-        running = true;
-        expiryThread = new Thread(this::deliverExpired, "EngineSessionTracker-expiry");
-        expiryThread.setDaemon(true);
-        expiryThread.start();
-    }
-
-    private void deliverExpired() {
-        long[] buf = new long[2 * 1024];
-        while (running) {
-            int n;
-            try {
-                n = engine.pollExpired(buf, POLL_WAIT_MS);
-            } catch (IllegalStateException e) {
-                LOG.error("Polling expired sessions failed; expiry stops", e);
-                return;
-            }
-            for (int i = 0; i < n; i++) {
-                ExpiredSession s = new ExpiredSession(buf[2 * i], (int) buf[2 * i + 1]);
-                try {
-                    expirer.expire(s);
-                } catch (RuntimeException e) {
-                    LOG.warn("Expirer failed on session {}", s, e);
-                }
-            }
-        }
+    public void start() {
+        core.start("EngineSessionTracker-expiry");
     }
 
     @Override
@@ -263,9 +172,8 @@ public class EngineSessionTracker implements SessionTracker {
     @Override
     public void checkSession(long sessionId, Object owner) throws KeeperException.SessionExpiredException,
         KeeperException.SessionMovedException, KeeperException.UnknownSessionException {
-        long token = owners.tokenOf(owner);
-        int r = engine.checkSession(sessionId, token);
-        if (r == 0 || (r == Code.SESSION_MOVED.intValue() && claimFromNull(sessionId, token))) {
+        int r = core.check(sessionId, owner, false);
+        if (r == 0) {
             return;
         }
         if (r == Code.UNKNOWN_SESSION.intValue()) {
@@ -280,9 +188,8 @@ public class EngineSessionTracker implements SessionTracker {
     @Override
     public void checkGlobalSession(long sessionId, Object owner)
         throws KeeperException.SessionExpiredException, KeeperException.SessionMovedException {
-        long token = owners.tokenOf(owner);
-        int r = engine.checkGlobalSession(sessionId, token);
-        if (r == 0 || (r == Code.SESSION_MOVED.intValue() && claimFromNull(sessionId, token))) {
+        int r = core.check(sessionId, owner, true);
+        if (r == 0) {
             return;
         }
         if (r == Code.SESSION_MOVED.intValue()) {
@@ -291,43 +198,10 @@ public class EngineSessionTracker implements SessionTracker {
         throw new KeeperException.SessionExpiredException();
     }
 
-    /**
-     * A check found another owner; if that owner is null (token 0), the session has no
-     * owner and {@code token}'s owner claims it, as SessionTrackerImpl does.
-     */
-    private boolean claimFromNull(long sessionId, long token) {
-        if (token == OwnerTokens.NULL) {
-            return false;
-        }
-        synchronized (owners) {
-            try {
-                OptionalLong cur = engine.owner(sessionId);
-                if (cur.isPresent() && cur.getAsLong() == OwnerTokens.NULL) {
-                    engine.setOwner(sessionId, token);
-                    return true;
-                }
-            } catch (SessionException e) {
-                return false;
-            }
-            return false;
-        }
-    }
-
     @Override
     public void setOwner(long id, Object owner) throws KeeperException.SessionExpiredException {
-        long token = owners.tokenOf(owner);
         try {
-            if (token == OwnerTokens.NULL) {
-                // "No owner": only a session that has one needs the null marker.
-                engine.isGlobal(id); // liveness: unknown or closing throws
-                synchronized (owners) {
-                    if (engine.owner(id).isPresent()) {
-                        engine.setOwner(id, OwnerTokens.NULL);
-                    }
-                }
-                return;
-            }
-            engine.setOwner(id, token);
+            core.setOwner(id, owner);
         } catch (SessionException e) {
             throw new KeeperException.SessionExpiredException();
         }
@@ -340,28 +214,7 @@ public class EngineSessionTracker implements SessionTracker {
      */
     @Override
     public void dumpSessions(PrintWriter pwriter) {
-        Map<Long, Set<Long>> m = engine.expiryMap();
-        long engineNow = engine.nowMs();
-        long wallNow = Time.currentWallTime();
-        int total = 0;
-        for (Set<Long> ids : m.values()) {
-            total += ids.size();
-        }
-        pwriter.print("Session Sets (");
-        pwriter.print(m.size());
-        pwriter.print(")/(");
-        pwriter.print(total);
-        pwriter.println("):");
-        for (Map.Entry<Long, Set<Long>> e : m.entrySet()) {
-            pwriter.print(e.getValue().size());
-            pwriter.print(" expire at ");
-            pwriter.print(new Date(wallNow + e.getKey() - engineNow));
-            pwriter.println(":");
-            for (long id : e.getValue()) {
-                pwriter.print("\t0x");
-                pwriter.println(Long.toHexString(id));
-            }
-        }
+        core.printBuckets(pwriter, engine.expiryMap());
     }
 
     /**
@@ -370,13 +223,7 @@ public class EngineSessionTracker implements SessionTracker {
      */
     @Override
     public Map<Long, Set<Long>> getSessionExpiryMap() {
-        Map<Long, Set<Long>> m = engine.expiryMap();
-        long offset = Time.currentElapsedTime() - engine.nowMs();
-        Map<Long, Set<Long>> out = new TreeMap<>();
-        for (Map.Entry<Long, Set<Long>> e : m.entrySet()) {
-            out.put(e.getKey() + offset, new HashSet<>(e.getValue()));
-        }
-        return out;
+        return core.toZooKeeperTime(engine.expiryMap());
     }
 
     @Override
@@ -458,18 +305,7 @@ public class EngineSessionTracker implements SessionTracker {
      */
     @Override
     public void shutdown() {
-        Thread t;
-        synchronized (this) {
-            running = false;
-            t = expiryThread;
-        }
-        if (t != null && t != Thread.currentThread()) {
-            try {
-                t.join(5L * POLL_WAIT_MS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        core.retire();
     }
 
     /**

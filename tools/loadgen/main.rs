@@ -16,9 +16,8 @@
 //! Prints one `RESULT key=value ...` line per session count. `loadgen probe ADDR` only
 //! checks that the server hands out a session (for start-up scripts).
 //!
-//! Usage: `loadgen --addr 127.0.0.1:PORT --pid SERVER_PID --label NAME
-//! [--sessions 1000,10000] [--secs 5] [--per-process 5000] [--window 100]
-//! [--timeout-ms 30000] [--first-source 10] [--paced-ms 0]`
+//! Build and run: `cargo run --release --features loadgen --bin loadgen -- --help`.
+//! A tool, not a bench: nothing runs it unless asked.
 //!
 //! Must never: run without a bound: every phase has a deadline.
 
@@ -32,84 +31,83 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use clap::{Args, Parser, Subcommand};
 use hist::Hist;
 use worker::Worker;
 
-/// Command-line options.
+/// Load generator for ZooKeeper-protocol servers.
+#[derive(Parser, Debug)]
+#[command(name = "loadgen", about, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+    #[command(flatten)]
+    opts: Opts,
+}
+
+/// The helper modes (the benchmark itself runs without a subcommand).
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Succeeds when ADDR hands out one session within 2 s (for start-up scripts).
+    Probe {
+        /// The server's client address.
+        addr: SocketAddrV4,
+    },
+    /// A worker process (started by the coordinator; commands on stdin).
+    #[command(hide = true)]
+    Worker {
+        src: Ipv4Addr,
+        dst: SocketAddrV4,
+        sessions: usize,
+        window: usize,
+        timeout_ms: i32,
+    },
+}
+
+/// The benchmark's options.
+#[derive(Args, Debug)]
 struct Opts {
+    /// The server's client address.
+    #[arg(long, default_value = "127.0.0.1:2181")]
     addr: SocketAddrV4,
+    /// The server's pid, for its CPU time and memory (from /proc).
+    #[arg(long)]
     pid: Option<u32>,
+    /// The label of the RESULT lines.
+    #[arg(long, default_value = "server")]
     label: String,
+    /// Session counts to run, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1000,10000")]
     sessions: Vec<usize>,
+    /// Seconds of each ping phase.
+    #[arg(long, default_value_t = 5.0)]
     secs: f64,
-    per_process: usize,
+    /// Sessions per worker process (open-file limit).
+    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u16).range(1..=15000))]
+    per_process: u16,
+    /// Handshakes in flight per worker process.
+    #[arg(long, default_value_t = 100)]
     window: usize,
+    /// The session timeout the clients ask for.
+    #[arg(long, default_value_t = 30_000)]
     timeout_ms: i32,
+    /// The last byte of the first worker's 127.0.0.x source address.
+    #[arg(long, default_value_t = 10)]
     first_source: u8,
+    /// Interval of the paced ping phase in ms (0: no paced phase).
+    #[arg(long, default_value_t = 0)]
     paced_ms: u64,
 }
 
-fn parse_opts(args: &[String]) -> Result<Opts, String> {
-    let mut o = Opts {
-        addr: "127.0.0.1:2181".parse().expect("literal address"),
-        pid: None,
-        label: "server".into(),
-        sessions: vec![1000, 10_000],
-        secs: 5.0,
-        per_process: 5000,
-        window: 100,
-        timeout_ms: 30_000,
-        first_source: 10,
-        paced_ms: 0,
-    };
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut val = || it.next().cloned().ok_or(format!("{a} needs a value"));
-        match a.as_str() {
-            "--addr" => o.addr = val()?.parse().map_err(|e| format!("--addr: {e}"))?,
-            "--pid" => o.pid = Some(val()?.parse().map_err(|e| format!("--pid: {e}"))?),
-            "--label" => o.label = val()?,
-            "--sessions" => {
-                o.sessions = val()?
-                    .split(',')
-                    .map(|s| s.trim().parse::<usize>())
-                    .collect::<Result<_, _>>()
-                    .map_err(|e| format!("--sessions: {e}"))?
-            }
-            "--secs" => o.secs = val()?.parse().map_err(|e| format!("--secs: {e}"))?,
-            "--per-process" => {
-                o.per_process = val()?.parse().map_err(|e| format!("--per-process: {e}"))?
-            }
-            "--window" => o.window = val()?.parse().map_err(|e| format!("--window: {e}"))?,
-            "--timeout-ms" => {
-                o.timeout_ms = val()?.parse().map_err(|e| format!("--timeout-ms: {e}"))?
-            }
-            "--first-source" => {
-                o.first_source = val()?.parse().map_err(|e| format!("--first-source: {e}"))?
-            }
-            "--paced-ms" => o.paced_ms = val()?.parse().map_err(|e| format!("--paced-ms: {e}"))?,
-            // `cargo bench` passes this to every bench binary.
-            "--bench" => {}
-            other => return Err(format!("unknown argument {other}")),
-        }
-    }
-    if o.per_process == 0 || o.per_process > 15_000 {
-        return Err("--per-process must be in 1..=15000 (open-file limit)".into());
-    }
-    Ok(o)
-}
-
-/// Worker process entry: `loadgen worker SRC DST SESSIONS WINDOW TIMEOUT_MS`, then
-/// commands on stdin (`connect`, `ping SECS`, `close`), one answer line each on stdout.
-fn worker_main(args: &[String]) -> Result<(), String> {
-    let [src, dst, n, window, timeout] = args else {
-        return Err("worker needs SRC DST SESSIONS WINDOW TIMEOUT_MS".into());
-    };
-    let src: Ipv4Addr = src.parse().map_err(|e| format!("{e}"))?;
-    let dst: SocketAddrV4 = dst.parse().map_err(|e| format!("{e}"))?;
-    let n: usize = n.parse().map_err(|e| format!("{e}"))?;
-    let window: usize = window.parse().map_err(|e| format!("{e}"))?;
-    let timeout: i32 = timeout.parse().map_err(|e| format!("{e}"))?;
+/// Worker process entry: commands on stdin (`connect`, `ping SECS EVERY_MS`, `close`),
+/// one answer line each on stdout.
+fn worker_main(
+    src: Ipv4Addr,
+    dst: SocketAddrV4,
+    n: usize,
+    window: usize,
+    timeout: i32,
+) -> Result<(), String> {
     let mut w = Worker::new(src, dst, timeout).map_err(|e| format!("{e}"))?;
     let stdin = std::io::stdin();
     let mut out = std::io::stdout();
@@ -125,7 +123,7 @@ fn worker_main(args: &[String]) -> Result<(), String> {
                 let secs: f64 = words.next().and_then(|s| s.parse().ok()).unwrap_or(5.0);
                 let every: u64 = words.next().and_then(|s| s.parse().ok()).unwrap_or(0);
                 let r = w.ping(Duration::from_secs_f64(secs), Duration::from_millis(every));
-                format!("pinged {} {} {}", r.pings, r.errors, r.hist.encode())
+                format!("pinged {} {} {}", r.pings, r.errors, hist::encode(&r.hist))
             }
             Some("close") => {
                 let (acked, took) = w.close(Duration::from_secs(20));
@@ -136,17 +134,12 @@ fn worker_main(args: &[String]) -> Result<(), String> {
         writeln!(out, "{reply}").map_err(|e| format!("{e}"))?;
         out.flush().map_err(|e| format!("{e}"))?;
     }
-    let _ = w.timeout_ms();
     Ok(())
 }
 
-/// `loadgen probe ADDR`: succeeds when one session can be established (and is closed
-/// again) within 2 s, i.e. the server is serving.
-fn probe_main(args: &[String]) -> Result<(), String> {
-    let [dst] = args else {
-        return Err("probe needs ADDR".into());
-    };
-    let dst: SocketAddrV4 = dst.parse().map_err(|e| format!("{e}"))?;
+/// Succeeds when one session can be established (and is closed again) within 2 s, i.e.
+/// the server is serving.
+fn probe_main(dst: SocketAddrV4) -> Result<(), String> {
     let mut w = Worker::new(Ipv4Addr::LOCALHOST, dst, 30_000).map_err(|e| format!("{e}"))?;
     let r = w.connect(1, 1, Duration::from_secs(2));
     w.close(Duration::from_secs(2));
@@ -256,7 +249,7 @@ fn ping_phase(
     let mut r = PhaseResult {
         pings: 0,
         errors: 0,
-        hist: Hist::new(),
+        hist: hist::new(),
         cpu_secs: None,
         wall_secs: 0.0,
     };
@@ -266,9 +259,11 @@ fn ping_phase(
         r.errors += num::<u64>(&a, 2)?;
         let h = a
             .get(3)
-            .and_then(|s| Hist::decode(s))
+            .and_then(|s| hist::decode(s))
             .ok_or("bad histogram")?;
-        r.hist.merge(&h);
+        r.hist
+            .add(&h)
+            .map_err(|e| format!("merging histograms: {e}"))?;
     }
     r.wall_secs = t.elapsed().as_secs_f64();
     r.cpu_secs = match (cpu_before, cpu()) {
@@ -280,7 +275,7 @@ fn ping_phase(
 
 /// Runs every phase for `total` sessions and prints the RESULT line.
 fn run(o: &Opts, total: usize) -> Result<(), String> {
-    let procs = total.div_ceil(o.per_process).max(1);
+    let procs = total.div_ceil(usize::from(o.per_process)).max(1);
     let mut workers = Vec::with_capacity(procs);
     for p in 0..procs {
         let share = total / procs + usize::from(p < total % procs);
@@ -337,8 +332,8 @@ fn run(o: &Opts, total: usize) -> Result<(), String> {
         format!(
             " paced_pings_per_s={:.1} paced_p50_us={:.1} paced_p99_us={:.1} paced_cpu_us_per_ping={}",
             p.pings as f64 / o.secs,
-            p.hist.quantile(0.50) as f64 / 1000.0,
-            p.hist.quantile(0.99) as f64 / 1000.0,
+            p.hist.value_at_quantile(0.50) as f64 / 1000.0,
+            p.hist.value_at_quantile(0.99) as f64 / 1000.0,
             fmt_opt(p.cpu_per_ping_us()),
         )
     });
@@ -355,8 +350,8 @@ fn run(o: &Opts, total: usize) -> Result<(), String> {
         ok as f64 / connect_secs,
         fmt_opt(rss_per),
         c.pings as f64 / o.secs,
-        c.hist.quantile(0.50) as f64 / 1000.0,
-        c.hist.quantile(0.99) as f64 / 1000.0,
+        c.hist.value_at_quantile(0.50) as f64 / 1000.0,
+        c.hist.value_at_quantile(0.99) as f64 / 1000.0,
         c.errors + paced.as_ref().map_or(0, |p| p.errors),
         fmt_opt(c.cpu_per_ping_us()),
         fmt_opt(c.cpu_cores()),
@@ -370,22 +365,28 @@ fn run(o: &Opts, total: usize) -> Result<(), String> {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = if args.first().map(String::as_str) == Some("worker") {
-        worker_main(&args[1..])
-    } else if args.first().map(String::as_str) == Some("probe") {
-        probe_main(&args[1..])
-    } else {
-        parse_opts(&args).and_then(|o| {
-            for (i, &s) in o.sessions.iter().enumerate() {
+    let cli = Cli::parse();
+    let result = match cli.cmd {
+        Some(Cmd::Worker {
+            src,
+            dst,
+            sessions,
+            window,
+            timeout_ms,
+        }) => worker_main(src, dst, sessions, window, timeout_ms),
+        Some(Cmd::Probe { addr }) => probe_main(addr),
+        None => cli
+            .opts
+            .sessions
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, &s)| {
                 if i > 0 {
                     // Let the server finish closing the sessions before the next size.
                     std::thread::sleep(Duration::from_millis(1500));
                 }
-                run(&o, s)?;
-            }
-            Ok(())
-        })
+                run(&cli.opts, s)
+            }),
     };
     if let Err(e) = result {
         eprintln!("loadgen: {e}");

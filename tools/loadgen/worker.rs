@@ -9,14 +9,14 @@
 
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
-use std::net::{Ipv4Addr, SocketAddrV4};
-use std::os::fd::FromRawFd;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::time::{Duration, Instant};
 
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
+use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::hist::Hist;
+use crate::hist::{self, Hist};
 use crate::proto;
 
 /// Where a connection is in its life.
@@ -72,53 +72,21 @@ pub struct Worker {
     conns: Vec<Conn>,
     src: Ipv4Addr,
     dst: SocketAddrV4,
-    timeout_ms: i32,
     connect_frame: Vec<u8>,
 }
 
 /// Opens a non-blocking TCP connection from `src` (any port) to `dst`.
 fn connect_from(src: Ipv4Addr, dst: SocketAddrV4) -> io::Result<TcpStream> {
-    fn sockaddr(a: SocketAddrV4) -> libc::sockaddr_in {
-        libc::sockaddr_in {
-            sin_family: libc::AF_INET as libc::sa_family_t,
-            sin_port: a.port().to_be(),
-            sin_addr: libc::in_addr {
-                s_addr: u32::from(*a.ip()).to_be(),
-            },
-            sin_zero: [0; 8],
-        }
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_nonblocking(true)?;
+    socket.set_nodelay(true)?;
+    socket.bind(&SocketAddr::from(SocketAddrV4::new(src, 0)).into())?;
+    match socket.connect(&SocketAddr::from(dst).into()) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) => return Err(e),
     }
-    let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
-    // SAFETY: plain socket(2) call; the result is checked before use.
-    let fd = unsafe {
-        libc::socket(
-            libc::AF_INET,
-            libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-            0,
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: `fd` is a fresh socket we own; the std stream takes ownership and closes it
-    // on every return path below.
-    let owned = unsafe { std::net::TcpStream::from_raw_fd(fd) };
-    let local = sockaddr(SocketAddrV4::new(src, 0));
-    // SAFETY: `local` is a valid sockaddr_in of `len` bytes living across the call.
-    if unsafe { libc::bind(fd, (&local as *const libc::sockaddr_in).cast(), len) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let remote = sockaddr(dst);
-    // SAFETY: as above, for the remote address.
-    if unsafe { libc::connect(fd, (&remote as *const libc::sockaddr_in).cast(), len) } < 0 {
-        let e = io::Error::last_os_error();
-        if e.raw_os_error() != Some(libc::EINPROGRESS) {
-            return Err(e);
-        }
-    }
-    let stream = TcpStream::from_std(owned);
-    stream.set_nodelay(true)?;
-    Ok(stream)
+    Ok(TcpStream::from_std(socket.into()))
 }
 
 impl Worker {
@@ -130,7 +98,6 @@ impl Worker {
             conns: Vec::new(),
             src,
             dst,
-            timeout_ms,
             connect_frame: proto::connect_request(timeout_ms),
         })
     }
@@ -331,7 +298,7 @@ impl Worker {
     /// (the next ping leaves as soon as the reply arrives), otherwise each session pings
     /// `interval` after its previous reply (first pings spread over one interval).
     pub fn ping(&mut self, dur: Duration, interval: Duration) -> PingReport {
-        let mut hist = Hist::new();
+        let mut hist = hist::new();
         let (mut pings, mut errors) = (0u64, 0u64);
         let start = Instant::now();
         let deadline = start + dur;
@@ -405,7 +372,7 @@ impl Worker {
                             outstanding -= 1;
                             if now <= deadline {
                                 pings += 1;
-                                hist.record((now - sent).as_nanos() as u64);
+                                hist.saturating_record((now - sent).as_nanos() as u64);
                             }
                             if now >= deadline {
                                 c.state = State::Idle;
@@ -490,10 +457,5 @@ impl Worker {
         }
         self.conns.clear();
         (acked, start.elapsed())
-    }
-
-    /// The session timeout this worker asks for.
-    pub fn timeout_ms(&self) -> i32 {
-        self.timeout_ms
     }
 }
