@@ -255,6 +255,8 @@ fn mntr(shared: &Shared) -> String {
         ("zks_sessions_created", totals.creates.to_string()),
         ("zks_session_touches", totals.touches.to_string()),
         ("zks_session_expirations", totals.expirations.to_string()),
+        ("zks_stalls", totals.stalls.to_string()),
+        ("zks_stalled_ms", totals.stalled_ms.to_string()),
         ("zks_expiry_lag_count", lag.count.to_string()),
         // Percentiles are histogram bucket bounds; never report one above the maximum.
         (
