@@ -36,5 +36,7 @@ for area in namespace c java ensemble server client; do
 done
 # Faults injected at random (seeded) into zksessiond, then ZooKeeper 3.8 for comparison.
 suite "soak (1 min a server)" scripts/soak.sh 1
+suite "stall suite" scripts/test-stall.sh
+suite "security suite" scripts/test-security.sh
 
 suite_end

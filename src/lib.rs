@@ -30,7 +30,7 @@
 //! | `namespace` | the znode tree | via `server` |
 //! | `persist` | ZooKeeper's on-disk format (adler2, crc32fast) | yes |
 //! | `security` | ACLs, authentication and TLS (sha1, base64, md-5, rustls, x509-parser) | yes |
-//! | `server` | the event-loop server (mio, tracing) | yes |
+//! | `server` | the event-loop server (mio, tracing), with `security` | yes |
 //! | `client` | the Rust client (mio) | yes |
 //! | `zksessiond` | the `zksessiond` binary (log output, signal handling) | yes |
 //! | `loadgen` | the `loadgen` tool (clap, hdrhistogram, socket2) | no |

@@ -239,3 +239,134 @@ impl NowForTest for ManualClock {
         self.now_ms()
     }
 }
+
+/// A clock whose cheap reading trails the precise one by up to `G` ms (the lag is set by
+/// the test between operations), as the kernel's coarse clock does.
+struct LaggingClock {
+    now: std::sync::atomic::AtomicU64,
+    lag: std::sync::atomic::AtomicU64,
+}
+
+const G: u64 = 7;
+
+impl zksession::engine::Clock for LaggingClock {
+    fn now_ms(&self) -> u64 {
+        self.now.load(std::sync::atomic::Ordering::SeqCst)
+    }
+    fn coarse_now_ms(&self) -> u64 {
+        self.now_ms() - self.lag.load(std::sync::atomic::Ordering::SeqCst)
+    }
+    fn coarse_granularity_ms(&self) -> u64 {
+        G
+    }
+    fn id_seed_ms(&self) -> u64 {
+        1
+    }
+}
+
+#[derive(Debug, Clone)]
+enum CoarseOp {
+    Create(u32),
+    Touch(usize),
+    TouchWithTimeout(usize, u32),
+    Lag(u64),
+    Advance(u64),
+}
+
+fn coarse_op() -> impl Strategy<Value = CoarseOp> {
+    prop_oneof![
+        2 => (1u32..3000).prop_map(CoarseOp::Create),
+        4 => (0usize..32).prop_map(CoarseOp::Touch),
+        1 => (0usize..32, 1u32..3000).prop_map(|(i, t)| CoarseOp::TouchWithTimeout(i, t)),
+        2 => (0..=G).prop_map(CoarseOp::Lag),
+        4 => (0u64..400).prop_map(CoarseOp::Advance),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Touches read the clock's cheap reading, which trails the precise one by up to `G`:
+    /// a session whose last successful touch was at precise time `t` with timeout `T` is
+    /// never expired at or before `t + T`, and always by `t + T + G + tick`; exactly when
+    /// is ZooKeeper's rule applied to the cheap reading plus `G`.
+    #[test]
+    fn coarse_touches_keep_the_expiry_bounds(ops in proptest::collection::vec(coarse_op(), 1..200)) {
+        use std::sync::atomic::Ordering::SeqCst;
+        let clock = Arc::new(LaggingClock {
+            now: std::sync::atomic::AtomicU64::new(10_000),
+            lag: std::sync::atomic::AtomicU64::new(0),
+        });
+        let config = Config {
+            min_session_timeout_ms: TICK as u32,
+            max_session_timeout_ms: 2500,
+            shards: 2,
+            expiry_workers: 1,
+            ..Config::with_tick(TICK as u32)
+        };
+        let engine = Engine::builder(config.clone()).clock(clock.clone()).workers(false).build().unwrap();
+        // id -> (precise time of the last successful touch, its timeout, exact due time)
+        let mut live: BTreeMap<u64, (u64, u32, u64)> = BTreeMap::new();
+        let mut ids: Vec<u64> = Vec::new();
+        for op in ops {
+            let now = clock.now.load(SeqCst);
+            let coarse = now - clock.lag.load(SeqCst);
+            match op {
+                CoarseOp::Create(t) => {
+                    let c = engine.create(t as i64, SessionKind::Global);
+                    let t = config.negotiate_timeout(t as i64);
+                    live.insert(c.id, (now, t, due(coarse + G, t)));
+                    ids.push(c.id);
+                }
+                CoarseOp::Touch(i) => if let Some(&id) = ids.get(i) {
+                    let r = engine.touch(id);
+                    if let Some(s) = live.get_mut(&id) {
+                        prop_assert_eq!(r, Ok(()));
+                        *s = (now, s.1, due(coarse + G, s.1));
+                    } else {
+                        prop_assert_eq!(r, Err(Error::SessionExpired));
+                    }
+                },
+                CoarseOp::TouchWithTimeout(i, t) => if let Some(&id) = ids.get(i) {
+                    let r = engine.touch_with_timeout(id, t);
+                    if let Some(s) = live.get_mut(&id) {
+                        prop_assert_eq!(r, Ok(()));
+                        *s = (now, t, due(coarse + G, t));
+                    } else {
+                        prop_assert_eq!(r, Err(Error::SessionExpired));
+                    }
+                },
+                CoarseOp::Lag(l) => clock.lag.store(l.min(now), SeqCst),
+                CoarseOp::Advance(ms) => {
+                    clock.now.fetch_add(ms, SeqCst);
+                    let now = clock.now.load(SeqCst);
+                    engine.expire_due();
+                    let got: BTreeSet<u64> = engine
+                        .poll_expired(usize::MAX, Duration::ZERO)
+                        .unwrap()
+                        .iter()
+                        .map(|e| e.id)
+                        .collect();
+                    let mut want = BTreeSet::new();
+                    for (&id, &(t, timeout, e)) in &live {
+                        let bound_hi = t + timeout as u64 + G + TICK;
+                        if got.contains(&id) {
+                            // Never at or before t + T.
+                            prop_assert!(now > t + timeout as u64, "{id:#x} expired at {now}, touched {t} + {timeout}");
+                        } else {
+                            // Always by t + T + G + tick.
+                            prop_assert!(now < bound_hi, "{id:#x} alive at {now}, past {bound_hi}");
+                        }
+                        if e <= now {
+                            want.insert(id);
+                        }
+                    }
+                    prop_assert_eq!(&got, &want, "at {}", now);
+                    for id in &got {
+                        live.remove(id);
+                    }
+                }
+            }
+        }
+    }
+}

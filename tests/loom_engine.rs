@@ -327,3 +327,42 @@ fn stop_workers_from_the_expirer_racing_stop_workers() {
         assert!(e.remove(s.id));
     });
 }
+
+/// Two passes waking late from one stall of the process: the stall is credited once (not
+/// once per pass), and neither expires a session whose deadline fell in the stalled span.
+#[test]
+fn two_late_passes_credit_one_stall_once() {
+    model(|| {
+        let (e, clock) = tiny_engine(1, false);
+        let s = e.create(200, SessionKind::Global); // due T0+300
+        clock.advance(5000); // both passes asked for T0+100
+        let e2 = e.clone();
+        let other = thread::spawn(move || e2.expire_due_after(T0 + 100));
+        let mine = e.expire_due_after(T0 + 100);
+        assert_eq!(mine + other.join().unwrap(), 0);
+        let t = e.totals();
+        assert_eq!((t.stalls, t.stalled_ms), (1, 5000));
+        assert!(!e.kind_any(s.id).unwrap().closing);
+        assert_eq!(e.now_ms(), T0);
+    });
+}
+
+/// A heartbeat delivered after the resume racing the late pass that detects the stall: the
+/// touch succeeds whichever credit it read, and the session is not expired by that pass.
+#[test]
+fn touch_racing_the_stall_detection() {
+    model(|| {
+        let (e, clock) = tiny_engine(1, false);
+        let s = e.create(200, SessionKind::Global); // due T0+300
+        clock.advance(5000);
+        let e2 = e.clone();
+        let toucher = thread::spawn(move || e2.touch(s.id));
+        assert_eq!(e.expire_due_after(T0 + 100), 0);
+        assert_eq!(toucher.join().unwrap(), Ok(()));
+        assert_eq!(e.totals().stalls, 1);
+        // Due no earlier than one timeout after the touch's engine time (T0 at least).
+        clock.advance(200);
+        assert_eq!(e.expire_due(), 0);
+        assert!(drain(&e).is_empty());
+    });
+}

@@ -80,7 +80,7 @@ fn main() -> ExitCode {
         }
     }
 
-    let config = match &file {
+    let mut config = match &file {
         None => ServerConfig::default(),
         Some(path) => match ServerConfig::from_file(path) {
             Ok((config, unknown)) => {
@@ -95,6 +95,16 @@ fn main() -> ExitCode {
             }
         },
     };
+    let env_digest = std::env::var(zksession::security::digest::SUPER_DIGEST_KEY).ok();
+    if let Err(e) = config.super_digest_from_env(env_digest.as_deref()) {
+        eprintln!("zksessiond: environment: {e}");
+        return ExitCode::from(1);
+    }
+    let env_jaas = std::env::var(zksession::server::JAAS_KEY).ok();
+    if let Err(e) = config.load_sasl_users(env_jaas.as_deref()) {
+        eprintln!("zksessiond: SASL users: {e}");
+        return ExitCode::from(1);
+    }
     if config.data_dir.is_none() {
         tracing::info!("no dataDir: all state is kept in memory and lost on exit");
     }

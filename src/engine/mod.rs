@@ -37,6 +37,7 @@ mod id;
 mod password;
 mod session;
 mod shard;
+mod stall;
 mod tracker;
 mod wheel;
 

@@ -117,4 +117,9 @@ pub struct Totals {
     pub touches: u64,
     /// Expiry decisions (each session at most once).
     pub expirations: u64,
+    /// Stalls of the engine's own process detected (an expiry pass waking later than it
+    /// asked by more than `Config::stall_threshold_ms`).
+    pub stalls: u64,
+    /// Milliseconds credited to every session's deadline for those stalls.
+    pub stalled_ms: u64,
 }

@@ -7,9 +7,21 @@
 //! - A session lives in exactly one shard, chosen by a multiplicative hash of its id
 //!   (ids are sequential; the hash spreads them). Every operation on one session takes
 //!   exactly one shard lock, once; `touch_many` takes each shard's lock once per batch.
-//! - Time comes only from the injected [`Clock`]. Deadlines follow ZooKeeper: touched at
-//!   `t` with timeout `T`, a session is due at the first tick boundary strictly after
+//! - Time comes only from the injected [`Clock`], as *engine time*: the clock's reading
+//!   minus the stall credit (see `stall`). Deadlines follow ZooKeeper: touched at engine
+//!   time `t` with timeout `T`, a session is due at the first tick boundary strictly after
 //!   `t + T`, i.e. `E = (floor((t + T) / tick) + 1) * tick`.
+//! - **Deadlines read the cheap clock.** Every deadline is computed from the clock's
+//!   coarse reading plus its granularity `G` ([`Clock::coarse_granularity_ms`]), an upper
+//!   bound of the precise reading at that instant; expiry decisions read the precise
+//!   clock. So a session whose last successful touch was at precise engine time `t` is
+//!   never expired before `t + T` (strictly after it, at a tick boundary) and is due no
+//!   later than `t + T + G + tick`: ZooKeeper's bound plus `G`. With a clock whose coarse
+//!   reading is exact (`G = 0`, as the [`ManualClock`](super::ManualClock)) it is exactly
+//!   ZooKeeper's rule.
+//! - **Stalls.** Each worker records the clock time it asked to wake at; a wake-up later
+//!   than that by more than `stall_threshold_ms` credits the time since a pass was last
+//!   seen running to every deadline before the pass decides anything (see `stall`).
 //! - Expiry workers: `expiry_workers` threads, worker `w` owns shards `s` with
 //!   `s % workers == w`; only the owner advances a shard's wheel in normal operation.
 //!   Each wakes at tick boundaries, decides at most `expiry_batch` sessions per lock hold,
@@ -37,6 +49,7 @@ use super::session::{
     Counts, Created, Expired, LearnerTouch, SessionEntry, SessionKind, SessionState, Totals,
 };
 use super::shard::{ShardState, Step};
+use super::stall::StallClock;
 use crate::sync::{thread, AtomicBool, Condvar, Mutex, Ordering};
 use crossbeam_utils::CachePadded;
 use std::collections::BTreeMap;
@@ -80,6 +93,7 @@ impl EngineBuilder {
         let tick = self.config.tick_ms as u64;
         let now = clock.now_ms();
         let base_tick = now / tick;
+        let coarse_slack_ms = clock.coarse_granularity_ms();
         let shards = (0..self.config.shards)
             .map(|_| CachePadded::new(Mutex::new(ShardState::new(0))))
             .collect();
@@ -92,6 +106,9 @@ impl EngineBuilder {
                 None => Sink::Queue(ExpiredQueue::default()),
             },
             lag: LagHistogram::new(),
+            stall: StallClock::new(now, self.config.stall_threshold_ms),
+            started_ms: now,
+            coarse_slack_ms,
             stop: AtomicBool::new(false),
             sleep_lock: Mutex::new(()),
             sleep_cv: Condvar::new(),
@@ -143,6 +160,12 @@ struct Inner {
     passwords: Passwords,
     sink: Sink,
     lag: LagHistogram,
+    /// The stall credit and its detection.
+    stall: StallClock,
+    /// The clock's reading when the engine was built: when the workers first ask to run.
+    started_ms: u64,
+    /// The clock's coarse granularity (ms), added to coarse readings for deadlines.
+    coarse_slack_ms: u64,
     stop: AtomicBool,
     sleep_lock: Mutex<()>,
     sleep_cv: Condvar,
@@ -187,7 +210,22 @@ impl Inner {
         &self.shards[i]
     }
 
-    /// The wheel tick (relative to `base_tick`) of clock time `ms`.
+    /// The engine time: the precise clock minus the stall credit.
+    #[inline]
+    fn now_ms(&self) -> u64 {
+        self.stall.engine_ms(self.clock.now_ms())
+    }
+
+    /// An upper bound of the engine time, from the clock's cheap reading: never earlier
+    /// than [`Inner::now_ms`] at the same instant, at most the coarse granularity later.
+    /// Deadlines are computed from it.
+    #[inline]
+    fn deadline_base_ms(&self) -> u64 {
+        self.stall
+            .engine_ms(self.clock.coarse_now_ms() + self.coarse_slack_ms)
+    }
+
+    /// The wheel tick (relative to `base_tick`) of engine time `ms`.
     #[inline]
     fn tick_of(&self, ms: u64) -> u64 {
         (ms / self.config.tick_ms as u64).saturating_sub(self.base_tick)
@@ -215,7 +253,7 @@ impl Inner {
         }
     }
 
-    /// Runs the expiry pass of shard `i` up to clock time `now_ms`, delivering batches.
+    /// Runs the expiry pass of shard `i` up to engine time `now_ms`, delivering batches.
     fn expire_shard(&self, i: usize, now_ms: u64) -> usize {
         let now = self.tick_of(now_ms);
         let mut total = 0;
@@ -251,23 +289,33 @@ impl Inner {
         }
     }
 
+    /// A pass over shards `which` that asked to run at clock time `asked_ms`: detects a
+    /// stall first, then decides with the engine time that follows from it.
+    fn pass_after(&self, asked_ms: u64, which: impl Iterator<Item = usize>) -> usize {
+        let now = self.stall.woke(asked_ms, self.clock.now_ms());
+        which.map(|i| self.expire_shard(i, now)).sum()
+    }
+
     fn worker_loop(&self, owned: &[usize]) {
         let tick = self.config.tick_ms as u64;
+        // A worker first asks to run when the engine is built: a stall before its thread
+        // first runs is a stall too.
+        let mut asked = self.started_ms;
         while !self.stop.load(Ordering::SeqCst) {
-            let now = self.clock.now_ms();
-            for &i in owned {
-                self.expire_shard(i, now);
-            }
-            let now = self.clock.now_ms();
+            self.pass_after(asked, owned.iter().copied());
+            // Sighted before sleeping, so a stall during the sleep is credited from here.
+            let clock_now = self.clock.now_ms();
+            self.stall.seen(clock_now);
+            // Wake at the next tick boundary of engine time, asked for in clock time.
+            let now = self.stall.engine_ms(clock_now);
             let next = (now / tick + 1) * tick;
+            let sleep = next.saturating_sub(now).max(1);
+            asked = clock_now + sleep;
             let mut g = Some(self.sleep_lock.lock());
             if self.stop.load(Ordering::SeqCst) {
                 break;
             }
-            self.sleep_cv.wait_for(
-                &mut g,
-                Duration::from_millis(next.saturating_sub(now).max(1)),
-            );
+            self.sleep_cv.wait_for(&mut g, Duration::from_millis(sleep));
         }
     }
 }
@@ -294,9 +342,13 @@ impl Engine {
         &self.inner.config
     }
 
-    /// The engine clock's reading (ms).
+    /// The engine time (ms): the clock's reading minus the time credited for stalls of
+    /// the engine's own process (see [`Config::stall_threshold_ms`]). Every deadline,
+    /// `deadline_ms` and expiry decision is in engine time. It never decreases, except that
+    /// a reading taken after a stall but before its detection may be up to the stall's
+    /// length ahead of the readings after it.
     pub fn now_ms(&self) -> u64 {
-        self.inner.clock.now_ms()
+        self.inner.now_ms()
     }
 
     /// Clamps a requested timeout to `[min, max]` (see [`Config::negotiate_timeout`]).
@@ -317,7 +369,7 @@ impl Engine {
         } else {
             SessionKind::Global
         };
-        let deadline = inner.deadline(inner.clock.now_ms(), timeout_ms);
+        let deadline = inner.deadline(inner.deadline_base_ms(), timeout_ms);
         loop {
             let id = inner.ids.next_id();
             let mut s = inner.shard(id).lock();
@@ -354,7 +406,7 @@ impl Engine {
         } else {
             SessionKind::Global
         };
-        let deadline = inner.deadline(inner.clock.now_ms(), timeout_ms);
+        let deadline = inner.deadline(inner.deadline_base_ms(), timeout_ms);
         let mut s = inner.shard(id).lock();
         if s.insert(id, timeout_ms, kind, deadline) {
             return Ok(true);
@@ -370,7 +422,7 @@ impl Engine {
     /// [`Error::UnknownSession`] or [`Error::SessionExpired`] (closing).
     #[inline]
     pub fn touch(&self, id: u64) -> Result<(), Error> {
-        self.touch_at(id, self.inner.clock.now_ms())
+        self.touch_at(id, self.inner.deadline_base_ms())
     }
 
     /// [`Engine::touch`] with the caller's reading of the engine clock (saves a clock read
@@ -391,7 +443,7 @@ impl Engine {
             return Err(Error::BadArguments);
         }
         let inner = &*self.inner;
-        let deadline = inner.deadline(inner.clock.now_ms(), timeout_ms);
+        let deadline = inner.deadline(inner.deadline_base_ms(), timeout_ms);
         inner
             .shard(id)
             .lock()
@@ -402,7 +454,7 @@ impl Engine {
     /// Returns how many were touched; unknown and closing ids are skipped.
     pub fn touch_many(&self, ids: &[u64]) -> usize {
         let inner = &*self.inner;
-        let now = inner.clock.now_ms();
+        let now = inner.deadline_base_ms();
         let n = inner.shards.len();
         if n == 1 || ids.len() < 2 {
             return ids
@@ -561,7 +613,7 @@ impl Engine {
         };
         Ok(inner
             .tick_to_ms(deadline as u64)
-            .saturating_sub(inner.clock.now_ms()))
+            .saturating_sub(inner.now_ms()))
     }
 
     /// Session counts by kind, remote and closing, and the touch table's size.
@@ -581,9 +633,14 @@ impl Engine {
         c
     }
 
-    /// Running totals of creates, touches and expirations.
+    /// Running totals of creates, touches, expirations and stalls.
     pub fn totals(&self) -> Totals {
-        let mut t = Totals::default();
+        let stalls = self.inner.stall.figures();
+        let mut t = Totals {
+            stalls: stalls.stalls,
+            stalled_ms: stalls.credited_ms,
+            ..Totals::default()
+        };
         for s in self.inner.shards.iter() {
             let x = s.lock().totals();
             t.creates += x.creates;
@@ -641,10 +698,24 @@ impl Engine {
     /// the engine was built with `workers(false)`, typically after advancing a
     /// [`ManualClock`](super::ManualClock).
     pub fn expire_due(&self) -> usize {
-        let now = self.inner.clock.now_ms();
+        let now = self.inner.now_ms();
         (0..self.inner.shards.len())
             .map(|i| self.inner.expire_shard(i, now))
             .sum()
+    }
+
+    /// [`Engine::expire_due`] for an embedder that drives expiry from its own timer
+    /// (an engine built with `workers(false)`), with the workers' stall detection:
+    /// `asked_ms` is the engine time ([`Engine::now_ms`]) its timer was set to fire at.
+    /// If the clock now reads more than [`Config::stall_threshold_ms`] past it, the
+    /// process could not run: the clock time since a pass was last seen running (the
+    /// previous such call, a worker's sighting, or the engine's start) is credited to every
+    /// session's deadline before anything is decided, and counted in
+    /// [`Totals::stalls`] and [`Totals::stalled_ms`].
+    pub fn expire_due_after(&self, asked_ms: u64) -> usize {
+        let inner = &*self.inner;
+        let asked = asked_ms.saturating_add(inner.stall.credit_ms());
+        inner.pass_after(asked, 0..inner.shards.len())
     }
 
     /// Pops up to `max` expired sessions from the built-in queue, waiting up to `wait`
@@ -749,7 +820,7 @@ impl Engine {
             return Err(Error::BadArguments);
         }
         let inner = &*self.inner;
-        let deadline = inner.deadline(inner.clock.now_ms(), timeout_ms);
+        let deadline = inner.deadline(inner.deadline_base_ms(), timeout_ms);
         inner
             .shard(id)
             .lock()
@@ -783,7 +854,7 @@ impl Engine {
     /// `local_session_upgrade`.
     pub fn make_global(&self, id: u64) -> Result<u32, Error> {
         let inner = &*self.inner;
-        let now = inner.clock.now_ms();
+        let now = inner.deadline_base_ms();
         inner
             .shard(id)
             .lock()

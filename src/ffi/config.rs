@@ -86,7 +86,8 @@ impl zks_config {
             local_sessions: config.local_sessions,
             local_session_upgrade: config.local_session_upgrade,
             password_mode: match config.password_mode {
-                PasswordMode::Hmac { .. } => ZKS_PASSWORD_HMAC,
+                // Keyed passwords; without a secret the engine's default keyed MAC.
+                PasswordMode::SipHash { .. } | PasswordMode::Hmac { .. } => ZKS_PASSWORD_HMAC,
                 PasswordMode::ZooKeeperCompatible => ZKS_PASSWORD_ZOOKEEPER,
             },
             secret: std::ptr::null(),
@@ -133,6 +134,7 @@ impl zks_config {
             local_sessions: self.local_sessions,
             local_session_upgrade: self.local_session_upgrade,
             password_mode,
+            stall_threshold_ms: Config::default_stall_threshold_ms(self.tick_ms),
         };
         config.validate()?;
         Ok(config)
@@ -215,7 +217,9 @@ mod tests {
         assert!(c.on_expired.is_none() && c.userdata.is_null());
         // SAFETY: no secret pointer.
         let e = unsafe { c.to_engine() }.unwrap();
-        assert!(matches!(e.password_mode, PasswordMode::Hmac { ref secret } if secret.len() == 32));
+        assert!(
+            matches!(e.password_mode, PasswordMode::SipHash { ref secret } if secret.len() == 32)
+        );
     }
 
     #[test]

@@ -1,10 +1,13 @@
-//! ACL validation and permission checks for a server without authentication.
+//! Who may do what to a node: the [`Access`] a caller brings to each operation.
 //!
-//! Owns: which ACL lists a create or setACL may store (only `world:anyone` entries, since
-//! no client can authenticate yet), duplicate removal, and the permission test.
+//! Owns: the [`Access`] trait (the permission test, the validation of a new ACL list and
+//! what getACL shows a caller without ADMIN), [`Anyone`] (a caller with no identity but
+//! `world:anyone`, who may store only `world:anyone` lists), and [`AclInterner`], which
+//! keeps one shared copy of each distinct ACL list the tree stores (ZooKeeper's ACL cache).
 //!
-//! Must never: invent identities; every caller is `world:anyone`.
+//! Must never: invent identities; the caller's identities come with its [`Access`].
 
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
 use crate::wire::{perms, Acl, ErrorCode};
@@ -60,6 +63,108 @@ pub fn check(acl: &[Acl], perm: i32) -> Result<(), ErrorCode> {
         Ok(())
     } else {
         Err(ErrorCode::NoAuth)
+    }
+}
+
+/// A caller's rights: the namespace asks it before every checked operation.
+///
+/// The server implements it over a connection's identities and the configured
+/// [`security`](crate::security) policy; [`Anyone`] is the caller without identities.
+pub trait Access {
+    /// Whether the caller holds one of the bits of `perm` on a node whose ACL is `acl`
+    /// (`NoAuth` otherwise).
+    fn check(&self, acl: &[Acl], perm: i32) -> Result<(), ErrorCode>;
+    /// The list a create or setACL by this caller stores for `acl` (duplicates removed,
+    /// `auth` expanded), or `InvalidAcl`.
+    fn fixup(&self, acl: &[Acl]) -> Result<Vec<Acl>, ErrorCode>;
+    /// What getACL shows a caller with READ but not ADMIN.
+    fn redact(&self, acl: &[Acl]) -> Vec<Acl>;
+}
+
+/// The caller with no identity: `world:anyone` only.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Anyone;
+
+impl Access for Anyone {
+    fn check(&self, acl: &[Acl], perm: i32) -> Result<(), ErrorCode> {
+        check(acl, perm)
+    }
+
+    fn fixup(&self, acl: &[Acl]) -> Result<Vec<Acl>, ErrorCode> {
+        fixup(acl).map(|l| l.to_vec())
+    }
+
+    fn redact(&self, acl: &[Acl]) -> Vec<Acl> {
+        acl.to_vec()
+    }
+}
+
+/// One shared copy of each distinct ACL list stored in the tree.
+///
+/// Invariant: every list a node holds came from [`AclInterner::intern`]; a list no node
+/// holds any more is dropped when the write that let it go ends ([`AclInterner::release`]).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct AclInterner {
+    lists: HashSet<AclList>,
+    /// The ACLs of the nodes the last committed write deleted (their events are checked
+    /// against them), released at the next commit.
+    deleted: HashMap<String, AclList>,
+}
+
+impl PartialEq for AclInterner {
+    /// Always equal: the table only shares what the nodes hold, so two trees with the
+    /// same nodes are equal whatever their tables.
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for AclInterner {}
+
+impl AclInterner {
+    /// The shared copy of `list` (the common `world:anyone` list is shared process-wide).
+    pub(crate) fn intern(&mut self, list: Vec<Acl>) -> AclList {
+        let shared = open();
+        if list[..] == shared[..] {
+            return shared;
+        }
+        if let Some(l) = self.lists.get(&list[..]) {
+            return l.clone();
+        }
+        let l: AclList = Arc::from(list);
+        self.lists.insert(l.clone());
+        l
+    }
+
+    /// Drops each of `lists` (lists nodes held until now) that no node holds any more.
+    pub(crate) fn release(&mut self, mut lists: Vec<AclList>) {
+        lists.sort_unstable_by_key(|l| Arc::as_ptr(l).cast::<u8>() as usize);
+        lists.dedup_by(|a, b| Arc::ptr_eq(a, b));
+        for l in lists {
+            // The table's copy and `l` itself: nothing else holds it.
+            let ours = self.lists.get(&l).is_some_and(|t| Arc::ptr_eq(t, &l));
+            if ours && Arc::strong_count(&l) == 2 {
+                self.lists.remove(&l);
+            }
+        }
+    }
+
+    /// Records the ACLs of the nodes a commit deleted, and returns those of the previous
+    /// commit (to be [`released`](Self::release)).
+    pub(crate) fn replace_deleted(&mut self, now: HashMap<String, AclList>) -> Vec<AclList> {
+        std::mem::replace(&mut self.deleted, now)
+            .into_values()
+            .collect()
+    }
+
+    /// The ACL a node deleted by the last committed write had.
+    pub(crate) fn deleted(&self, path: &str) -> Option<&AclList> {
+        self.deleted.get(path)
+    }
+
+    /// Distinct lists held (besides the shared open list).
+    pub(crate) fn len(&self) -> usize {
+        self.lists.len()
     }
 }
 

@@ -45,6 +45,7 @@ mod write;
 #[cfg(test)]
 mod tests;
 
+pub use acl::{Access, Anyone};
 pub use restore::NodeParts;
 pub use tree::Namespace;
 pub use watch::{WatchMode, WatcherId};

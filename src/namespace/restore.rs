@@ -59,6 +59,7 @@ impl Namespace {
         let mut stat = stat;
         stat.data_length = data.as_ref().map_or(0, Vec::len) as i32;
         stat.num_children = 0;
+        let acl = self.acls.intern(acl.to_vec());
         self.insert_node(path, Node::new(data, acl, stat));
         true
     }
@@ -128,10 +129,13 @@ impl Namespace {
 
     /// A logged setACL.
     pub fn restore_set_acl(&mut self, path: &str, acl: AclList, version: i32) -> bool {
-        let Some(n) = self.nodes.get_mut(path) else {
+        if !self.nodes.contains_key(path) {
             return false;
-        };
-        n.acl = acl;
+        }
+        let acl = self.acls.intern(acl.to_vec());
+        let n = self.nodes.get_mut(path).expect("checked above");
+        let old = std::mem::replace(&mut n.acl, acl);
+        self.acls.release(vec![old]);
         n.stat.aversion = version;
         true
     }

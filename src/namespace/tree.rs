@@ -15,7 +15,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::acl::{self, AclList};
+use super::acl::{self, Access, AclInterner, AclList, Anyone};
 use super::path::{self, ROOT};
 use super::watch::{Matching, Table, WatchMode, WatcherId};
 use super::{Notification, SessionId, WatchSummary};
@@ -79,6 +79,7 @@ pub struct Namespace {
     pub(crate) child_watches: Table,
     pub(crate) last_zxid: i64,
     pub(crate) data_size: u64,
+    pub(crate) acls: AclInterner,
 }
 
 impl Default for Namespace {
@@ -100,6 +101,7 @@ impl Namespace {
             child_watches: Table::default(),
             last_zxid: 0,
             data_size: 0,
+            acls: AclInterner::default(),
         };
         ns.insert_node(
             ROOT.to_owned(),
@@ -192,6 +194,8 @@ impl Namespace {
     /// exists: the node's stat, else `NoNode`. With a watcher, an exist/data watch is left
     /// even when the node is missing (it then fires on creation). A path holding NUL is
     /// `BadArguments`.
+    /// exists needs no permission (ZooKeeper 3.8 checks none): a watch it leaves is filtered
+    /// when its event is delivered instead.
     pub fn exists(&mut self, path: &str, watch: Option<WatcherId>) -> Result<Stat, ErrorCode> {
         if path.contains('\0') {
             return Err(ErrorCode::BadArguments);
@@ -210,7 +214,18 @@ impl Namespace {
         path: &str,
         watch: Option<WatcherId>,
     ) -> Result<(Vec<u8>, Stat), ErrorCode> {
-        self.read_data(path, watch)
+        self.read_data_as(&Anyone, path, watch)
+            .map(|(data, stat)| (data.unwrap_or_default(), stat))
+    }
+
+    /// [`get_data`](Self::get_data) by caller `who` (null data reads as empty).
+    pub fn get_data_as(
+        &mut self,
+        who: &dyn Access,
+        path: &str,
+        watch: Option<WatcherId>,
+    ) -> Result<(Vec<u8>, Stat), ErrorCode> {
+        self.read_data_as(who, path, watch)
             .map(|(data, stat)| (data.unwrap_or_default(), stat))
     }
 
@@ -221,8 +236,18 @@ impl Namespace {
         path: &str,
         watch: Option<WatcherId>,
     ) -> Result<(Option<Vec<u8>>, Stat), ErrorCode> {
+        self.read_data_as(&Anyone, path, watch)
+    }
+
+    /// [`read_data`](Self::read_data) by caller `who`.
+    pub fn read_data_as(
+        &mut self,
+        who: &dyn Access,
+        path: &str,
+        watch: Option<WatcherId>,
+    ) -> Result<(Option<Vec<u8>>, Stat), ErrorCode> {
         let node = self.node(path)?;
-        acl::check(&node.acl, perms::READ)?;
+        who.check(&node.acl, perms::READ)?;
         let out = (node.data.clone(), node.client_stat());
         if let Some(w) = watch {
             self.data_watches.add(path, w, WatchMode::Standard);
@@ -237,8 +262,18 @@ impl Namespace {
         path: &str,
         watch: Option<WatcherId>,
     ) -> Result<(Vec<String>, Stat), ErrorCode> {
+        self.get_children_as(&Anyone, path, watch)
+    }
+
+    /// [`get_children`](Self::get_children) by caller `who`.
+    pub fn get_children_as(
+        &mut self,
+        who: &dyn Access,
+        path: &str,
+        watch: Option<WatcherId>,
+    ) -> Result<(Vec<String>, Stat), ErrorCode> {
         let node = self.node(path)?;
-        acl::check(&node.acl, perms::READ)?;
+        who.check(&node.acl, perms::READ)?;
         let out = (node.children.iter().cloned().collect(), node.client_stat());
         if let Some(w) = watch {
             self.child_watches.add(path, w, WatchMode::Standard);
@@ -248,15 +283,34 @@ impl Namespace {
 
     /// getACL: the ACL list and stat (`NoNode`, `NoAuth` without READ or ADMIN).
     pub fn get_acl(&self, path: &str) -> Result<(Vec<Acl>, Stat), ErrorCode> {
+        self.get_acl_as(&Anyone, path)
+    }
+
+    /// [`get_acl`](Self::get_acl) by caller `who`: a caller with READ but not ADMIN gets
+    /// the list as [`Access::redact`] shows it (digests hidden), as ZooKeeper 3.8 does.
+    pub fn get_acl_as(&self, who: &dyn Access, path: &str) -> Result<(Vec<Acl>, Stat), ErrorCode> {
         let node = self.node(path)?;
-        acl::check(&node.acl, perms::READ | perms::ADMIN)?;
-        Ok((node.acl.to_vec(), node.client_stat()))
+        who.check(&node.acl, perms::READ | perms::ADMIN)?;
+        let acl = match who.check(&node.acl, perms::ADMIN) {
+            Ok(()) => node.acl.to_vec(),
+            Err(_) => who.redact(&node.acl),
+        };
+        Ok((acl, node.client_stat()))
     }
 
     /// getAllChildrenNumber: the number of descendants (`NoNode`, `NoAuth` without READ).
     pub fn get_all_children_number(&self, path: &str) -> Result<i32, ErrorCode> {
+        self.get_all_children_number_as(&Anyone, path)
+    }
+
+    /// [`get_all_children_number`](Self::get_all_children_number) by caller `who`.
+    pub fn get_all_children_number_as(
+        &self,
+        who: &dyn Access,
+        path: &str,
+    ) -> Result<i32, ErrorCode> {
         let node = self.node(path)?;
-        acl::check(&node.acl, perms::READ)?;
+        who.check(&node.acl, perms::READ)?;
         if path == ROOT {
             return Ok(self.nodes.len() as i32 - 1);
         }
@@ -271,6 +325,20 @@ impl Namespace {
             }
         }
         Ok(count)
+    }
+
+    /// The ACL list of the node at `path`, or of the node there the last write deleted
+    /// (for checks made outside the namespace: the delivery of that write's watch events).
+    pub fn acl_of(&self, path: &str) -> Option<&[Acl]> {
+        self.nodes
+            .get(path)
+            .map(|n| &n.acl[..])
+            .or_else(|| self.acls.deleted(path).map(|l| &l[..]))
+    }
+
+    /// How many distinct ACL lists the tree stores (each kept once, shared by its nodes).
+    pub fn distinct_acl_lists(&self) -> usize {
+        self.acls.len() + 1
     }
 
     /// getEphemerals: the session's ephemeral paths (sorted) that start with `prefix`; an
@@ -295,6 +363,15 @@ impl Namespace {
     /// leaves a watch. A write op among them refuses the whole request with
     /// `MarshallingError`, as ZooKeeper does.
     pub fn multi_read(&self, ops: &[MultiOp]) -> Result<Vec<MultiResult>, ErrorCode> {
+        self.multi_read_as(&Anyone, ops)
+    }
+
+    /// [`multi_read`](Self::multi_read) by caller `who` (READ per op).
+    pub fn multi_read_as(
+        &self,
+        who: &dyn Access,
+        ops: &[MultiOp],
+    ) -> Result<Vec<MultiResult>, ErrorCode> {
         if !ops
             .iter()
             .all(|op| matches!(op, MultiOp::GetChildren(_) | MultiOp::GetData(_)))
@@ -306,7 +383,7 @@ impl Namespace {
             .map(|op| {
                 let got = self
                     .node(op.path())
-                    .and_then(|n| acl::check(&n.acl, perms::READ).map(|_| n));
+                    .and_then(|n| who.check(&n.acl, perms::READ).map(|_| n));
                 match (got, op) {
                     (Err(e), _) => MultiResult::error(e),
                     (Ok(n), MultiOp::GetChildren(_)) => {

@@ -8,9 +8,9 @@
 //!
 //! Must never: fire a watch before the whole txn has succeeded.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
-use super::acl::{self, AclList};
+use super::acl::{Access, AclList, Anyone};
 use super::path;
 use super::tree::{Node, CONTAINER_OWNER, SPECIAL_PATHS};
 use super::{error_results, Applied, Notification, SessionId};
@@ -78,10 +78,13 @@ impl Namespace {
     }
 
     fn rollback(&mut self, txn: Txn) {
+        let mut released = Vec::new();
         for u in txn.undo.into_iter().rev() {
             match u {
                 Undo::Inserted(p) => {
-                    self.remove_node(&p);
+                    if let Some(n) = self.remove_node(&p) {
+                        released.push(n.acl);
+                    }
                 }
                 Undo::Removed(p, node) => self.insert_node(p, node),
                 Undo::Stat(p, stat) => self.nodes.get_mut(&p).expect("undo target").stat = stat,
@@ -91,15 +94,30 @@ impl Namespace {
                 }
                 Undo::Acl(p, acl, stat) => {
                     let n = self.nodes.get_mut(&p).expect("undo target");
-                    n.acl = acl;
+                    released.push(std::mem::replace(&mut n.acl, acl));
                     n.stat = stat;
                 }
             }
         }
+        self.acls.release(released);
     }
 
     fn commit<T>(&mut self, txn: Txn, value: T) -> Applied<T> {
         let zxid = txn.zxid;
+        let mut deleted = HashMap::new();
+        let mut released = Vec::new();
+        for u in txn.undo {
+            match u {
+                Undo::Removed(p, node) => {
+                    released.push(node.acl.clone());
+                    deleted.insert(p, node.acl);
+                }
+                Undo::Acl(_, acl, _) => released.push(acl),
+                _ => {}
+            }
+        }
+        released.extend(self.acls.replace_deleted(deleted));
+        self.acls.release(released);
         let mut notifications = Vec::new();
         let mut emit = |ws: BTreeSet<u64>, event_type, path: &str| {
             notifications.extend(ws.into_iter().map(|watcher| Notification {
@@ -171,8 +189,10 @@ impl Namespace {
 
     // ----- ops inside a txn -----
 
+    #[allow(clippy::too_many_arguments)]
     fn apply_create(
         &mut self,
+        who: &dyn Access,
         txn: &mut Txn,
         session: SessionId,
         path: &str,
@@ -187,9 +207,9 @@ impl Namespace {
             return Err(ErrorCode::Unimplemented);
         }
         let parent_path = path::parent_for_write(path)?;
-        let acl = acl::fixup(acl)?;
+        let acl = who.fixup(acl)?;
         let parent = self.node(parent_path)?;
-        acl::check(&parent.acl, perms::CREATE)?;
+        who.check(&parent.acl, perms::CREATE)?;
         let mut full = path.to_owned();
         if mode.is_sequential() {
             full.push_str(&path::sequence_suffix(parent.stat.cversion));
@@ -226,7 +246,7 @@ impl Namespace {
             num_children: 0,
             pzxid: txn.zxid,
         };
-        let node = Node::new(data, acl, stat);
+        let node = Node::new(data, self.acls.intern(acl), stat);
         let shown = node.client_stat();
         self.insert_node(full.clone(), node);
         txn.undo.push(Undo::Inserted(full.clone()));
@@ -234,13 +254,19 @@ impl Namespace {
         Ok((full, shown))
     }
 
-    fn apply_delete(&mut self, txn: &mut Txn, path: &str, version: i32) -> Result<(), ErrorCode> {
+    fn apply_delete(
+        &mut self,
+        who: &dyn Access,
+        txn: &mut Txn,
+        path: &str,
+        version: i32,
+    ) -> Result<(), ErrorCode> {
         let parent_path = path::parent_for_write(path)?;
         if SPECIAL_PATHS.contains(&path) {
             return Err(ErrorCode::BadArguments);
         }
         let parent = self.node(parent_path)?;
-        acl::check(&parent.acl, perms::DELETE)?;
+        who.check(&parent.acl, perms::DELETE)?;
         let node = self.node(path)?;
         check_version(node.stat.version, version)?;
         if !node.children.is_empty() {
@@ -267,6 +293,7 @@ impl Namespace {
 
     fn apply_set_data(
         &mut self,
+        who: &dyn Access,
         txn: &mut Txn,
         path: &str,
         data: Option<Vec<u8>>,
@@ -274,7 +301,7 @@ impl Namespace {
     ) -> Result<Stat, ErrorCode> {
         wire::path::validate(path)?;
         let node = self.node(path)?;
-        acl::check(&node.acl, perms::WRITE)?;
+        who.check(&node.acl, perms::WRITE)?;
         check_version(node.stat.version, version)?;
         let before = node.stat;
         let old = self.replace_data(path, data);
@@ -287,16 +314,17 @@ impl Namespace {
         Ok(node.client_stat())
     }
 
-    fn apply_check(&self, path: &str, version: i32) -> Result<(), ErrorCode> {
+    fn apply_check(&self, who: &dyn Access, path: &str, version: i32) -> Result<(), ErrorCode> {
         wire::path::validate(path)?;
         let node = self.node(path)?;
-        acl::check(&node.acl, perms::READ)?;
+        who.check(&node.acl, perms::READ)?;
         check_version(node.stat.version, version)
     }
 
     /// Applies one op of a multi that [`check_multi`] accepted.
     fn apply_op(
         &mut self,
+        who: &dyn Access,
         txn: &mut Txn,
         session: SessionId,
         op: MultiOp,
@@ -306,7 +334,7 @@ impl Namespace {
             MultiOp::Create(c) | MultiOp::Create2(c) | MultiOp::CreateContainer(c) => {
                 let mode = create_mode(kind, c.flags)?;
                 let (path, stat) =
-                    self.apply_create(txn, session, &c.path, c.data, &c.acl, mode)?;
+                    self.apply_create(who, txn, session, &c.path, c.data, &c.acl, mode)?;
                 if kind == OpCode::Create {
                     MultiResult::Create(path)
                 } else {
@@ -314,14 +342,14 @@ impl Namespace {
                 }
             }
             MultiOp::Delete(d) => {
-                self.apply_delete(txn, &d.path, d.version)?;
+                self.apply_delete(who, txn, &d.path, d.version)?;
                 MultiResult::Delete
             }
             MultiOp::SetData(s) => {
-                MultiResult::SetData(self.apply_set_data(txn, &s.path, s.data, s.version)?)
+                MultiResult::SetData(self.apply_set_data(who, txn, &s.path, s.data, s.version)?)
             }
             MultiOp::Check(c) => {
-                self.apply_check(&c.path, c.version)?;
+                self.apply_check(who, &c.path, c.version)?;
                 MultiResult::Check
             }
             MultiOp::CreateTtl(_) | MultiOp::GetChildren(_) | MultiOp::GetData(_) => {
@@ -353,9 +381,25 @@ impl Namespace {
         mode: CreateMode,
         now_ms: i64,
     ) -> Result<Applied<(String, Stat)>, ErrorCode> {
+        self.create_as(&Anyone, session, path, data, acl, mode, now_ms)
+    }
+
+    /// [`create`](Self::create) by caller `who`: the ACL list is validated (and `auth`
+    /// expanded) by `who`, which needs CREATE on the parent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn create_as(
+        &mut self,
+        who: &dyn Access,
+        session: SessionId,
+        path: &str,
+        data: impl Into<Option<Vec<u8>>>,
+        acl: &[Acl],
+        mode: CreateMode,
+        now_ms: i64,
+    ) -> Result<Applied<(String, Stat)>, ErrorCode> {
         let data = data.into();
         self.run(now_ms, |ns, txn| {
-            ns.apply_create(txn, session, path, data, acl, mode)
+            ns.apply_create(who, txn, session, path, data, acl, mode)
         })
     }
 
@@ -365,7 +409,17 @@ impl Namespace {
     /// `NoNode`; `BadVersion`; `NotEmpty`. The parent's pzxid moves; its stored create
     /// count does not, so the cversion clients see grows by one (creates plus deletes).
     pub fn delete(&mut self, path: &str, version: i32) -> Result<Applied<()>, ErrorCode> {
-        self.run(0, |ns, txn| ns.apply_delete(txn, path, version))
+        self.delete_as(&Anyone, path, version)
+    }
+
+    /// [`delete`](Self::delete) by caller `who` (DELETE on the parent).
+    pub fn delete_as(
+        &mut self,
+        who: &dyn Access,
+        path: &str,
+        version: i32,
+    ) -> Result<Applied<()>, ErrorCode> {
+        self.run(0, |ns, txn| ns.apply_delete(who, txn, path, version))
     }
 
     /// setData with an expected version (−1 = any): the node's new stat. Checks:
@@ -378,9 +432,21 @@ impl Namespace {
         version: i32,
         now_ms: i64,
     ) -> Result<Applied<Stat>, ErrorCode> {
+        self.set_data_as(&Anyone, path, data, version, now_ms)
+    }
+
+    /// [`set_data`](Self::set_data) by caller `who` (WRITE on the node).
+    pub fn set_data_as(
+        &mut self,
+        who: &dyn Access,
+        path: &str,
+        data: impl Into<Option<Vec<u8>>>,
+        version: i32,
+        now_ms: i64,
+    ) -> Result<Applied<Stat>, ErrorCode> {
         let data = data.into();
         self.run(now_ms, |ns, txn| {
-            ns.apply_set_data(txn, path, data, version)
+            ns.apply_set_data(who, txn, path, data, version)
         })
     }
 
@@ -393,12 +459,25 @@ impl Namespace {
         acl: &[Acl],
         version: i32,
     ) -> Result<Applied<Stat>, ErrorCode> {
+        self.set_acl_as(&Anyone, path, acl, version)
+    }
+
+    /// [`set_acl`](Self::set_acl) by caller `who`: the list is validated (and `auth`
+    /// expanded) by `who`, which needs ADMIN on the node; then the aversion is checked.
+    pub fn set_acl_as(
+        &mut self,
+        who: &dyn Access,
+        path: &str,
+        acl: &[Acl],
+        version: i32,
+    ) -> Result<Applied<Stat>, ErrorCode> {
         self.run(0, |ns, txn| {
             wire::path::validate(path)?;
-            let acl = acl::fixup(acl)?;
+            let acl = who.fixup(acl)?;
             let node = ns.node(path)?;
-            acl::check(&node.acl, perms::ADMIN)?;
+            who.check(&node.acl, perms::ADMIN)?;
             check_version(node.stat.aversion, version)?;
+            let acl = ns.acls.intern(acl);
             let node = ns.nodes.get_mut(path).expect("checked above");
             txn.undo
                 .push(Undo::Acl(path.to_owned(), node.acl.clone(), node.stat));
@@ -420,11 +499,23 @@ impl Namespace {
         ops: Vec<MultiOp>,
         now_ms: i64,
     ) -> Applied<Vec<MultiResult>> {
+        self.multi_as(&Anyone, session, ops, now_ms)
+    }
+
+    /// [`multi`](Self::multi) by caller `who`: each op is checked as its single form is;
+    /// the first refusal rolls every earlier op back (ACLs included).
+    pub fn multi_as(
+        &mut self,
+        who: &dyn Access,
+        session: SessionId,
+        ops: Vec<MultiOp>,
+        now_ms: i64,
+    ) -> Applied<Vec<MultiResult>> {
         let total = ops.len();
         let mut txn = self.begin(now_ms);
         let mut results = Vec::with_capacity(total);
         for op in ops {
-            match self.apply_op(&mut txn, session, op) {
+            match self.apply_op(who, &mut txn, session, op) {
                 Ok(r) => results.push(r),
                 Err(e) => {
                     let failed_at = results.len();

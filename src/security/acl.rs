@@ -24,8 +24,8 @@
 
 use super::auth_info::AuthInfo;
 use super::{digest, ip, x509_name};
-use crate::persist::{Acl, Id};
 pub use crate::wire::perms;
+use crate::wire::{Acl, Id};
 
 /// Why an ACL operation is refused, with ZooKeeper's code as the discriminant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -203,7 +203,7 @@ pub fn fixup_acl(acl: &[Acl], auth: &AuthInfo, policy: &AclPolicy) -> Result<Vec
             out.push(a.clone());
         } else if a.id.scheme == "auth" {
             let before = out.len();
-            for who in auth.ids() {
+            for who in auth.java_order() {
                 if policy
                     .provider(&who.scheme)
                     .is_some_and(AclPolicy::is_authenticated)
@@ -270,8 +270,8 @@ pub fn redact_digests(acl: &[Acl]) -> Vec<Acl> {
 /// The `whoAmI` answer: (scheme, user) per identity; the user is the id, the part
 /// before `:` for `digest`, and empty for a scheme the server does not know (`super`).
 pub fn who_am_i(auth: &AuthInfo, policy: &AclPolicy) -> Vec<(String, String)> {
-    auth.ids()
-        .iter()
+    auth.java_order()
+        .into_iter()
         .map(|id| {
             let user = match policy.provider(&id.scheme) {
                 None => "",

@@ -2,7 +2,13 @@ use super::*;
 use crate::security::digest::generate_digest;
 
 fn acl(perms: i32, scheme: &str, id: &str) -> Acl {
-    Acl::new(perms, scheme, id)
+    Acl {
+        perms,
+        id: Id {
+            scheme: scheme.into(),
+            id: id.into(),
+        },
+    }
 }
 
 fn digest_user(name: &str, password: &str) -> AuthInfo {
@@ -324,15 +330,16 @@ fn redaction_hides_digest_hashes_only() {
 
 #[test]
 fn who_am_i_reports_users() {
+    // In the order Java's ConcurrentHashMap key set gives for these three identities.
     let mut who = digest_user("alice", "secret");
     who.add_super("");
     let out = who_am_i(&who, &AclPolicy::default());
     assert_eq!(
         out,
         vec![
-            ("ip".to_owned(), "10.0.0.5".to_owned()),
             ("digest".to_owned(), "alice".to_owned()),
-            ("super".to_owned(), String::new())
+            ("super".to_owned(), String::new()),
+            ("ip".to_owned(), "10.0.0.5".to_owned()),
         ]
     );
 }

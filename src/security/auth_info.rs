@@ -15,7 +15,7 @@
 
 use std::net::IpAddr;
 
-use crate::persist::Id;
+use crate::wire::Id;
 
 /// The scheme of the identity that bypasses every ACL check.
 pub const SUPER_SCHEME: &str = "super";
@@ -43,6 +43,24 @@ pub fn java_host_address(addr: IpAddr) -> String {
                 .join(":"),
         },
     }
+}
+
+/// Java's `String.hashCode` (over UTF-16 code units, wrapping).
+fn java_string_hash(s: &str) -> i32 {
+    s.encode_utf16()
+        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
+}
+
+/// The bucket of `id` (jute's `Id.hashCode`) in a `ConcurrentHashMap` table of `cap`.
+fn java_bucket(id: &Id, cap: usize) -> usize {
+    let h = 17i32
+        .wrapping_mul(37)
+        .wrapping_add(java_string_hash(&id.scheme))
+        .wrapping_mul(37)
+        .wrapping_add(java_string_hash(&id.id));
+    // ConcurrentHashMap.spread
+    let spread = (h ^ ((h as u32) >> 16) as i32) & 0x7fff_ffff;
+    spread as usize & (cap - 1)
 }
 
 impl AuthInfo {
@@ -81,6 +99,27 @@ impl AuthInfo {
     /// Every identity, in the order added.
     pub fn ids(&self) -> &[Id] {
         &self.ids
+    }
+
+    /// The identities in the order ZooKeeper lists a connection's identities (where it
+    /// expands an `auth` ACL entry and answers whoAmI): its set is a Java
+    /// `ConcurrentHashMap` key set, iterated by hash bucket. Identities sharing a bucket
+    /// keep the order they were added (Java's order too while the table never grew past a
+    /// bucket's first split).
+    pub fn java_order(&self) -> Vec<&Id> {
+        let mut cap = 16usize;
+        // ConcurrentHashMap doubles its table once it holds 3/4 of its capacity.
+        while self.ids.len() >= cap - cap / 4 {
+            cap *= 2;
+        }
+        let mut order: Vec<(usize, usize, &Id)> = self
+            .ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (java_bucket(id, cap), i, id))
+            .collect();
+        order.sort_unstable_by_key(|&(bucket, i, _)| (bucket, i));
+        order.into_iter().map(|(_, _, id)| id).collect()
     }
 
     /// Whether one identity is of `scheme` (for `enforce.auth.schemes`).
@@ -126,6 +165,33 @@ mod tests {
         assert!(info.add(id.clone()));
         assert!(!info.add(id));
         assert_eq!(info.ids().len(), 1);
+    }
+
+    #[test]
+    fn java_hashes_and_order() {
+        // Values Java computes: "digest".hashCode() and "ip".hashCode().
+        assert_eq!(java_string_hash("digest"), -1331913276);
+        assert_eq!(java_string_hash("ip"), 3367);
+        let mut info = AuthInfo::for_peer("127.0.0.1".parse().unwrap());
+        for id in [
+            "alice:V55/p2T0OpjQ+low3NVAH4aLvm0=",
+            "bob:DzYBVPYoUPHuiOrAcsz6mJwnG9k=",
+        ] {
+            info.add(Id {
+                scheme: "digest".into(),
+                id: id.into(),
+            });
+        }
+        // The order Java's ConcurrentHashMap key set lists these identities in.
+        let order: Vec<&str> = info.java_order().iter().map(|i| i.id.as_str()).collect();
+        assert_eq!(
+            order,
+            [
+                "bob:DzYBVPYoUPHuiOrAcsz6mJwnG9k=",
+                "127.0.0.1",
+                "alice:V55/p2T0OpjQ+low3NVAH4aLvm0="
+            ]
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@
 use super::acl::AclPolicy;
 use super::auth_info::AuthInfo;
 use super::digest::{self, SuperDigest};
-use crate::persist::Id;
+use crate::wire::Id;
 
 /// An `addauth` that fails; ZooKeeper's code is the discriminant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

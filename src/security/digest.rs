@@ -18,7 +18,7 @@ use base64::Engine as _;
 use sha1::{Digest as _, Sha1};
 
 use super::AuthInfo;
-use crate::persist::Id;
+use crate::wire::Id;
 
 /// The scheme name.
 pub const SCHEME: &str = "digest";

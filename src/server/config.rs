@@ -8,6 +8,8 @@
 //! Must never: open sockets or start threads.
 
 use crate::engine::{self, Config as EngineConfig};
+use crate::security::digest::{SuperDigest, SUPER_DIGEST_KEY};
+use crate::security::{AclPolicy, AuthEnforcement, JaasConfig, SaslUsers, DEFAULT_SERVER_SECTION};
 use std::collections::BTreeSet;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -129,6 +131,38 @@ pub struct ServerConfig {
     /// ZooKeeper's Prometheus provider, from `metricsProvider.httpHost` (default 0.0.0.0)
     /// and `metricsProvider.httpPort` (default 7000); `None` (the default) for none.
     pub metrics_addr: Option<SocketAddr>,
+    /// `zookeeper.DigestAuthenticationProvider.superDigest`: whoever proves this digest
+    /// with `addauth digest` bypasses every ACL (default none).
+    pub super_digest: Option<SuperDigest>,
+    /// The ACL schemes known and how they match (`zookeeper.skipACL`,
+    /// `zookeeper.DigestAuthenticationProvider.enabled`).
+    pub acl_policy: AclPolicy,
+    /// `java.security.auth.login.config`: the JAAS file whose `Server` section lists the
+    /// SASL DIGEST-MD5 users (read by [`ServerConfig::load_sasl_users`]).
+    pub jaas_config: Option<PathBuf>,
+    /// `zookeeper.sasl.serverconfig`: the JAAS section to read (default `Server`).
+    pub jaas_section: String,
+    /// The SASL users, once loaded.
+    pub sasl_users: Option<SaslUsers>,
+    /// `zookeeper.SASLAuthenticationProvider.superPassword`: the password of the SASL
+    /// user `super`.
+    pub sasl_super_password: Option<Hidden>,
+    /// `zookeeper.superUser`: the SASL user who bypasses every ACL.
+    pub super_user: Option<String>,
+    /// `enforce.auth.enabled` with `enforce.auth.schemes`, or
+    /// `sessionRequireClientSASLAuth`: the schemes a connection must have proved before any
+    /// request but `addauth` and SASL is served.
+    pub enforcement: AuthEnforcement,
+}
+
+/// A secret setting: never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Hidden(pub String);
+
+impl fmt::Debug for Hidden {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("(hidden)")
+    }
 }
 
 impl Default for ServerConfig {
@@ -156,6 +190,14 @@ impl Default for ServerConfig {
             max_outstanding: 1000,
             event_loops: cores,
             metrics_addr: None,
+            super_digest: None,
+            acl_policy: AclPolicy::default(),
+            jaas_config: None,
+            jaas_section: DEFAULT_SERVER_SECTION.to_owned(),
+            sasl_users: None,
+            sasl_super_password: None,
+            super_user: None,
+            enforcement: AuthEnforcement::default(),
         }
     }
 }
@@ -222,6 +264,9 @@ const IGNORED_KEYS: [&str; 5] = [
     "standaloneEnabled",
 ];
 
+/// The key (and Java system property) naming the JAAS file.
+pub const JAAS_KEY: &str = "java.security.auth.login.config";
+
 fn number<T: std::str::FromStr>(key: &'static str, value: &str) -> Result<T, ConfigError> {
     value.parse().map_err(|_| ConfigError::InvalidValue {
         key,
@@ -256,6 +301,7 @@ impl ServerConfig {
         let mut c = ServerConfig::default();
         let mut unknown = Vec::new();
         let mut port = c.client_addr.port();
+        let (mut enforce, mut enforce_schemes, mut require_sasl) = (false, None, false);
         let mut ip = c.client_addr.ip();
         let mut metrics = false;
         let mut metrics_port: u16 = 7000;
@@ -375,6 +421,40 @@ impl ServerConfig {
                         value: value.to_owned(),
                     })?
                 }
+                SUPER_DIGEST_KEY => {
+                    c.super_digest = Some(SuperDigest::parse(value).map_err(|_| {
+                        // The value is a password equivalent: never echoed.
+                        ConfigError::InvalidValue {
+                            key: SUPER_DIGEST_KEY,
+                            value: "(hidden)".to_owned(),
+                        }
+                    })?)
+                }
+                k if k.starts_with("authProvider.") => {
+                    if value.ends_with(".SASLAuthenticationProvider") {
+                        c.acl_policy.sasl = true;
+                    }
+                }
+                JAAS_KEY => c.jaas_config = Some(PathBuf::from(value)),
+                "zookeeper.sasl.serverconfig" => c.jaas_section = value.to_owned(),
+                "zookeeper.SASLAuthenticationProvider.superPassword" => {
+                    c.sasl_super_password = Some(Hidden(value.to_owned()))
+                }
+                "zookeeper.superUser" => c.super_user = Some(value.to_owned()),
+                "enforce.auth.enabled" | "zookeeper.enforce.auth.enabled" => {
+                    enforce = boolean("enforce.auth.enabled", value)?
+                }
+                "enforce.auth.schemes" | "zookeeper.enforce.auth.schemes" => {
+                    enforce_schemes = Some(value.to_owned())
+                }
+                "sessionRequireClientSASLAuth" | "zookeeper.sessionRequireClientSASLAuth" => {
+                    require_sasl = boolean("sessionRequireClientSASLAuth", value)?
+                }
+                "zookeeper.skipACL" => c.acl_policy.skip_acl = boolean("zookeeper.skipACL", value)?,
+                "zookeeper.DigestAuthenticationProvider.enabled" => {
+                    c.acl_policy.digest =
+                        boolean("zookeeper.DigestAuthenticationProvider.enabled", value)?
+                }
                 k if IGNORED_KEYS.contains(&k)
                     || k.starts_with("server.")
                     || k.starts_with("metricsProvider.") => {}
@@ -386,8 +466,57 @@ impl ServerConfig {
         }
         c.client_addr = SocketAddr::new(ip, port);
         c.metrics_addr = metrics.then(|| SocketAddr::new(metrics_ip, metrics_port));
+        c.enforcement = AuthEnforcement::new(
+            require_sasl,
+            enforce,
+            enforce_schemes.as_deref(),
+            &c.acl_policy,
+        )
+        .map_err(|_| ConfigError::InvalidValue {
+            key: "enforce.auth.schemes",
+            value: enforce_schemes.unwrap_or_default(),
+        })?;
         c.engine_config().validate().map_err(ConfigError::Engine)?;
         Ok((c, unknown))
+    }
+
+    /// Takes the super digest from `env` (the environment variable named like ZooKeeper's
+    /// system property) when the file set none.
+    pub fn super_digest_from_env(&mut self, env: Option<&str>) -> Result<(), ConfigError> {
+        if self.super_digest.is_none() {
+            if let Some(v) = env {
+                self.super_digest =
+                    Some(
+                        SuperDigest::parse(v).map_err(|_| ConfigError::InvalidValue {
+                            key: SUPER_DIGEST_KEY,
+                            value: "(hidden)".to_owned(),
+                        })?,
+                    );
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the SASL users from the JAAS file (`java.security.auth.login.config`, else
+    /// `env`, the environment variable of that name) when the SASL provider is on.
+    pub fn load_sasl_users(&mut self, env: Option<&str>) -> Result<(), ConfigError> {
+        if !self.acl_policy.sasl {
+            return Ok(());
+        }
+        let Some(path) = self.jaas_config.clone().or_else(|| env.map(PathBuf::from)) else {
+            return Ok(());
+        };
+        let bad = || ConfigError::InvalidValue {
+            key: JAAS_KEY,
+            value: path.display().to_string(),
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::Read {
+            path: path.clone(),
+            kind: e.kind(),
+        })?;
+        let jaas = JaasConfig::parse(&text).map_err(|_| bad())?;
+        self.sasl_users = Some(jaas.sasl_users(&self.jaas_section).map_err(|_| bad())?);
+        Ok(())
     }
 
     /// The engine settings these server settings imply.
@@ -561,6 +690,74 @@ mod tests {
             ServerConfig::parse("tickTime=1\njunk\n"),
             Err(ConfigError::Syntax { line: 2 })
         );
+    }
+
+    #[test]
+    fn security_keys_are_read_and_a_bad_digest_is_not_echoed() {
+        let (c, unknown) = ServerConfig::parse(
+            "zookeeper.DigestAuthenticationProvider.superDigest=super:D/InIHSb7yEEbrWz8b9l71RjZJU=\n\
+             zookeeper.skipACL=yes\n",
+        )
+        .unwrap();
+        assert!(unknown.is_empty());
+        assert!(c.super_digest.is_some());
+        assert!(c.acl_policy.skip_acl);
+        let err = ServerConfig::parse(
+            "zookeeper.DigestAuthenticationProvider.superDigest=super:not-a-hash\n",
+        )
+        .unwrap_err();
+        assert!(!err.to_string().contains("not-a-hash"));
+        let mut c = ServerConfig::default();
+        c.super_digest_from_env(Some("super:D/InIHSb7yEEbrWz8b9l71RjZJU="))
+            .unwrap();
+        assert!(c.super_digest.is_some());
+        assert!(ServerConfig::default()
+            .super_digest_from_env(Some("junk"))
+            .is_err());
+    }
+
+    #[test]
+    fn sasl_users_come_from_the_jaas_file_when_the_provider_is_on() {
+        let dir = std::env::temp_dir().join(format!("zks-jaas-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let jaas = dir.join("jaas.conf");
+        std::fs::write(
+            &jaas,
+            "Server {\n org.apache.zookeeper.server.auth.DigestLoginModule required\n              user_bob=\"pw\";\n};\n",
+        )
+        .unwrap();
+        let (mut c, unknown) = ServerConfig::parse(
+            "authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider\n\
+             zookeeper.superUser=bob\n",
+        )
+        .unwrap();
+        assert!(unknown.is_empty());
+        assert!(c.acl_policy.sasl);
+        c.load_sasl_users(jaas.to_str()).unwrap();
+        assert_eq!(c.sasl_users.as_ref().unwrap().password("bob"), Some("pw"));
+        assert_eq!(c.super_user.as_deref(), Some("bob"));
+        // Without the provider the file is not read.
+        let mut off = ServerConfig::default();
+        off.load_sasl_users(Some("/nonexistent")).unwrap();
+        assert!(off.sasl_users.is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn enforce_auth_needs_known_schemes() {
+        let (c, _) =
+            ServerConfig::parse("enforce.auth.enabled=true\nenforce.auth.schemes=digest\n")
+                .unwrap();
+        assert!(c.enforcement.is_enabled());
+        assert!(ServerConfig::parse("enforce.auth.enabled=true\n").is_err());
+        // sasl is unknown until its provider is configured.
+        assert!(ServerConfig::parse("sessionRequireClientSASLAuth=true\n").is_err());
+        let (c, _) = ServerConfig::parse(
+            "authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider\n\
+             sessionRequireClientSASLAuth=true\n",
+        )
+        .unwrap();
+        assert!(c.enforcement.requires_sasl());
     }
 
     #[test]

@@ -21,6 +21,7 @@ use super::handshake::{self, Handshake};
 use super::requests;
 use super::shared::{wall_ms, ConnShared, Shared};
 use super::stats::Stats;
+use crate::security;
 use crate::sync::Ordering::Relaxed;
 use crate::wire::{
     write_connect_response, write_reply, xid, DecodeError, ErrorCode, FrameDecoder, OpCode, Reader,
@@ -62,6 +63,8 @@ struct Proto {
     out: Vec<u8>,
     /// Replies queued since the output was last empty.
     unsent_replies: usize,
+    /// The nonce of a SASL DIGEST-MD5 exchange under way (after its challenge).
+    sasl_nonce: Option<String>,
     /// The persist thread's progress, with a data directory.
     durable: Option<Arc<Durable>>,
     /// (offset in `out`, zxid): output from the offset on waits until the zxid is
@@ -117,6 +120,7 @@ impl Conn {
                 phase: Phase::Handshake,
                 out: Vec::new(),
                 unsent_replies: 0,
+                sasl_nonce: None,
                 durable: None,
                 holds: VecDeque::new(),
             },
@@ -360,6 +364,20 @@ impl Proto {
             // Auth is answered inline and does not touch the session (spec 5.6).
             return self.auth(server, conn, &mut r);
         }
+        if header.op == OpCode::Sasl as i32 {
+            return self.sasl(server, conn, header.xid, &mut r);
+        }
+        if server.config.enforcement.check(&conn.auth()).is_err() {
+            tracing::warn!(peer = %conn.peer, "request before the required authentication; closing");
+            let header = ReplyHeader {
+                xid: header.xid,
+                zxid: 0,
+                err: ErrorCode::SessionClosedRequireSaslAuth.code(),
+            };
+            self.reply(server, conn, header, &Response::Empty);
+            self.phase = Phase::Closing;
+            return Status::Open;
+        }
         if server.engine.touch(session).is_err() {
             // A dead session's requests are dropped without a reply (spec 5.6).
             Stats::bump(&server.stats.dropped_dead_session);
@@ -409,11 +427,37 @@ impl Proto {
     fn auth(&mut self, server: &Shared, conn: &ConnShared, r: &mut Reader<'_>) -> Status {
         let zxid = server.last_zxid.load(Relaxed);
         let accepted = match crate::wire::AuthPacket::read(r) {
-            // Digest credentials are accepted (ACLs other than world:anyone are not
-            // enforced by this server); other schemes fail as unknown.
-            Ok(p) => p.scheme == "digest",
-            Err(_) => false,
+            Ok(p) => {
+                let mut auth = (*conn.auth()).clone();
+                let done = security::handle_auth_packet(
+                    &p.scheme,
+                    &p.auth,
+                    &mut auth,
+                    &server.config.acl_policy,
+                    server.config.super_digest.as_ref(),
+                    None,
+                );
+                match done {
+                    Ok(()) => {
+                        conn.set_auth(auth);
+                        true
+                    }
+                    Err(_) => {
+                        // The scheme only: the auth data holds a password.
+                        tracing::warn!(peer = %conn.peer, scheme = %p.scheme,
+                            "authentication failed; closing");
+                        false
+                    }
+                }
+            }
+            Err(_) => {
+                tracing::warn!(peer = %conn.peer, "undecodable auth packet; closing");
+                false
+            }
         };
+        if !accepted {
+            Stats::bump(&server.stats.auth_failed);
+        }
         let err = if accepted {
             ErrorCode::Ok
         } else {
@@ -428,6 +472,88 @@ impl Proto {
         if !accepted {
             self.phase = Phase::Closing;
         }
+        Status::Open
+    }
+
+    /// One SASL DIGEST-MD5 packet (`GetSASLRequest{token}`), answered with
+    /// `SetSASLResponse{token}`; a failure answers `AuthFailed` and closes.
+    fn sasl(&mut self, server: &Shared, conn: &ConnShared, xid: i32, r: &mut Reader<'_>) -> Status {
+        let zxid = server.last_zxid.load(Relaxed);
+        let step = match (r.buffer(), server.config.sasl_users.as_ref()) {
+            (Ok(token), Some(users)) if server.config.acl_policy.sasl => {
+                let resumed = self.sasl_nonce.take();
+                let nonce = match &resumed {
+                    Some(n) => Some(n.clone()),
+                    None => {
+                        let mut bytes = [0u8; security::NONCE_LEN];
+                        getrandom::getrandom(&mut bytes).ok().map(|_| {
+                            use base64::Engine as _;
+                            base64::engine::general_purpose::STANDARD.encode(bytes)
+                        })
+                    }
+                };
+                nonce.and_then(|nonce| {
+                    let mut exchange = security::DigestMd5Server::with_name(
+                        users,
+                        server
+                            .config
+                            .sasl_super_password
+                            .as_ref()
+                            .map(|p| p.0.as_str()),
+                        security::SaslServerName::default(),
+                        nonce.clone(),
+                    );
+                    if resumed.is_some() {
+                        // Replays the challenge already sent: the same nonce, same state.
+                        exchange.step(&[]).ok()?;
+                    }
+                    let step = exchange.step(&token).ok()?;
+                    if matches!(step, security::SaslStep::Challenge(_)) {
+                        self.sasl_nonce = Some(nonce);
+                    }
+                    Some(step)
+                })
+            }
+            _ => None,
+        };
+        let token = match step {
+            Some(security::SaslStep::Challenge(token)) => token,
+            Some(security::SaslStep::Success { token, user }) => {
+                let mut auth = (*conn.auth()).clone();
+                if server.config.super_user.as_deref() == Some(user.as_str()) {
+                    auth.add_super(&user);
+                }
+                auth.add(crate::wire::Id {
+                    scheme: "sasl".to_owned(),
+                    id: user,
+                });
+                conn.set_auth(auth);
+                token
+            }
+            None => {
+                tracing::warn!(peer = %conn.peer, "SASL authentication failed; closing");
+                Stats::bump(&server.stats.auth_failed);
+                let err = if server.config.enforcement.requires_sasl() {
+                    ErrorCode::SessionClosedRequireSaslAuth
+                } else {
+                    ErrorCode::AuthFailed
+                };
+                let header = ReplyHeader {
+                    xid,
+                    zxid,
+                    err: err.code(),
+                };
+                self.reply(server, conn, header, &Response::Empty);
+                self.phase = Phase::Closing;
+                return Status::Open;
+            }
+        };
+        conn.take_pending(&mut self.out);
+        crate::wire::write_frame(&mut self.out, |w| {
+            w.record(&ReplyHeader { xid, zxid, err: 0 });
+            w.buffer(&token);
+        });
+        self.sent(server, conn);
         Status::Open
     }
 

@@ -560,6 +560,7 @@ pub(crate) fn mntr_lines(shared: &Shared) -> Vec<(String, String)> {
             get(&s.connection_revalidates),
         ),
         ("zk_stale_sessions_expired", get(&s.sessions_expired)),
+        ("zk_auth_failed_count", get(&s.auth_failed)),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -584,12 +585,14 @@ pub(crate) fn mntr_lines(shared: &Shared) -> Vec<(String, String)> {
     for name in mntr_names::QUANTILE_SUMMARIES {
         summary(&mut lines, name, true);
     }
-    let own: [(&str, String); 10] = [
+    let own: [(&str, String); 13] = [
         ("zks_sessions_closing", counts.closing.to_string()),
         ("zks_sessions_total", counts.total().to_string()),
         ("zks_sessions_created", totals.creates.to_string()),
         ("zks_session_touches", totals.touches.to_string()),
         ("zks_session_expirations", totals.expirations.to_string()),
+        ("zks_stalls", totals.stalls.to_string()),
+        ("zks_stalled_ms", totals.stalled_ms.to_string()),
         ("zks_expiry_lag_count", lag.count.to_string()),
         // Percentiles are histogram bucket bounds; never report one above the maximum.
         (
@@ -604,6 +607,10 @@ pub(crate) fn mntr_lines(shared: &Shared) -> Vec<(String, String)> {
         (
             "zks_dead_session_requests_dropped",
             get(&s.dropped_dead_session),
+        ),
+        (
+            "zks_auth_failed_count",
+            Stats::get(&s.auth_failed).to_string(),
         ),
     ];
     lines.extend(own.into_iter().map(|(k, v)| (k.to_owned(), v)));

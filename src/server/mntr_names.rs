@@ -51,7 +51,6 @@ pub(crate) const ZERO_COUNTERS: &[&str] = &[
     "revalidate_count",
     "outstanding_tls_handshake",
     "non_mtls_local_conn_count",
-    "auth_failed_count",
 ];
 
 /// Summaries reported as `zk_{avg,min,max,cnt,sum}_<name>`.

@@ -57,7 +57,8 @@
 //! I/O or across a call into another loop), in the order they may nest:
 //! 1. `Shared::ns`, the namespace;
 //! 2. `Shared::conns` (connections by id) or `Shared::sessions` (session → connection);
-//! 3. a connection's `pending` queue of watch events, or its `info` figures;
+//! 3. a connection's `pending` queue of watch events, its `info` figures, or its `auth`
+//!    identities;
 //! 4. `Shared::per_ip`, and a loop's inbox, both leaves (nothing is locked under them).
 //!
 //! The engine's own shard locks are leaves as seen from here: the server calls the engine
@@ -75,6 +76,7 @@
 //! drop(server); // stops the event loops and the engine, and joins their threads
 //! ```
 
+mod access;
 mod answers;
 mod config;
 mod conn;
@@ -90,8 +92,8 @@ mod shared;
 mod stats;
 
 pub use config::{
-    ConfigError, FourLetterWords, ServerConfig, UnknownKey, ALL_FOUR_LETTER_WORDS,
-    PROMETHEUS_PROVIDER,
+    ConfigError, FourLetterWords, Hidden, ServerConfig, UnknownKey, ALL_FOUR_LETTER_WORDS,
+    JAAS_KEY, PROMETHEUS_PROVIDER,
 };
 pub use durable::{RecoverError, WriteFaults};
 pub use fourlw::{version_line, PROTOCOL_VERSION, VERSION};

@@ -7,6 +7,7 @@
 //! Must never: do I/O, touch the session (the caller did, before decoding), or hold the
 //! namespace lock across anything but namespace calls and event routing.
 
+use super::access::Caller;
 use super::durable::TxnBuilder;
 use super::shared::{wall_ms, ConnShared, Shared};
 use crate::engine::Error as EngineError;
@@ -14,6 +15,7 @@ use crate::namespace::{
     check_multi, create_mode, error_results, MultiRefusal, Namespace, WatchMode,
 };
 use crate::persist::Txn;
+use crate::security;
 use crate::sync::Ordering;
 use crate::wire::{
     ClientInfo, CreateRequest, ErrorCode, MultiOp, OpCode, Request, Response, WatcherType,
@@ -93,6 +95,14 @@ pub(crate) fn execute(
 ) -> Answer {
     let last = || shared.last_zxid.load(Ordering::Acquire);
     let watcher = conn.id;
+    if let Request::Ping = req {
+        return ok(Response::Empty, last());
+    }
+    let auth = conn.auth();
+    let who = &Caller {
+        auth: &auth,
+        policy: &shared.config.acl_policy,
+    };
     // One wall time per request: the namespace's and the logged txn's agree.
     let now = wall_ms() as i64;
     let w = Write {
@@ -117,14 +127,14 @@ pub(crate) fn execute(
                 ..ok(Response::Empty, last())
             }
         }
-        Request::Create(c) => create(&w, OpCode::Create, c),
-        Request::Create2(c) => create(&w, OpCode::Create2, c),
-        Request::CreateContainer(c) => create(&w, OpCode::CreateContainer, c),
+        Request::Create(c) => create(&w, who, OpCode::Create, c),
+        Request::Create2(c) => create(&w, who, OpCode::Create2, c),
+        Request::CreateContainer(c) => create(&w, who, OpCode::CreateContainer, c),
         Request::CreateTtl(_) => fail(ErrorCode::Unimplemented, last()),
         Request::Delete(d) => write(
             &w,
             |ns| {
-                let a = ns.delete(&d.path, d.version)?;
+                let a = ns.delete_as(who, &d.path, d.version)?;
                 Ok((Response::Empty, a.notifications))
             },
             |_| Txn::Delete {
@@ -134,7 +144,7 @@ pub(crate) fn execute(
         Request::SetData(s) => write(
             &w,
             |ns| {
-                let a = ns.set_data(&s.path, s.data, s.version, now)?;
+                let a = ns.set_data_as(who, &s.path, s.data, s.version, now)?;
                 Ok((Response::Stat(a.value), a.notifications))
             },
             |ns| TxnBuilder::set_data(ns, &s.path),
@@ -142,7 +152,7 @@ pub(crate) fn execute(
         Request::SetAcl(s) => write(
             &w,
             |ns| {
-                let a = ns.set_acl(&s.path, &s.acl, s.version)?;
+                let a = ns.set_acl_as(who, &s.path, &s.acl, s.version)?;
                 Ok((Response::Stat(a.value), a.notifications))
             },
             |ns| TxnBuilder::set_acl(ns, &s.path),
@@ -152,23 +162,23 @@ pub(crate) fn execute(
                 .map(Response::Stat)
         }),
         Request::GetData(p) => read(shared, |ns| {
-            ns.read_data(&p.path, p.watch.then_some(watcher))
+            ns.read_data_as(who, &p.path, p.watch.then_some(watcher))
                 .map(|(data, stat)| Response::GetData { data, stat })
         }),
         Request::GetChildren(p) => read(shared, |ns| {
-            ns.get_children(&p.path, p.watch.then_some(watcher))
+            ns.get_children_as(who, &p.path, p.watch.then_some(watcher))
                 .map(|(children, _)| Response::GetChildren(children))
         }),
         Request::GetChildren2(p) => read(shared, |ns| {
-            ns.get_children(&p.path, p.watch.then_some(watcher))
+            ns.get_children_as(who, &p.path, p.watch.then_some(watcher))
                 .map(|(children, stat)| Response::GetChildren2 { children, stat })
         }),
         Request::GetAcl(p) => read(shared, |ns| {
-            ns.get_acl(&p.path)
+            ns.get_acl_as(who, &p.path)
                 .map(|(acl, stat)| Response::GetAcl { acl, stat })
         }),
         Request::GetAllChildrenNumber(p) => read(shared, |ns| {
-            ns.get_all_children_number(&p.path)
+            ns.get_all_children_number_as(who, &p.path)
                 .map(Response::AllChildrenNumber)
         }),
         Request::GetEphemerals(p) => read(shared, |ns| {
@@ -179,8 +189,8 @@ pub(crate) fn execute(
             close: true,
             ..fail(ErrorCode::Unimplemented, last())
         },
-        Request::Multi(ops) => multi(&w, ops),
-        Request::MultiRead(ops) => multi_read(shared, ops),
+        Request::Multi(ops) => multi(&w, who, ops),
+        Request::MultiRead(ops) => multi_read(shared, who, ops),
         Request::SetWatches(s) => read(shared, |ns| {
             let notes = ns.set_watches(
                 s.relative_zxid,
@@ -191,7 +201,7 @@ pub(crate) fn execute(
                 &[],
                 watcher,
             );
-            shared.route(&notes);
+            shared.route(ns, &notes);
             Ok(Response::Empty)
         }),
         Request::SetWatches2(s) => read(shared, |ns| {
@@ -204,7 +214,7 @@ pub(crate) fn execute(
                 &s.persistent_recursive,
                 watcher,
             );
-            shared.route(&notes);
+            shared.route(ns, &notes);
             Ok(Response::Empty)
         }),
         Request::CheckWatches(w) => read(shared, |ns| {
@@ -223,10 +233,12 @@ pub(crate) fn execute(
                 .map(|_| Response::AddWatch)
         }),
         Request::WhoAmI => ok(
-            Response::WhoAmI(vec![ClientInfo {
-                auth_scheme: "ip".into(),
-                user: conn.peer.ip().to_string(),
-            }]),
+            Response::WhoAmI(
+                security::who_am_i(&auth, &shared.config.acl_policy)
+                    .into_iter()
+                    .map(|(auth_scheme, user)| ClientInfo { auth_scheme, user })
+                    .collect(),
+            ),
             last(),
         ),
         // Auth packets are answered by the connection before the session is touched.
@@ -284,7 +296,7 @@ fn write(
     w.log(&ns, before, &result, txn);
     let r = match result {
         Ok((body, notes)) => {
-            shared.route(&notes);
+            shared.route(&ns, &notes);
             Ok(body)
         }
         Err(e) => Err(e),
@@ -304,7 +316,7 @@ fn read(
     from_result(r, ns.last_zxid())
 }
 
-fn create(w: &Write<'_>, op: OpCode, c: CreateRequest) -> Answer {
+fn create(w: &Write<'_>, who: &Caller<'_>, op: OpCode, c: CreateRequest) -> Answer {
     let (shared, session) = (w.shared, w.session);
     let zxid = shared.last_zxid.load(Ordering::Acquire);
     let mode = match create_mode(op, c.flags) {
@@ -325,13 +337,13 @@ fn create(w: &Write<'_>, op: OpCode, c: CreateRequest) -> Answer {
     };
     let created = check
         .map_err(session_error)
-        .and_then(|_| ns.create(session, &c.path, c.data, &c.acl, mode, w.now));
+        .and_then(|_| ns.create_as(who, session, &c.path, c.data, &c.acl, mode, w.now));
     let made = created.as_ref().map(|a| a.value.0.clone()).map_err(|e| *e);
     w.log(&ns, before, &made, |ns| {
         TxnBuilder::create(ns, op, made.as_deref().unwrap_or_default())
     });
     let r = created.map(|a| {
-        shared.route(&a.notifications);
+        shared.route(&ns, &a.notifications);
         let (path, stat) = a.value;
         if op == OpCode::Create {
             Response::Create(path)
@@ -344,7 +356,7 @@ fn create(w: &Write<'_>, op: OpCode, c: CreateRequest) -> Answer {
     from_result(r, zxid)
 }
 
-fn multi(w: &Write<'_>, ops: Vec<MultiOp>) -> Answer {
+fn multi(w: &Write<'_>, who: &Caller<'_>, ops: Vec<MultiOp>) -> Answer {
     let (shared, session) = (w.shared, w.session);
     let zxid = shared.last_zxid.load(Ordering::Acquire);
     let has_ephemeral = match check_multi(&ops) {
@@ -373,14 +385,14 @@ fn multi(w: &Write<'_>, ops: Vec<MultiOp>) -> Answer {
         Err(e) => error_results(ops.len(), 0, e),
         Ok(()) => {
             let logged = shared.durable.is_some().then(|| ops.clone());
-            let applied = ns.multi(session, ops, w.now);
+            let applied = ns.multi_as(who, session, ops, w.now);
             if let Some(ops) = logged {
                 let ok: Result<(), ErrorCode> = Ok(());
                 w.log(&ns, before, &ok, |ns| {
                     TxnBuilder::multi(ns, &ops, &applied.value)
                 });
             }
-            shared.route(&applied.notifications);
+            shared.route(&ns, &applied.notifications);
             applied.value
         }
     };
@@ -389,6 +401,8 @@ fn multi(w: &Write<'_>, ops: Vec<MultiOp>) -> Answer {
     ok(Response::Multi(results), zxid)
 }
 
-fn multi_read(shared: &Shared, ops: Vec<MultiOp>) -> Answer {
-    read(shared, |ns| ns.multi_read(&ops).map(Response::Multi))
+fn multi_read(shared: &Shared, who: &Caller<'_>, ops: Vec<MultiOp>) -> Answer {
+    read(shared, |ns| {
+        ns.multi_read_as(who, &ops).map(Response::Multi)
+    })
 }

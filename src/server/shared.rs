@@ -6,7 +6,7 @@
 //! [`LoopHandle`] and [`Loops`].
 //!
 //! Invariants:
-//! - lock order is `ns` → `conns`/`sessions` → a connection's `pending` or `info` →
+//! - lock order is `ns` → `conns`/`sessions` → a connection's `pending`, `info` or `auth` →
 //!   `per_ip` or a loop's inbox; nothing takes `ns` while holding another of these locks
 //!   (the full list is in the server's module doc, "Threads and locks");
 //! - watch events are queued on the watcher's connection *while the namespace lock is
@@ -18,14 +18,18 @@
 //!
 //! Must never: do socket I/O (only loops do), or block while holding the namespace lock.
 
+use super::access::Caller;
 use super::config::ServerConfig;
 use super::durable::{snapshot_of, Durable, TxnBuilder};
 use super::stats::Stats;
 use crate::engine::SessionKind;
 use crate::engine::{Engine, Expired};
+use crate::namespace::Access;
 use crate::namespace::{Namespace, Notification};
 use crate::persist::{LogEntry, Txn, TxnHeader};
+use crate::security::AuthInfo;
 use crate::sync::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Mutex, Ordering};
+use crate::wire::perms;
 use crate::wire::write_notification;
 use mio::net::TcpStream;
 use mio::{Token, Waker};
@@ -123,6 +127,8 @@ pub(crate) struct ConnShared {
     flush_scheduled: AtomicBool,
     /// Set once the queued events outgrew [`MAX_PENDING_FRAMES`]: the connection is closed.
     overflowed: AtomicBool,
+    /// The identities the connection proved (replaced whole by `addauth`, on its loop).
+    auth: Mutex<Arc<AuthInfo>>,
 }
 
 /// Queued watch events a connection may hold, in multiples of `jute.maxbuffer`, before it
@@ -150,6 +156,7 @@ impl ConnShared {
             pending: Mutex::new(Vec::new()),
             flush_scheduled: AtomicBool::new(false),
             overflowed: AtomicBool::new(false),
+            auth: Mutex::new(Arc::new(AuthInfo::for_peer(peer.ip()))),
         }
     }
 
@@ -168,6 +175,16 @@ impl ConnShared {
             min_latency_us: u64::MAX,
             ..ConnInfo::default()
         };
+    }
+
+    /// The connection's identities now.
+    pub(crate) fn auth(&self) -> Arc<AuthInfo> {
+        self.auth.lock().clone()
+    }
+
+    /// Replaces the connection's identities (after an `addauth`).
+    pub(crate) fn set_auth(&self, auth: AuthInfo) {
+        *self.auth.lock() = Arc::new(auth);
     }
 
     /// Moves the frames queued by other threads onto the end of `out`.
@@ -213,7 +230,9 @@ pub(crate) struct Shared {
 
 impl Shared {
     /// Queues watch events on their connections. Call with the namespace lock held.
-    pub(crate) fn route(&self, notes: &[Notification]) {
+    /// A watcher whose connection lacks READ on the node (as it is after the change) gets
+    /// no event for it.
+    pub(crate) fn route(&self, ns: &Namespace, notes: &[Notification]) {
         if notes.is_empty() {
             return;
         }
@@ -222,6 +241,16 @@ impl Shared {
             let Some(c) = conns.get(&n.watcher) else {
                 continue;
             };
+            if let Some(acl) = ns.acl_of(&n.event.path) {
+                let auth = c.auth();
+                let who = Caller {
+                    auth: &auth,
+                    policy: &self.config.acl_policy,
+                };
+                if who.check(acl, perms::READ).is_err() {
+                    continue;
+                }
+            }
             let queued = {
                 let mut p = c.pending.lock();
                 write_notification(&mut p, n.zxid, &n.event);
@@ -249,7 +278,7 @@ impl Shared {
         self.log_txn(&ns, before, session, 0, wall_ms() as i64, |_| {
             TxnBuilder::close_session(applied.value.clone())
         });
-        self.route(&applied.notifications);
+        self.route(&ns, &applied.notifications);
         self.last_zxid.store(ns.last_zxid(), Ordering::Release);
         applied.value.len()
     }

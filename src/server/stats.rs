@@ -33,6 +33,8 @@ pub struct Stats {
     pub watch_events: AtomicU64,
     /// Bytes read from clients.
     pub bytes_received: AtomicU64,
+    /// `addauth` packets refused (unknown scheme or bad credentials).
+    pub auth_failed: AtomicU64,
     latency_count: AtomicU64,
     latency_sum_us: AtomicU64,
     latency_min_us: AtomicU64,
