@@ -40,7 +40,8 @@ pub use files::{file_name, list_files, parse_file_name, FileKind, VERSION_DIR};
 pub use log_reader::{LogEnd, LogRecord, LogRecords, LogScan};
 pub use log_writer::{log_bytes, padded_size, LogWriter, DEFAULT_PREALLOC};
 pub use records::{
-    Acl, FileHeader, Id, StatPersisted, TxnDigest, TxnHeader, FORMAT_VERSION, LOG_MAGIC, SNAP_MAGIC,
+    read_acl_list, write_acl_list, Acl, FileHeader, Id, StatPersisted, TxnDigest, TxnHeader,
+    FORMAT_VERSION, LOG_MAGIC, SNAP_MAGIC,
 };
 pub use snapshot::{DataNode, Snapshot, ZxidDigest, OPEN_UNSAFE_ACL};
 pub use txn::{

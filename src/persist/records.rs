@@ -1,13 +1,15 @@
 //! The jute records that logs and snapshots share.
 //!
-//! Owns: [`FileHeader`] and its magics, [`Id`], [`Acl`], [`StatPersisted`], [`TxnHeader`]
-//! and [`TxnDigest`], each with its exact field order (`zookeeper.jute`).
+//! Owns: [`FileHeader`] and its magics, [`StatPersisted`], [`TxnHeader`] and [`TxnDigest`],
+//! each with its exact field order (`zookeeper.jute`). ACLs are `wire`'s [`Acl`] and [`Id`]
+//! (the same jute records), with the list helpers [`read_acl_list`] and [`write_acl_list`].
 //!
 //! Invariants: `read` then `write` gives back the same bytes.
 //!
 //! Must never: do I/O or panic on any input.
 
-use crate::wire::{DecodeError, Reader, Writer};
+pub use crate::wire::{Acl, Id};
+use crate::wire::{DecodeError, Reader, Record, Writer};
 
 /// `"ZKLG"` as a big-endian int: the magic of transaction log files.
 pub const LOG_MAGIC: i32 = i32::from_be_bytes(*b"ZKLG");
@@ -48,63 +50,14 @@ impl FileHeader {
     }
 }
 
-/// An ACL identity: a scheme (`world`, `digest`, `ip`, `auth`, `sasl`, ...) and its id.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Id {
-    /// The scheme.
-    pub scheme: String,
-    /// The identity within the scheme.
-    pub id: String,
+/// Reads a `vector<ACL>` as logs and snapshots store it (a null vector reads as empty).
+pub fn read_acl_list(r: &mut Reader<'_>) -> Result<Vec<Acl>, DecodeError> {
+    r.vector(12, |r| r.record::<Acl>())
 }
 
-/// One ACL entry: a permission bit set and an identity.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Acl {
-    /// READ 1, WRITE 2, CREATE 4, DELETE 8, ADMIN 16.
-    pub perms: i32,
-    /// Who the permissions are for.
-    pub id: Id,
-}
-
-impl Acl {
-    /// An ACL entry from its parts.
-    pub fn new(perms: i32, scheme: &str, id: &str) -> Self {
-        Acl {
-            perms,
-            id: Id {
-                scheme: scheme.to_owned(),
-                id: id.to_owned(),
-            },
-        }
-    }
-
-    /// Reads one entry.
-    pub fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let perms = r.int()?;
-        let scheme = r.ustring()?;
-        let id = r.ustring()?;
-        Ok(Acl {
-            perms,
-            id: Id { scheme, id },
-        })
-    }
-
-    /// Writes the entry.
-    pub fn write(&self, w: &mut Writer<'_>) {
-        w.int(self.perms);
-        w.ustring(&self.id.scheme);
-        w.ustring(&self.id.id);
-    }
-
-    /// Reads a `vector<ACL>` (null reads as empty).
-    pub fn read_list(r: &mut Reader<'_>) -> Result<Vec<Acl>, DecodeError> {
-        r.vector(12, Acl::read)
-    }
-
-    /// Writes a `vector<ACL>`.
-    pub fn write_list(w: &mut Writer<'_>, acl: &[Acl]) {
-        w.vector(acl, |w, a| a.write(w));
-    }
+/// Writes a `vector<ACL>`.
+pub fn write_acl_list(w: &mut Writer<'_>, acl: &[Acl]) {
+    w.vector(acl, |w, a| a.write(w));
 }
 
 /// The stat a server keeps for a znode (the client's `Stat` without the derived

@@ -19,7 +19,9 @@ use std::collections::HashMap;
 use super::digest;
 use super::entry::adler32;
 use super::error::FormatError;
-use super::records::{Acl, FileHeader, StatPersisted, FORMAT_VERSION, SNAP_MAGIC};
+use super::records::{
+    read_acl_list, write_acl_list, Acl, FileHeader, StatPersisted, FORMAT_VERSION, SNAP_MAGIC,
+};
 use crate::wire::{Reader, Writer};
 
 /// The ACL key ZooKeeper uses for a null ACL list (open to all, never in the cache).
@@ -125,7 +127,7 @@ impl Snapshot {
             return Err(FormatError::UnsupportedVersion(header.version));
         }
         let sessions = r.vector(12, |r| Ok((r.long()?, r.int()?)))?;
-        let acls = r.vector(12, |r| Ok((r.long()?, Acl::read_list(r)?)))?;
+        let acls = r.vector(12, |r| Ok((r.long()?, read_acl_list(r)?)))?;
         let mut nodes = Vec::new();
         loop {
             let path = r.ustring()?;
@@ -185,7 +187,7 @@ impl Snapshot {
         });
         w.vector(&self.acls, |w, (key, list)| {
             w.long(*key);
-            Acl::write_list(w, list);
+            write_acl_list(w, list);
         });
         for (path, node) in &self.nodes {
             w.ustring(path);

@@ -12,7 +12,7 @@
 //! Must never: do I/O or panic on any input.
 
 use super::error::FormatError;
-use super::records::Acl;
+use super::records::{read_acl_list, write_acl_list, Acl};
 use crate::wire::{DecodeError, Reader, Writer};
 
 /// Opcodes that appear as transaction types (`ZooDefs.OpCode`).
@@ -199,7 +199,7 @@ fn read_create(r: &mut Reader<'_>) -> Result<CreateTxn, DecodeError> {
     Ok(CreateTxn {
         path: r.ustring()?,
         data: r.buffer_opt()?,
-        acl: Acl::read_list(r)?,
+        acl: read_acl_list(r)?,
         ephemeral: r.boolean()?,
         parent_cversion: r.int()?,
     })
@@ -208,7 +208,7 @@ fn read_create(r: &mut Reader<'_>) -> Result<CreateTxn, DecodeError> {
 fn write_create(w: &mut Writer<'_>, t: &CreateTxn) {
     w.ustring(&t.path);
     w.buffer_opt(t.data.as_deref());
-    Acl::write_list(w, &t.acl);
+    write_acl_list(w, &t.acl);
     w.boolean(t.ephemeral);
     w.int(t.parent_cversion);
 }
@@ -217,7 +217,7 @@ fn read_container(r: &mut Reader<'_>) -> Result<CreateContainerTxn, DecodeError>
     Ok(CreateContainerTxn {
         path: r.ustring()?,
         data: r.buffer_opt()?,
-        acl: Acl::read_list(r)?,
+        acl: read_acl_list(r)?,
         parent_cversion: r.int()?,
     })
 }
@@ -225,7 +225,7 @@ fn read_container(r: &mut Reader<'_>) -> Result<CreateContainerTxn, DecodeError>
 fn write_container(w: &mut Writer<'_>, t: &CreateContainerTxn) {
     w.ustring(&t.path);
     w.buffer_opt(t.data.as_deref());
-    Acl::write_list(w, &t.acl);
+    write_acl_list(w, &t.acl);
     w.int(t.parent_cversion);
 }
 
@@ -233,7 +233,7 @@ fn read_ttl(r: &mut Reader<'_>) -> Result<CreateTtlTxn, DecodeError> {
     Ok(CreateTtlTxn {
         path: r.ustring()?,
         data: r.buffer_opt()?,
-        acl: Acl::read_list(r)?,
+        acl: read_acl_list(r)?,
         parent_cversion: r.int()?,
         ttl: r.long()?,
     })
@@ -242,7 +242,7 @@ fn read_ttl(r: &mut Reader<'_>) -> Result<CreateTtlTxn, DecodeError> {
 fn write_ttl(w: &mut Writer<'_>, t: &CreateTtlTxn) {
     w.ustring(&t.path);
     w.buffer_opt(t.data.as_deref());
-    Acl::write_list(w, &t.acl);
+    write_acl_list(w, &t.acl);
     w.int(t.parent_cversion);
     w.long(t.ttl);
 }
@@ -300,7 +300,7 @@ impl Txn {
             op::SET_DATA => Txn::SetData(read_set_data(r)?),
             op::SET_ACL => Txn::SetAcl(SetAclTxn {
                 path: r.ustring()?,
-                acl: Acl::read_list(r)?,
+                acl: read_acl_list(r)?,
                 version: r.int()?,
             }),
             op::ERROR => Txn::Error { err: r.int()? },
@@ -332,7 +332,7 @@ impl Txn {
             Txn::SetData(t) => write_set_data(w, t),
             Txn::SetAcl(t) => {
                 w.ustring(&t.path);
-                Acl::write_list(w, &t.acl);
+                write_acl_list(w, &t.acl);
                 w.int(t.version);
             }
             Txn::Error { err } => w.int(*err),

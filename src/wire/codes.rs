@@ -351,7 +351,7 @@ pub struct Stat {
 }
 
 /// An ACL identity.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Id {
     /// Scheme, e.g. `world`.
     pub scheme: String,
@@ -360,7 +360,7 @@ pub struct Id {
 }
 
 /// An ACL entry.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Acl {
     /// Permission bits (see [`perms`]).
     pub perms: i32,
@@ -369,6 +369,17 @@ pub struct Acl {
 }
 
 impl Acl {
+    /// An ACL entry from its parts.
+    pub fn new(perms: i32, scheme: &str, id: &str) -> Acl {
+        Acl {
+            perms,
+            id: Id {
+                scheme: scheme.to_owned(),
+                id: id.to_owned(),
+            },
+        }
+    }
+
     /// `world:anyone` with all permissions (`OPEN_ACL_UNSAFE`).
     pub fn world_anyone() -> Acl {
         Acl {

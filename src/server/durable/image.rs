@@ -14,32 +14,12 @@
 //! reported and skipped).
 
 use crate::namespace::Namespace;
-use crate::persist::{
-    Acl as DiskAcl, DataNode, LogEntry, Snapshot, StatPersisted, SubTxn, Txn, OPEN_UNSAFE_ACL,
-};
-use crate::wire::{Acl, Id, Stat};
+use crate::persist::{DataNode, LogEntry, Snapshot, StatPersisted, SubTxn, Txn, OPEN_UNSAFE_ACL};
+use crate::wire::{Acl, Stat};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 type NodeOf<'a> = crate::namespace::NodeParts<'a>;
-
-pub(crate) fn to_disk_acl(acl: &[Acl]) -> Vec<DiskAcl> {
-    acl.iter()
-        .map(|a| DiskAcl::new(a.perms, &a.id.scheme, &a.id.id))
-        .collect()
-}
-
-fn from_disk_acl(acl: &[DiskAcl]) -> Vec<Acl> {
-    acl.iter()
-        .map(|a| Acl {
-            perms: a.perms,
-            id: Id {
-                scheme: a.id.scheme.clone(),
-                id: a.id.id.clone(),
-            },
-        })
-        .collect()
-}
 
 pub(crate) fn persisted(s: &Stat) -> StatPersisted {
     StatPersisted {
@@ -75,14 +55,14 @@ fn stat_of(s: &StatPersisted, data_len: usize) -> Stat {
 /// given global sessions, with the digest section left out.
 pub(crate) fn snapshot_of(ns: &Namespace, sessions: &[(i64, i32)]) -> Snapshot {
     let mut keys: HashMap<*const [Acl], i64> = HashMap::new();
-    let mut acls: Vec<(i64, Vec<DiskAcl>)> = Vec::new();
+    let mut acls: Vec<(i64, Vec<Acl>)> = Vec::new();
     let mut nodes = Vec::with_capacity(ns.node_count());
     ns.for_each_node_parents_first(|path, n: NodeOf<'_>| {
         let ptr = Arc::as_ptr(n.acl);
         let key = match keys.get(&ptr) {
             Some(k) => *k,
             None => {
-                let disk = to_disk_acl(n.acl);
+                let disk = n.acl.to_vec();
                 let k = match acls.iter().find(|(_, l)| *l == disk) {
                     Some((k, _)) => *k,
                     None => {
@@ -122,7 +102,7 @@ pub(crate) fn namespace_of(s: &Snapshot, zxid: i64) -> Namespace {
     let acls: BTreeMap<i64, Arc<[Acl]>> = s
         .acls
         .iter()
-        .map(|(k, l)| (*k, Arc::from(from_disk_acl(l))))
+        .map(|(k, l)| (*k, Arc::from(l.as_slice())))
         .collect();
     let open: Arc<[Acl]> = Arc::from(vec![Acl::world_anyone()]);
     let mut ns = Namespace::empty(zxid);
@@ -202,7 +182,7 @@ impl Replay<'_> {
             }
             Txn::SetAcl(t) => {
                 self.ns
-                    .restore_set_acl(&t.path, Arc::from(from_disk_acl(&t.acl)), t.version);
+                    .restore_set_acl(&t.path, Arc::from(t.acl.as_slice()), t.version);
             }
             Txn::Error { .. } => {}
             Txn::Multi(subs) => {
@@ -248,7 +228,7 @@ impl Replay<'_> {
         &mut self,
         path: &str,
         data: &Option<Vec<u8>>,
-        acl: &[DiskAcl],
+        acl: &[Acl],
         owner: i64,
         parent_cversion: i32,
         e: &LogEntry,
@@ -268,13 +248,10 @@ impl Replay<'_> {
             num_children: 0,
             pzxid: h.zxid,
         };
-        if !self.ns.restore_create(
-            path,
-            data,
-            Arc::from(from_disk_acl(acl)),
-            stat,
-            parent_cversion,
-        ) {
+        if !self
+            .ns
+            .restore_create(path, data, Arc::from(acl), stat, parent_cversion)
+        {
             tracing::warn!(
                 path,
                 zxid = format_args!("0x{:x}", h.zxid),

@@ -13,7 +13,6 @@
 //! Must never: change the namespace, or be called without the namespace lock held since
 //! the write it describes.
 
-use super::image::to_disk_acl;
 use crate::namespace::{create_mode, Namespace};
 use crate::persist::{
     CheckVersionTxn, CreateContainerTxn, CreateTxn, SetAclTxn, SetDataTxn, SubTxn, Txn,
@@ -61,7 +60,7 @@ impl TxnBuilder {
             .unwrap_or(-1);
         let owner = n.stat.ephemeral_owner;
         let data = Some(n.data.to_vec());
-        let acl = to_disk_acl(n.acl);
+        let acl = n.acl.to_vec();
         if owner == i64::MIN {
             return Txn::CreateContainer(CreateContainerTxn {
                 path: path.to_owned(),
@@ -101,7 +100,7 @@ impl TxnBuilder {
         match ns.stored(path) {
             Some(n) => Txn::SetAcl(SetAclTxn {
                 path: path.to_owned(),
-                acl: to_disk_acl(n.acl),
+                acl: n.acl.to_vec(),
                 version: n.stat.aversion,
             }),
             None => Self::error(ErrorCode::SystemError),
@@ -149,7 +148,7 @@ impl TxnBuilder {
                     SubTxn::CreateContainer(CreateContainerTxn {
                         path: path.clone(),
                         data: c.data.clone(),
-                        acl: to_disk_acl(&dedup(&c.acl)),
+                        acl: dedup(&c.acl),
                         parent_cversion: -1,
                     })
                 }
@@ -199,7 +198,7 @@ fn sub_create(c: &CreateRequest, path: &str) -> CreateTxn {
     CreateTxn {
         path: path.to_owned(),
         data: c.data.clone(),
-        acl: to_disk_acl(&dedup(&c.acl)),
+        acl: dedup(&c.acl),
         ephemeral,
         parent_cversion: -1,
     }
