@@ -1,9 +1,9 @@
 //! The Rust client against this crate's `zksessiond`.
 //!
 //! Ignored by default; `scripts/test-client.sh` runs it when `cargo build --bin
-//! zksessiond` succeeds. zksessiond keeps state in memory, so after a restart it refuses
-//! the old session (the client has seen zxids the new process has not) instead of
-//! resuming it.
+//! zksessiond` succeeds. The scenarios are the ones run against Apache ZooKeeper, with
+//! the same expectations: zksessiond keeps its data in `dataDir` (a restart within the
+//! timeout resumes the session) and enforces ACLs.
 
 mod client_support;
 
@@ -24,7 +24,7 @@ fn chroot_isolates_paths_and_watch_events() {
 
 #[test]
 #[ignore = "needs the zksessiond binary; run by scripts/test-client.sh"]
-fn server_restart_refuses_the_session_that_saw_later_zxids() {
+fn server_restart_within_the_timeout_keeps_the_session_and_rearms_watches() {
     scenarios::server_restart_within_the_timeout_keeps_the_session_and_rearms_watches(Zksessiond);
 }
 

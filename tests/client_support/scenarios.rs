@@ -176,20 +176,8 @@ pub fn server_restart_within_the_timeout_keeps_the_session_and_rearms_watches(ki
         wait_state(zk.events(), KeeperState::Disconnected, BOUND),
         vec![KeeperState::Disconnected]
     );
+    // Both servers keep their data in `dataDir`: the session and its ephemeral come back.
     server.resume();
-    if kind == Kind::Zksessiond {
-        // An in-memory server restarts at zxid 0 and, like ZooKeeper, refuses a client
-        // that has seen a later zxid: the session cannot come back, requests fail with
-        // ConnectionLoss, and the client keeps looking for a server.
-        assert_eq!(
-            zk.exists("/e", false),
-            Err(Error::Zk(ErrorCode::ConnectionLoss))
-        );
-        assert!(zk.state().is_alive());
-        let fresh = connected(&server.addr(), 4_000);
-        assert_eq!(fresh.exists("/e", false).unwrap(), None);
-        return;
-    }
     assert_eq!(
         wait_state(zk.events(), KeeperState::SyncConnected, BOUND),
         vec![KeeperState::SyncConnected]
@@ -540,20 +528,6 @@ pub fn credentials_survive_a_reconnect_and_guard_nodes(kind: Kind) {
             id: String::new(),
         },
     };
-    if kind == Kind::Zksessiond {
-        // zksessiond accepts digest credentials but only world:anyone ACLs.
-        assert_eq!(
-            zk.create("/private", b"s", &[mine], CreateMode::Persistent),
-            Err(Error::Zk(ErrorCode::InvalidAcl))
-        );
-        zk.drop_connection();
-        wait_state(zk.events(), KeeperState::SyncConnected, BOUND);
-        assert!(
-            zk.exists("/", false).unwrap().is_some(),
-            "re-sent credentials accepted"
-        );
-        return;
-    }
     zk.create("/private", b"s", &[mine], CreateMode::Persistent)
         .unwrap();
     let stranger = connected(&server.addr(), 4_000);
