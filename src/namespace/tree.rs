@@ -585,10 +585,16 @@ impl Namespace {
         }
     }
 
-    /// The paths `watcher` has a data watch on (for `wchc`/`wchp`, which, as in ZooKeeper,
-    /// list the data table): O(that watcher's own watches), unsorted.
-    pub fn data_watches_of(&self, watcher: WatcherId) -> Vec<String> {
-        self.data_watches.paths_of(watcher)
+    /// At most `max` of the paths `watcher` has a data watch on (for `wchc`/`wchp`, which,
+    /// as in ZooKeeper, list the data table), sorted, strictly after `after`: O(log n +
+    /// max), so the caller can copy a watcher's paths a page per lock hold.
+    pub fn data_watches_page(
+        &self,
+        watcher: WatcherId,
+        after: Option<&str>,
+        max: usize,
+    ) -> Vec<String> {
+        self.data_watches.paths_of_page(watcher, after, max)
     }
 
     /// Whether the incremental watch counts match a recount (for tests).

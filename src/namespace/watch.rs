@@ -11,7 +11,7 @@
 //!
 //! Must never: deliver anything itself; triggers return the watcher ids to notify.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use super::path;
 use crate::wire::EventType;
@@ -63,7 +63,9 @@ impl Matching {
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct Table {
     by_path: HashMap<String, HashMap<WatcherId, WatchMode>>,
-    by_watcher: HashMap<WatcherId, HashSet<String>>,
+    /// Sorted per watcher, so a four-letter word can copy one watcher's paths a page at a
+    /// time (resuming after the last path it saw) instead of in one lock hold.
+    by_watcher: HashMap<WatcherId, BTreeSet<String>>,
     recursive: usize,
     entries: usize,
 }
@@ -220,18 +222,37 @@ impl Table {
         self.by_watcher.len()
     }
 
-    /// The paths `w` watches (a copy: O(its own entries), unsorted).
-    pub(crate) fn paths_of(&self, w: WatcherId) -> Vec<String> {
-        self.by_watcher
-            .get(&w)
-            .map(|p| p.iter().cloned().collect())
-            .unwrap_or_default()
+    /// At most `max` of the paths `w` watches, sorted, starting strictly after `after`
+    /// (from the first with `None`): O(log n + max), so a caller holding a lock the
+    /// request path needs can copy a large set a bounded page at a time.
+    pub(crate) fn paths_of_page(
+        &self,
+        w: WatcherId,
+        after: Option<&str>,
+        max: usize,
+    ) -> Vec<String> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let Some(paths) = self.by_watcher.get(&w) else {
+            return Vec::new();
+        };
+        let start = match after {
+            Some(a) => Excluded(a),
+            None => Unbounded,
+        };
+        let page: Vec<String> = paths
+            .range::<str, _>((start, Unbounded))
+            .take(max)
+            .cloned()
+            .collect();
+        debug_assert!(page.len() <= max);
+        debug_assert!(page.windows(2).all(|p| p[0] < p[1]));
+        page
     }
 
     /// Recounts the entries from the index (tests compare it with [`Table::len`]).
     #[cfg(test)]
     pub(crate) fn recount(&self) -> usize {
-        self.by_watcher.values().map(HashSet::len).sum()
+        self.by_watcher.values().map(BTreeSet::len).sum()
     }
 
     /// Iterates (path, watchers of it).

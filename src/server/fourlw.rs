@@ -138,16 +138,32 @@ fn connections(shared: &Shared) -> Vec<Arc<ConnShared>> {
     v
 }
 
-/// Each watching connection's session id and its data watches, sorted; the namespace lock
-/// is taken once per connection.
+/// Paths copied per namespace-lock hold by `wchc`/`wchp`: bounds how long a request
+/// waits behind them, whatever one connection watches.
+const WATCH_PAGE: usize = 512;
+
+/// Each watching connection's session id and its data watches, sorted. The namespace lock
+/// is taken per page of [`WATCH_PAGE`] paths, never for a whole connection, so requests
+/// interleave with the copy; like ZooKeeper's, the listing is not one atomic view.
 fn watches_by_connection(shared: &Shared) -> Vec<(u64, Vec<String>)> {
     let mut out = Vec::new();
     for c in connections(shared) {
-        let mut paths = shared.ns.lock().data_watches_of(c.id);
+        let mut paths: Vec<String> = Vec::new();
+        loop {
+            let page = shared.ns.lock().data_watches_page(
+                c.id,
+                paths.last().map(String::as_str),
+                WATCH_PAGE,
+            );
+            let last_page = page.len() < WATCH_PAGE;
+            paths.extend(page);
+            if last_page {
+                break;
+            }
+        }
         if paths.is_empty() {
             continue;
         }
-        paths.sort_unstable();
         out.push((c.session.load(Relaxed), paths));
     }
     out

@@ -360,9 +360,7 @@ fn watch_introspection_reports_by_path_and_watcher() {
             total: 3
         }
     );
-    let mut of2 = ns.data_watches_of(2);
-    of2.sort();
-    assert_eq!(of2, ["/a", "/b"]);
+    assert_eq!(ns.data_watches_page(2, None, usize::MAX), ["/a", "/b"]);
     assert!(ns.watch_counts_consistent());
     let by_w = ns.watches_by_watcher();
     assert_eq!(by_w[&1].iter().collect::<Vec<_>>(), ["/a"]);
@@ -374,4 +372,27 @@ fn watch_introspection_reports_by_path_and_watcher() {
     assert_eq!(ns.watch_summary().total, 1);
     ns.set_data("/a", vec![1], -1, 2).unwrap();
     assert!(ns.watch_counts_consistent());
+}
+
+#[test]
+fn data_watches_page_resumes_after_the_last_path_and_sees_changes_between_pages() {
+    let mut ns = Namespace::new();
+    for name in ["/p0", "/p1", "/p2", "/p3", "/p4"] {
+        let _ = ns.exists(name, Some(7));
+    }
+    let first = ns.data_watches_page(7, None, 2);
+    assert_eq!(first, ["/p0", "/p1"]);
+    // A watch added before the cursor is not repeated; one after it is seen.
+    let _ = ns.exists("/p00", Some(7));
+    let _ = ns.exists("/p5", Some(7));
+    let second = ns.data_watches_page(7, first.last().map(String::as_str), 2);
+    assert_eq!(second, ["/p2", "/p3"]);
+    let third = ns.data_watches_page(7, second.last().map(String::as_str), 2);
+    assert_eq!(third, ["/p4", "/p5"]);
+    let rest = ns.data_watches_page(7, third.last().map(String::as_str), 2);
+    assert!(rest.is_empty());
+    // Child watches are not in the data table; an unknown watcher has none.
+    ns.get_children("/", Some(8)).unwrap();
+    assert!(ns.data_watches_page(8, None, 10).is_empty());
+    assert!(ns.data_watches_page(9, None, 10).is_empty());
 }
