@@ -489,3 +489,89 @@ fn no_client_sees_a_write_before_it_is_durable() {
     }
     eprintln!("{answered_while_closed} reads answered before the write was applied");
 }
+
+fn raw_data(c: &mut Client, path: &str) -> Option<Vec<u8>> {
+    match c.call(&Request::GetData(PathWatchRequest {
+        path: path.into(),
+        watch: false,
+    })) {
+        (0, Some(Response::GetData { data, .. }), _) => data,
+        other => panic!("getData {path}: {other:?}"),
+    }
+}
+
+#[test]
+fn null_data_stays_null_across_a_snapshot_and_a_restart() {
+    let dir = TempDir::new("null");
+    let mut cfg = config(&dir.0);
+    cfg.snap_count = 4;
+    let server = Server::start(cfg.clone()).unwrap();
+    let (mut c, _) = Client::session(server.local_addr(), 6000);
+    for (path, data) in [("/null", None), ("/empty", Some(Vec::new()))] {
+        created(
+            &mut c,
+            &Request::Create(CreateRequest {
+                path: path.into(),
+                data,
+                acl: vec![Acl::world_anyone()],
+                flags: 0,
+            }),
+        );
+    }
+    // Enough writes after them for snapshots to hold both nodes.
+    for i in 0..12 {
+        created(&mut c, &create(&format!("/f{i}"), 0));
+    }
+    drop(c);
+    drop(server);
+    let v2 = dir.0.join("version-2");
+    let (_, newest) = persist::list_files(&v2, FileKind::Snapshot)
+        .unwrap()
+        .pop()
+        .expect("a snapshot");
+    let snap = persist::Snapshot::decode(&std::fs::read(&newest).unwrap()).unwrap();
+    let data_of = |p: &str| {
+        snap.nodes
+            .iter()
+            .find(|(q, _)| q == p)
+            .unwrap()
+            .1
+            .data
+            .clone()
+    };
+    assert_eq!(data_of("/null"), None);
+    assert_eq!(data_of("/empty"), Some(Vec::new()));
+    let server = Server::start(cfg).unwrap();
+    let (mut c, _) = Client::session(server.local_addr(), 6000);
+    assert_eq!(raw_data(&mut c, "/null"), None);
+    assert_eq!(raw_data(&mut c, "/empty"), Some(Vec::new()));
+}
+
+#[test]
+fn in_zookeeper_password_mode_a_session_resumes_after_a_restart_with_zookeepers_password() {
+    let dir = TempDir::new("zkpw");
+    let mut cfg = config(&dir.0);
+    cfg.zookeeper_passwords = true;
+    let server = Server::start(cfg.clone()).unwrap();
+    let (mut c, resp) = Client::session(server.local_addr(), 6000);
+    let id = resp.session_id;
+    assert_eq!(
+        resp.password,
+        zksession::engine::zookeeper_password(id as u64).to_vec(),
+        "the password is ZooKeeper's for this id"
+    );
+    created(&mut c, &create("/mine", 1)); // ephemeral
+    drop(c);
+    drop(server);
+    let server = Server::start(cfg).unwrap();
+    // A client holding only ZooKeeper's derivation (as after a migration) gets back in.
+    let (mut c, ok) = reattach(
+        &server,
+        id,
+        &zksession::engine::zookeeper_password(id as u64),
+        6000,
+    );
+    assert!(ok, "session resumed");
+    let (_, stat) = get_data(&mut c, "/mine").expect("the ephemeral stayed");
+    assert_eq!(stat.ephemeral_owner, id);
+}

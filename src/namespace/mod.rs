@@ -46,7 +46,7 @@ mod write;
 mod tests;
 
 pub use acl::{Access, Anyone};
-pub use restore::NodeParts;
+pub use restore::{NodeParts, PagedWalk};
 pub use tree::Namespace;
 pub use watch::{WatchMode, WatcherId};
 pub use write::{check_multi, create_mode, MultiRefusal};

@@ -4,7 +4,7 @@
 //!
 //! Owns: [`Durable`] (the queue between the request path and the persist thread, the
 //! durable zxid, the failure flag, the snapshot trigger), the persist thread, the
-//! snapshot writer and the purge of old files. Submodules: `txns` (transactions built from
+//! snapshot writer (a fuzzy, paged copy of the live tree) and the purge of old files. Submodules: `txns` (transactions built from
 //! what a request did to the namespace), `image` (the namespace to and from a snapshot,
 //! and applying logged transactions to it) and `recover` (the start-up load).
 //!
@@ -19,10 +19,17 @@
 //!   progress ([`LoopMsg::Durable`]);
 //! - after a failed write or fsync nothing more becomes durable: the server stops (as
 //!   ZooKeeper exits), so held replies are never sent and no write is falsely
-//!   acknowledged.
+//!   acknowledged;
+//! - a snapshot is fuzzy, as ZooKeeper's: named by the zxid Z it was asked at (the log is
+//!   rolled there), it copies the live tree [`SNAPSHOT_PAGE`] nodes per namespace-lock
+//!   hold while writes go on, so it shows every txn up to Z and some after; recovery
+//!   replays the log from Z + 1, which converges because every logged change is
+//!   idempotent on replay (see `crate::namespace` restore). The file is written only
+//!   once every txn its copy may show is durable, so it never holds a change the log
+//!   could lose.
 //!
 //! Must never: block an event loop on the disk, acknowledge a txn before it is durable,
-//! or write a snapshot while holding the namespace lock.
+//! or copy more than a page of the tree per namespace-lock hold for a snapshot.
 
 mod image;
 mod recover;
@@ -32,11 +39,13 @@ mod txns;
 mod tests;
 
 pub(crate) use image::snapshot_of;
+pub(crate) use image::snapshot_paged;
 pub use recover::RecoverError;
 pub(crate) use recover::{recover, Recovered};
 pub(crate) use txns::TxnBuilder;
 
 use super::shared::{LoopMsg, Loops};
+use crate::namespace::Namespace;
 use crate::persist::{self, FileKind, LogEntry, LogWriter, Snapshot, DEFAULT_PREALLOC};
 use crate::sync::{thread, AtomicBool, AtomicI64, AtomicU64, Condvar, Mutex, Ordering};
 use std::io;
@@ -94,8 +103,9 @@ impl Settings {
 /// A job for the persist thread, in zxid order.
 enum Job {
     Entry(LogEntry),
-    /// A consistent copy of the tree at its zxid: roll the log, write it in the background.
-    Snapshot(Box<Snapshot>, i64),
+    /// A snapshot asked at a zxid, with the global sessions then: roll the log, copy the
+    /// tree and write it in the background.
+    Snapshot(Vec<(i64, i32)>, i64),
 }
 
 #[derive(Default)]
@@ -174,17 +184,25 @@ impl Durable {
         n >= self.snap_at.load(Ordering::Relaxed)
     }
 
-    /// Queues a snapshot of the tree at `zxid` (after every txn up to it). Call under the
-    /// namespace lock.
-    pub(crate) fn snapshot(&self, snap: Snapshot, zxid: i64) {
+    /// Queues a snapshot from `zxid` on (after every txn up to it), `sessions` being the
+    /// global sessions at `zxid`. Call under the namespace lock.
+    pub(crate) fn snapshot(&self, sessions: Vec<(i64, i32)>, zxid: i64) {
         self.since_snapshot.store(0, Ordering::Relaxed);
         self.snap_at
             .store(next_snap_at(self.snap_count), Ordering::Relaxed);
-        self.queue
-            .lock()
-            .jobs
-            .push(Job::Snapshot(Box::new(snap), zxid));
+        self.queue.lock().jobs.push(Job::Snapshot(sessions, zxid));
         self.wake.notify_all();
+    }
+
+    /// Waits until every txn up to `zxid` is durable; false when the log failed first.
+    fn wait_durable(&self, zxid: i64) -> bool {
+        while self.durable_zxid() < zxid {
+            if self.failed() {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        true
     }
 
     fn stop(&self) {
@@ -200,12 +218,14 @@ pub(crate) struct Persister {
 }
 
 impl Persister {
-    /// Starts the persist thread for a recovered data directory.
+    /// Starts the persist thread for a recovered data directory; `ns` is the live tree
+    /// snapshots copy.
     pub(crate) fn start(
         settings: Settings,
         last_zxid: i64,
         loops: Loops,
         faults: Option<Arc<dyn WriteFaults>>,
+        ns: Arc<Mutex<Namespace>>,
     ) -> io::Result<Persister> {
         let durable = Arc::new(Durable::new(last_zxid, settings.snap_count));
         let worker = Worker {
@@ -214,6 +234,7 @@ impl Persister {
             loops,
             faults: faults.unwrap_or_else(|| Arc::new(NoFaults)),
             log: None,
+            ns,
             snapshot_thread: None,
             last_purge: std::time::Instant::now(),
         };
@@ -238,6 +259,9 @@ impl Drop for Persister {
     }
 }
 
+/// Nodes a snapshot copies per namespace-lock hold (about a millisecond's work at most).
+pub(crate) const SNAPSHOT_PAGE: usize = 1024;
+
 /// How long the persist thread sleeps without work before checking the purge timer.
 const IDLE_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -247,6 +271,7 @@ struct Worker {
     loops: Loops,
     faults: Arc<dyn WriteFaults>,
     log: Option<LogWriter>,
+    ns: Arc<Mutex<Namespace>>,
     snapshot_thread: Option<thread::JoinHandle<()>>,
     last_purge: std::time::Instant,
 }
@@ -299,13 +324,24 @@ impl Worker {
                         .before_write((log.position() - before) as usize)?;
                     last = Some(zxid);
                 }
-                Job::Snapshot(snap, zxid) => {
+                Job::Snapshot(sessions, zxid) => {
+                    if self
+                        .snapshot_thread
+                        .as_ref()
+                        .is_some_and(|t| !t.is_finished())
+                    {
+                        tracing::warn!(
+                            zxid = format_args!("0x{zxid:x}"),
+                            "the last snapshot is still being written; this one is skipped"
+                        );
+                        continue;
+                    }
                     // Everything before the snapshot goes to the current log; the next
                     // txn starts a new one (log.<its zxid>).
                     if let Some(mut log) = self.log.take() {
                         self.sync(&mut log)?;
                     }
-                    self.write_snapshot_in_background(*snap, zxid);
+                    self.write_snapshot_in_background(sessions, zxid);
                 }
             }
         }
@@ -345,20 +381,28 @@ impl Worker {
         }
     }
 
-    fn write_snapshot_in_background(&mut self, snap: Snapshot, zxid: i64) {
+    fn write_snapshot_in_background(&mut self, sessions: Vec<(i64, i32)>, zxid: i64) {
         if let Some(t) = self.snapshot_thread.take() {
             let _ = t.join();
         }
         let dir = self.settings.snap_dir.clone();
+        let ns = self.ns.clone();
+        let durable = self.durable.clone();
         let spawned = thread::Builder::new()
             .name("zksessiond-snapshot".into())
-            .spawn(move || match write_snapshot(&dir, &snap, zxid) {
-                Ok(path) => {
-                    tracing::info!(path = %path.display(), zxid = format_args!("0x{zxid:x}"),
-                    nodes = snap.nodes.len(), "snapshot written")
+            .spawn(move || {
+                let (snap, copy) = snapshot_paged(&ns, sessions, SNAPSHOT_PAGE);
+                if !durable.wait_durable(copy.last_zxid) {
+                    return;
                 }
-                Err(e) => tracing::warn!(error = %e, zxid = format_args!("0x{zxid:x}"),
-                    "writing a snapshot failed; the log still holds every txn"),
+                match write_snapshot(&dir, &snap, zxid) {
+                    Ok(path) => tracing::info!(path = %path.display(),
+                        zxid = format_args!("0x{zxid:x}"), nodes = snap.nodes.len(),
+                        pages = copy.pages, longest_hold_us = copy.longest_hold.as_micros() as u64,
+                        "snapshot written"),
+                    Err(e) => tracing::warn!(error = %e, zxid = format_args!("0x{zxid:x}"),
+                        "writing a snapshot failed; the log still holds every txn"),
+                }
             });
         match spawned {
             Ok(t) => self.snapshot_thread = Some(t),
