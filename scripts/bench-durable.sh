@@ -7,7 +7,9 @@
 #     (one session per request in flight): creates/s, p50/p99 latency;
 #  2. session open+close pairs with 16 in flight: pairs/s, p50/p99;
 #  3. server RSS growth over the znodes created, per znode;
-#  4. restart time: SIGTERM, start on the same dataDir, time until it hands out a
+#  4. PREFILL more znodes of SIZE bytes (scripts/bench-prefill.py: multis of a thousand
+#     creates), and the RSS growth over them, per znode;
+#  5. restart time: SIGTERM, start on the same dataDir, time until it hands out a
 #     session (it loaded every znode created above).
 # Figures only; nothing is asserted. Every server is stopped by its pid.
 #
@@ -16,6 +18,7 @@
 #   SIZE      bytes per znode                [100]
 #   INFLIGHT  in-flight counts               [1,16,64]
 #   ONLY      "zksessiond" or "zookeeper"    [both]
+#   PREFILL   znodes added before restarting [200000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +26,7 @@ SECS="${SECS:-5}"
 SIZE="${SIZE:-100}"
 INFLIGHT="${INFLIGHT:-1,16,64}"
 ONLY="${ONLY:-}"
+PREFILL="${PREFILL:-200000}"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/bench-durable.XXXXXX")"
 SERVER_PID=""
@@ -113,6 +117,17 @@ bench() { # label
         --label "$label" | tee -a "$results"
     nodes="$(awk '/phase=creates/ {for (i = 1; i <= NF; i++) if ($i ~ /^ops=/) {split($i, a, "="); s += a[2]}} END {print s + 0}' "$results")"
     echo "RESULT label=$label znodes=$nodes rss_growth_kb=$((rss1 - rss0)) bytes_per_znode=$(( (rss1 - rss0) * 1024 / (nodes > 0 ? nodes : 1) ))"
+    if (( PREFILL > 0 )); then
+        local rss2 rss3 p0 p1
+        rss2="$(rss_kb)"
+        p0="$(date +%s%N)"
+        timeout 1800 /usr/bin/python3 scripts/bench-prefill.py "$port" "$PREFILL" "$SIZE"
+        p1="$(date +%s%N)"
+        sleep 2
+        rss3="$(rss_kb)"
+        nodes=$((nodes + PREFILL))
+        echo "RESULT label=$label prefill=$PREFILL prefill_ms=$(( (p1 - p0) / 1000000 )) rss_growth_kb=$((rss3 - rss2)) bytes_per_znode=$(( (rss3 - rss2) * 1024 / PREFILL ))"
+    fi
     stop_server
     local t0 t1
     t0="$(date +%s%N)"
