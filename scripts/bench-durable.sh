@@ -82,7 +82,7 @@ CFG
 
 start_zksessiond() { # port datadir
     write_cfg "$WORK/zks.cfg" "$1" "$2"
-    RUST_LOG=warn "$ZKSESSIOND" --config "$WORK/zks.cfg" >>"$WORK/zksessiond.log" 2>&1 &
+    RUST_LOG=warn,zksession::server::durable=info "$ZKSESSIOND" --config "$WORK/zks.cfg" >>"$WORK/zksessiond.log" 2>&1 &
     SERVER_PID=$!
 }
 
@@ -139,4 +139,9 @@ bench() { # label
 }
 
 [[ -z "$ONLY" || "$ONLY" == zksessiond ]] && bench zksessiond
+if [[ -f "$WORK/zksessiond.log" ]]; then
+    # Group commit: txns per fsync and the fsync time, over each run of the server.
+    grep -h "group commit figures" "$WORK/zksessiond.log" | sed 's/^/GROUP-COMMIT /' || true
+    grep -h "snapshot written" "$WORK/zksessiond.log" | sed 's/^/SNAPSHOT /' | tail -3 || true
+fi
 [[ -z "$ONLY" || "$ONLY" == zookeeper ]] && bench zookeeper

@@ -593,6 +593,22 @@ mod tests {
     }
 
     #[test]
+    fn password_mode_is_secret_by_default_and_zookeeper_on_request() {
+        assert!(!ServerConfig::parse("").unwrap().0.zookeeper_passwords);
+        let (c, _) = ServerConfig::parse("zksession.passwordMode=zookeeper\n").unwrap();
+        assert!(c.zookeeper_passwords);
+        let (c, _) = ServerConfig::parse("zksession.passwordMode=secret\n").unwrap();
+        assert!(!c.zookeeper_passwords);
+        assert!(matches!(
+            ServerConfig::parse("zksession.passwordMode=java\n"),
+            Err(ConfigError::InvalidValue {
+                key: "zksession.passwordMode",
+                ..
+            })
+        ));
+    }
+
+    #[test]
     fn debian_zoo_cfg_is_accepted() {
         let text = "# comment\ntickTime=2000\ninitLimit=10\nsyncLimit=5\n\
                     dataDir=/var/lib/zookeeper\nclientPort=2181\n";

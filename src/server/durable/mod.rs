@@ -237,6 +237,7 @@ impl Persister {
             ns,
             snapshot_thread: None,
             last_purge: std::time::Instant::now(),
+            figures: Figures::default(),
         };
         let thread = thread::Builder::new()
             .name("zksessiond-persist".into())
@@ -274,6 +275,20 @@ struct Worker {
     ns: Arc<Mutex<Namespace>>,
     snapshot_thread: Option<thread::JoinHandle<()>>,
     last_purge: std::time::Instant,
+    figures: Figures,
+}
+
+/// What the persist thread did, logged when it stops (where a durable write's time goes).
+#[derive(Default)]
+struct Figures {
+    /// Batches written (each ends with one fsync, or a flush without `forceSync`).
+    batches: u64,
+    /// Txns written.
+    txns: u64,
+    /// The largest batch, in txns.
+    largest: usize,
+    /// Time spent in fsync (or flush).
+    sync_time: std::time::Duration,
 }
 
 impl Worker {
@@ -301,11 +316,21 @@ impl Worker {
         if let Some(t) = self.snapshot_thread.take() {
             let _ = t.join();
         }
+        let f = &self.figures;
+        tracing::info!(
+            batches = f.batches,
+            txns = f.txns,
+            mean_batch = format_args!("{:.2}", f.txns as f64 / f.batches.max(1) as f64),
+            largest_batch = f.largest,
+            mean_sync_us = f.sync_time.as_micros() as u64 / f.batches.max(1) as u64,
+            "persist thread stopped: group commit figures"
+        );
     }
 
     /// Writes one batch with one fsync, then publishes its last zxid.
     fn commit(&mut self, jobs: Vec<Job>) -> io::Result<()> {
         let mut last = None;
+        let mut txns = 0usize;
         for job in jobs {
             match job {
                 Job::Entry(e) => {
@@ -323,6 +348,7 @@ impl Worker {
                     self.faults
                         .before_write((log.position() - before) as usize)?;
                     last = Some(zxid);
+                    txns += 1;
                 }
                 Job::Snapshot(sessions, zxid) => {
                     if self
@@ -346,12 +372,19 @@ impl Worker {
             }
         }
         if let Some(log) = self.log.as_mut() {
+            let t0 = std::time::Instant::now();
             if self.settings.force_sync {
                 self.faults.before_sync()?;
                 log.sync()?;
             } else {
                 log.flush()?;
             }
+            self.figures.sync_time += t0.elapsed();
+        }
+        if txns > 0 {
+            self.figures.batches += 1;
+            self.figures.txns += txns as u64;
+            self.figures.largest = self.figures.largest.max(txns);
         }
         if let Some(z) = last {
             self.durable.durable_zxid.fetch_max(z, Ordering::AcqRel);
