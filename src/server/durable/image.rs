@@ -136,6 +136,8 @@ pub(crate) struct PagedCopy {
     pub(crate) pages: usize,
     /// The longest of them.
     pub(crate) longest_hold: std::time::Duration,
+    /// All of them together: about what one hold copying the whole tree would take.
+    pub(crate) total_hold: std::time::Duration,
 }
 
 /// A fuzzy copy of a live tree: `page` nodes per namespace-lock hold, so writes go on
@@ -152,6 +154,7 @@ pub(crate) fn snapshot_paged(
         last_zxid: 0,
         pages: 0,
         longest_hold: std::time::Duration::ZERO,
+        total_hold: std::time::Duration::ZERO,
     };
     while !walk.is_done() {
         let g = ns.lock();
@@ -159,7 +162,9 @@ pub(crate) fn snapshot_paged(
         g.walk_page(&mut walk, page, |path, n| b.add(path, n));
         copy.last_zxid = g.last_zxid();
         drop(g);
-        copy.longest_hold = copy.longest_hold.max(t0.elapsed());
+        let held = t0.elapsed();
+        copy.longest_hold = copy.longest_hold.max(held);
+        copy.total_hold += held;
         copy.pages += 1;
     }
     (b.finish(sessions), copy)

@@ -260,8 +260,8 @@ impl Drop for Persister {
     }
 }
 
-/// Nodes a snapshot copies per namespace-lock hold (about a millisecond's work at most).
-pub(crate) const SNAPSHOT_PAGE: usize = 1024;
+/// Nodes a snapshot copies per namespace-lock hold (a few hundred microseconds of work).
+pub(crate) const SNAPSHOT_PAGE: usize = 256;
 
 /// How long the persist thread sleeps without work before checking the purge timer.
 const IDLE_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
@@ -432,6 +432,7 @@ impl Worker {
                     Ok(path) => tracing::info!(path = %path.display(),
                         zxid = format_args!("0x{zxid:x}"), nodes = snap.nodes.len(),
                         pages = copy.pages, longest_hold_us = copy.longest_hold.as_micros() as u64,
+                        total_hold_us = copy.total_hold.as_micros() as u64,
                         "snapshot written"),
                     Err(e) => tracing::warn!(error = %e, zxid = format_args!("0x{zxid:x}"),
                         "writing a snapshot failed; the log still holds every txn"),

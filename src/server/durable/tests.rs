@@ -543,10 +543,11 @@ fn snapshot_write_pause_figures() {
     window("paged", &|| {
         let (s, c) = super::snapshot_paged(&ns, Vec::new(), super::SNAPSHOT_PAGE);
         format!(
-            "nodes={} pages={} longest_hold_us={}",
+            "nodes={} pages={} longest_hold_us={} total_hold_us={}",
             s.nodes.len(),
             c.pages,
-            c.longest_hold.as_micros()
+            c.longest_hold.as_micros(),
+            c.total_hold.as_micros()
         )
     });
     stop.store(true, Ordering::Relaxed);
