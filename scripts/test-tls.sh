@@ -174,6 +174,7 @@ child=$!
 pids+=("$child")
 for _ in $(seq 150); do grep -q "^ready" "$work/child.out" && break; sleep 0.1; done
 kill -KILL "$child" 2>/dev/null
+wait "$child" 2>/dev/null
 timeout 60 "$PYTHON" tests/clients/tls_kazoo.py gone "$secure_port" "$certs" /kz-child 20 \
     >"$work/child-gone.out" 2>&1
 grep -q "^ready" "$work/child.out" && grep -q "^gone after" "$work/child-gone.out" &&

@@ -5,7 +5,8 @@
 //! per loop for cross-loop messages), connections and their handshake, request execution,
 //! expiry handling (the engine's [`Expirer`](crate::engine::Expirer) hands expired ids to
 //! the server, which deletes their ephemerals, closes their connection and forgets them),
-//! four-letter words, limits, and the `zoo.cfg` reader ([`ServerConfig`]).
+//! four-letter words, limits, TLS client connections on `secureClientPort` (see
+//! `conn`), and the `zoo.cfg` reader ([`ServerConfig`]).
 //!
 //! # Durability
 //!
@@ -32,9 +33,11 @@
 //! Threads:
 //! - **event loops** `zksessiond-loop-{i}` (`event_loops` of them, one per core by
 //!   default): each owns a mio `Poll`, the connections adopted on it and their sockets;
-//!   loop 0 also owns the listening socket and deals accepted connections out to every
-//!   loop. Each holds an `Arc` of the shared state. They are the only threads doing socket
-//!   I/O and the only ones cleaning up after expired sessions.
+//!   loop 0 also owns the listening sockets (the client port and, with TLS, the secure
+//!   client port) and deals accepted connections out to every loop; TLS is done on the
+//!   loop that owns the connection (handshake included, never blocking). Each holds an
+//!   `Arc` of the shared state. They are the only threads doing socket I/O and the only
+//!   ones cleaning up after expired sessions.
 //! - **the four-letter-word thread** `zksessiond-4lw` (module `answers`): loops hand it
 //!   each four-letter word; it computes the answer, queues it on the connection and asks
 //!   the connection's loop to write it and close. It holds an `Arc` of the shared state
