@@ -1,7 +1,7 @@
 //! zksessiond's secure client port with rustls as the client, in-process on loopback:
 //! sessions over TLS, the x509 identity reaching whoAmI and the ACL checks, client
 //! authentication none / want / need, large replies through rustls's bounded buffers,
-//! pipelined requests, a TLS-only server, and failures (a missing certificate, garbage,
+//! pipelined requests, four-letter words, a TLS-only server, and failures (a missing certificate, garbage,
 //! the wrong transport on either port) closing only their own connection.
 
 mod server_support;
@@ -305,6 +305,18 @@ fn large_replies_and_pipelined_requests_cross_tls_intact() {
     for xid in xids {
         assert_eq!(c.reply(xid, &Request::Ping).0, 0);
     }
+}
+
+#[test]
+fn four_letter_words_are_answered_over_tls_and_closed_with_close_notify() {
+    let pki = pki("ruok");
+    let (_server, secure) = tls_server(&pki, "need", true);
+    let mut c = TlsClient::connect(secure, client_config(&pki, Some(&pki.client)));
+    c.s.write_all(b"ruok").unwrap();
+    let mut answer = String::new();
+    // read_to_string fails on a close without close_notify (rustls: UnexpectedEof).
+    c.s.read_to_string(&mut answer).expect("a clean TLS close");
+    assert_eq!(answer, "imok");
 }
 
 #[test]
