@@ -369,6 +369,28 @@ fn garbage_and_the_wrong_transport_close_only_their_connection() {
     assert_eq!(x509_of(&live.who_am_i()), Some(CLIENT_SUBJECT));
 }
 
+#[test]
+fn a_stalled_tls_handshake_is_closed_like_a_missing_connect_request() {
+    let pki = pki("stall");
+    let (_server, secure) = tls_server(&pki, "need", true);
+    let mut conn = ClientConnection::new(
+        Arc::new(client_config(&pki, Some(&pki.client))),
+        ServerName::try_from("localhost").unwrap(),
+    )
+    .unwrap();
+    let mut hello = Vec::new();
+    conn.write_tls(&mut hello).unwrap();
+    let mut s = TcpStream::connect(secure).unwrap();
+    // Half a ClientHello, then nothing: the sessionless deadline (10 s) closes it.
+    s.write_all(&hello[..hello.len() / 2]).unwrap();
+    let started = std::time::Instant::now();
+    assert!(drained(&mut s));
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(5),
+        "closed too early"
+    );
+}
+
 /// Reads until the server closes the connection; false if it stays open past [`WAIT`].
 fn drained(s: &mut TcpStream) -> bool {
     s.set_read_timeout(Some(WAIT)).unwrap();

@@ -176,6 +176,10 @@ impl TlsLayer {
             }
             self.cipher.clear();
             self.cipher_pos = 0;
+            if self.cipher.capacity() > KEEP_CAPACITY {
+                // A burst is over: an idle connection keeps no large buffer.
+                self.cipher = Vec::new();
+            }
             if self.tls.wants_write() {
                 self.tls.take_outgoing(&mut self.cipher);
                 continue;
@@ -212,6 +216,8 @@ pub(crate) struct Conn {
 }
 
 const READ_CHUNK: usize = 64 * 1024;
+/// The largest TLS staging buffer a connection keeps between bursts.
+const KEEP_CAPACITY: usize = 16 * 1024;
 
 impl Conn {
     /// A connection; `tls` is set for one accepted on the secure port.
@@ -332,6 +338,9 @@ impl Conn {
             Ok(r) => {
                 self.frames.push(&t.plain);
                 self.peer_closed |= r.peer_closed;
+                if t.plain.capacity() > KEEP_CAPACITY {
+                    t.plain = Vec::new();
+                }
             }
             Err(e) => {
                 tracing::info!(peer = %self.shared.peer, error = %e, "TLS failed; closing");
