@@ -13,13 +13,13 @@ use std::sync::Arc;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
-use server_support::{Client, TestServer, WAIT};
+use server_support::{Client, Msg, TestServer, WAIT};
 use zksession::security::{ClientAuth, TlsSettings};
 use zksession::server::ServerConfig;
 use zksession::wire::{
-    perms, write_frame, write_request, Acl, ClientInfo, ConnectRequest, ConnectResponse,
-    CreateMode, FrameDecoder, Id, PathWatchRequest, Reader, Record, ReplyHeader, Request, Response,
-    SetDataRequest,
+    perms, write_frame, write_request, Acl, AuthPacket, ClientInfo, ConnectRequest,
+    ConnectResponse, CreateMode, ErrorCode, FrameDecoder, Id, PathWatchRequest, Reader, Record,
+    ReplyHeader, Request, Response, SetDataRequest,
 };
 
 /// A CA, the server's PEM key store and two client certificates, in a temporary directory.
@@ -191,6 +191,17 @@ impl TlsClient {
         self.reply(xid, req)
     }
 
+    /// Sends an auth packet; returns the error code of its reply (xid −4).
+    fn call_auth(&mut self, req: &Request) -> i32 {
+        let mut out = Vec::new();
+        write_request(&mut out, zksession::wire::xid::AUTH, req);
+        self.s.write_all(&out).unwrap();
+        let f = self.frame().unwrap().expect("an auth reply");
+        let h = ReplyHeader::read(&mut Reader::new(&f)).unwrap();
+        assert_eq!(h.xid, zksession::wire::xid::AUTH);
+        h.err
+    }
+
     fn who_am_i(&mut self) -> Vec<ClientInfo> {
         match self.call(&Request::WhoAmI) {
             (0, Some(Response::WhoAmI(v))) => v,
@@ -243,6 +254,20 @@ fn tls_session_pings_and_gets_its_x509_identity() {
     assert_eq!(other.call(&get("/mine")).0, no_auth);
     let (mut plain, _) = Client::session(server.addr, 4000);
     assert_eq!(plain.call(&get("/mine")).0, no_auth);
+    // `addauth x509` proves the certificate again on TLS, and fails (closing) on plain.
+    let x509 = Request::Auth(AuthPacket {
+        auth_type: 0,
+        scheme: "x509".into(),
+        auth: Vec::new(),
+    });
+    assert_eq!(c.call_auth(&x509), 0);
+    assert_eq!(c.call(&Request::Ping).0, 0);
+    plain.send(&x509);
+    match plain.msg() {
+        Some(Msg::Reply(h, _)) => assert_eq!(h.err, ErrorCode::AuthFailed.code()),
+        other => panic!("addauth x509 on a plain connection: {other:?}"),
+    }
+    assert!(plain.is_closed());
 }
 
 #[test]

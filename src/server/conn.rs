@@ -76,6 +76,9 @@ struct Proto {
     unsent_replies: usize,
     /// The nonce of a SASL DIGEST-MD5 exchange under way (after its challenge).
     sasl_nonce: Option<String>,
+    /// The client certificate's subject, on a TLS connection that presented one (for
+    /// `addauth x509`).
+    peer_x509: Option<String>,
     /// The persist thread's progress, with a data directory.
     durable: Option<Arc<Durable>>,
     /// (offset in `out`, zxid): output from the offset on waits until the zxid is
@@ -241,6 +244,7 @@ impl Conn {
                 out: Vec::new(),
                 unsent_replies: 0,
                 sasl_nonce: None,
+                peer_x509: None,
                 durable: None,
                 holds: VecDeque::new(),
             },
@@ -355,11 +359,14 @@ impl Conn {
             let negotiated = t.tls.negotiated();
             tracing::debug!(peer = %self.shared.peer, ?negotiated, "TLS handshake done");
             match t.tls.peer_subject() {
-                Some(Ok(subject)) if server.config.acl_policy.x509 => {
-                    let mut auth = (*self.shared.auth()).clone();
-                    security::add_x509(&mut auth, &subject, &server.config.acl_policy);
-                    self.shared.set_auth(auth);
-                    tracing::debug!(peer = %self.shared.peer, %subject, "x509 identity");
+                Some(Ok(subject)) => {
+                    if server.config.acl_policy.x509 {
+                        let mut auth = (*self.shared.auth()).clone();
+                        security::add_x509(&mut auth, &subject, &server.config.acl_policy);
+                        self.shared.set_auth(auth);
+                        tracing::debug!(peer = %self.shared.peer, %subject, "x509 identity");
+                    }
+                    self.proto.peer_x509 = Some(subject);
                 }
                 Some(Err(e)) => {
                     tracing::warn!(peer = %self.shared.peer, error = ?e,
@@ -624,7 +631,7 @@ impl Proto {
                     &mut auth,
                     &server.config.acl_policy,
                     server.config.super_digest.as_ref(),
-                    None,
+                    self.peer_x509.as_deref(),
                 );
                 match done {
                     Ok(()) => {
