@@ -5,7 +5,8 @@
 # re-created after session loss, ServiceDiscovery, and the containers the recipes leave
 # (and a TTL node) reaped. Both servers run with extended types on and
 # znode.container.checkIntervalMs=500 (ZooKeeper reads it as a system property); the two
-# result lists must be identical. (kazoo is not used: Debian's kazoo 2.8 cannot create
+# result lists must be identical. Last, a data directory written by ZooKeeper (an emptied
+# container, a TTL node) is loaded by zksessiond, which must reap both. (kazoo is not used: Debian's kazoo 2.8 cannot create
 # TTL or container nodes; the Rust client's TTL tests are in tests/server_reaper.rs.)
 # Starts both
 # servers on free loopback ports, stops them by pid, prints "N passed, M failed" and
@@ -128,6 +129,50 @@ if diff <(grep -E '^(PASS|FAIL) ' "$work/curator-zookeeper.out" | sed 's/:.*//' 
     pass "curator:same-results-on-both"
 else
     fail "curator:same-results-on-both"
+fi
+
+echo "== a data directory written by Apache ZooKeeper, loaded by zksessiond"
+# ZooKeeper writes the nodes with its reaper held off; zksessiond loads its files and reaps.
+seed_port=$(free_port)
+mkdir -p "$work/seed"
+cat >"$work/seed.cfg" <<CFG
+tickTime=$TICK_MS
+clientPort=$seed_port
+clientPortAddress=127.0.0.1
+dataDir=$work/seed
+4lw.commands.whitelist=ruok
+admin.enableServer=false
+CFG
+java -Dzookeeper.admin.enableServer=false -Dzookeeper.extendedTypesEnabled=true \
+    -Dznode.container.checkIntervalMs=3600000 -cp "$ZK_CLASSPATH" \
+    org.apache.zookeeper.server.ZooKeeperServerMain "$work/seed.cfg" >"$work/seed.log" 2>&1 &
+seed_pid=$!
+pids+=("$seed_pid")
+if wait_ruok "$seed_port" \
+    && timeout 60 java -cp "$work/classes:$CP" CuratorSuite seed "127.0.0.1:$seed_port" \
+        >"$work/seed.out" 2>&1; then
+    kill -TERM "$seed_pid"
+    wait "$seed_pid" 2>/dev/null || true
+    loaded_port=$(free_port)
+    sed -e "s/^clientPort=.*/clientPort=$loaded_port/" -e '/^admin/d' "$work/seed.cfg" >"$work/loaded.cfg"
+    printf 'extendedTypesEnabled=true\nznode.container.checkIntervalMs=%s\n' "$CHECK_MS" >>"$work/loaded.cfg"
+    RUST_LOG=info "$ZKSESSIOND" --config "$work/loaded.cfg" 2>"$work/loaded.log" &
+    pids+=($!)
+    if wait_ruok "$loaded_port"; then
+        timeout 60 java -cp "$work/classes:$CP" CuratorSuite reaped "127.0.0.1:$loaded_port" \
+            >"$work/loaded.out" 2>&1 || true
+        grep -E '^(PASS|FAIL) ' "$work/loaded.out" | sed 's/^\(PASS\|FAIL\) /\1 zksessiond:/' \
+            | tee "$work/loaded.tally"
+        tally "$work/loaded.tally"
+        grep -qE '^[0-9]+ passed, [0-9]+ failed$' "$work/loaded.out" \
+            || { fail "recovered:finished" "no result line"; tail -20 "$work/loaded.out" >&2; }
+    else
+        fail "recovered:zksessiond-started"
+        tail -20 "$work/loaded.log" >&2
+    fi
+else
+    fail "recovered:seeded-by-zookeeper"
+    tail -20 "$work/seed.out" "$work/seed.log" >&2
 fi
 
 suite_end

@@ -3,6 +3,10 @@
 //
 // Usage: java CuratorSuite CONNECT_STRING
 //        java CuratorSuite hold CONNECT_STRING LOCK_PATH   (a lock holder to be killed)
+//        java CuratorSuite seed CONNECT_STRING     (leaves an emptied container, a TTL node,
+//                                                   a never-used container and a plain node)
+//        java CuratorSuite reaped CONNECT_STRING   (checks a server loaded with the seed
+//                                                   reaps the first two and keeps the others)
 // Prints "PASS name" or "FAIL name: why" per check and "N passed, M failed" last. Every
 // wait is bounded. The server must have extended types on and a short
 // znode.container.checkIntervalMs (the script sets 500 ms).
@@ -93,6 +97,35 @@ public final class CuratorSuite {
         if (args.length == 3 && args[0].equals("hold")) {
             hold(args[1], args[2]);
             return;
+        }
+        if (args.length == 2 && args[0].equals("seed")) {
+            connect = args[1];
+            CuratorFramework c = client();
+            c.create().creatingParentContainersIfNeeded().forPath("/seeded/box/x");
+            c.delete().forPath("/seeded/box/x");
+            c.create().withTtl(1500).withMode(CreateMode.PERSISTENT_WITH_TTL).forPath("/seeded-ttl");
+            c.create().withMode(CreateMode.CONTAINER).forPath("/seeded-keep");
+            c.create().forPath("/seeded-plain", "p".getBytes(StandardCharsets.UTF_8));
+            c.close();
+            System.out.println("seeded");
+            return;
+        }
+        if (args.length == 2 && args[0].equals("reaped")) {
+            connect = args[1];
+            CuratorFramework c = client();
+            check("recovered:plain-node-loaded", () ->
+                expect(c.checkExists().forPath("/seeded-plain") != null, "/seeded-plain missing"));
+            check("recovered:emptied-container-reaped", () ->
+                expect(goneWithin(c, "/seeded/box", WAIT_MS), "/seeded/box still there"));
+            check("recovered:ttl-node-reaped", () ->
+                expect(goneWithin(c, "/seeded-ttl", WAIT_MS), "/seeded-ttl still there"));
+            check("recovered:never-used-container-kept", () -> {
+                Stat s = c.checkExists().forPath("/seeded-keep");
+                expect(s != null && s.getEphemeralOwner() == 0, "/seeded-keep " + s);
+            });
+            c.close();
+            System.out.println(passed + " passed, " + failed + " failed");
+            System.exit(failed == 0 ? 0 : 1);
         }
         connect = args[0];
         CuratorFramework c = client();
@@ -209,13 +242,15 @@ public final class CuratorSuite {
         try {
             expect(initialized.await(10, TimeUnit.SECONDS), "cache initialized");
             expect("created /curator/cache".equals(events.poll(5, TimeUnit.SECONDS)), "root created");
-            c.create().forPath("/curator/cache/x", "1".getBytes(StandardCharsets.UTF_8));
-            c.setData().forPath("/curator/cache/x", "2".getBytes(StandardCharsets.UTF_8));
-            c.delete().forPath("/curator/cache/x");
+            // One change at a time: the cache reads data after each event, so changes made
+            // before it read would be seen as one.
             List<String> got = new ArrayList<>();
-            for (int i = 0; i < 3; i++) {
-                got.add(events.poll(5, TimeUnit.SECONDS));
-            }
+            c.create().forPath("/curator/cache/x", "1".getBytes(StandardCharsets.UTF_8));
+            got.add(events.poll(5, TimeUnit.SECONDS));
+            c.setData().forPath("/curator/cache/x", "2".getBytes(StandardCharsets.UTF_8));
+            got.add(events.poll(5, TimeUnit.SECONDS));
+            c.delete().forPath("/curator/cache/x");
+            got.add(events.poll(5, TimeUnit.SECONDS));
             List<String> want = List.of("created /curator/cache/x", "changed /curator/cache/x 2",
                 "deleted /curator/cache/x");
             expect(got.equals(want), "events " + got);
