@@ -134,6 +134,43 @@ fn a_ttl_node_is_reaped_once_unmodified_for_its_ttl_and_childless() {
 }
 
 #[test]
+fn deletions_are_paced_to_max_per_minute() {
+    // 120 a minute: one every 500 ms, so three take at least a second after the first.
+    let server = Server::start(config(|c| c.container_max_per_minute = 120)).unwrap();
+    let zk = connect(&server);
+    let boxes = ["/b0", "/b1", "/b2"];
+    for b in boxes {
+        zk.create(b, b"", &open(), CreateMode::Container).unwrap();
+        let child = format!("{b}/x");
+        zk.create(&child, b"", &open(), CreateMode::Persistent)
+            .unwrap();
+        zk.delete(&child, -1).unwrap();
+    }
+    let left = |zk: &ZooKeeper| {
+        boxes
+            .iter()
+            .filter(|b| zk.exists(b, false).unwrap().is_some())
+            .count()
+    };
+    let end = Instant::now() + WAIT;
+    while left(&zk) == 3 && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let first = Instant::now();
+    assert!(left(&zk) < 3, "no container reaped");
+    while left(&zk) > 0 && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(left(&zk), 0, "containers left");
+    // Lower bound only: the pacer never deletes faster than the rate.
+    assert!(
+        first.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        first.elapsed()
+    );
+}
+
+#[test]
 fn ttl_creates_are_unimplemented_without_extended_types() {
     let server = Server::start(config(|_| {})).unwrap();
     let zk = connect(&server);
