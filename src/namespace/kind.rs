@@ -147,6 +147,32 @@ mod tests {
     }
 
     #[test]
+    fn no_session_id_the_engine_can_make_reads_as_a_ttl_or_container_owner() {
+        use crate::engine::{initial_id, Config};
+        // Server id 255 (the only one whose ids would carry the TTL marker) is refused.
+        let refused = Config {
+            server_id: 255,
+            ..Config::default()
+        };
+        assert!(refused.validate().is_err());
+        for sid in [0u8, 1, 0x7f, 0x80, 0xfe] {
+            for ms in [0u64, 1, 0xff_ffff_ffff, u64::MAX] {
+                let id = initial_id(sid, ms);
+                for next in [id, id.wrapping_add(0xffff)] {
+                    if (next >> 56) as u8 != sid || next == 0 {
+                        continue; // past the generator's range, or a zero clock's id 0
+                    }
+                    assert_eq!(
+                        NodeKind::of_owner(next as i64),
+                        NodeKind::Ephemeral(next),
+                        "{sid} {ms}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn ttl_owner_is_zookeepers_encoding_and_round_trips() {
         assert_eq!(ttl_owner(1).unwrap(), 0xff00_0000_0000_0001u64 as i64);
         assert_eq!(
