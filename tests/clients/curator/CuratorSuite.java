@@ -348,7 +348,14 @@ public final class CuratorSuite {
                 .name("api").id("api-1").address("127.0.0.1").port(8080).build();
             sd.registerService(api);
             Collection<ServiceInstance<Void>> found = sd.queryForInstances("api");
-            expect(found.size() == 1, "found " + found.size());
+            long end = System.currentTimeMillis() + 5000;
+            while (found.size() != 1 && System.currentTimeMillis() < end) {
+                Thread.sleep(50);
+                found = sd.queryForInstances("api");
+            }
+            expect(found.size() == 1, "found " + found.size() + "; node "
+                + c.checkExists().forPath("/curator/services/api/api-1") + "; parent "
+                + c.checkExists().forPath("/curator/services/api"));
             ServiceInstance<Void> one = found.iterator().next();
             expect(one.getId().equals("api-1") && one.getPort() == 8080, "instance " + one);
             expect(sd.queryForNames().contains("api"), "names");
