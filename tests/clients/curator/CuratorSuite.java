@@ -157,7 +157,8 @@ public final class CuratorSuite {
         System.exit(failed == 0 ? 0 : 1);
     }
 
-    /** The lock holder run in its own JVM: takes the lock, says so, and waits to be killed. */
+    /** The lock holder run in its own JVM: takes the lock, says so, and waits to be killed
+     *  (or for the suite's end of its stdin to close). */
     static void hold(String connectString, String path) throws Exception {
         connect = connectString;
         CuratorFramework c = client();
@@ -165,7 +166,11 @@ public final class CuratorSuite {
         m.acquire();
         System.out.println("HELD");
         System.out.flush();
-        Thread.sleep(600_000);
+        // Held until killed; if the suite itself dies, its end of stdin closes and this exits.
+        while (System.in.read() >= 0) {
+            // discard
+        }
+        System.exit(0);
     }
 
     static void mutex(CuratorFramework c) throws Exception {
