@@ -45,6 +45,10 @@
 //! - **the metrics thread** `zksessiond-metrics` (module `metrics`, feature `metrics`),
 //!   when `metricsProvider.className` asks for Prometheus: answers `GET /metrics` with
 //!   the `mntr` figures; stopped and joined with the loops.
+//! - **the reaper** `zksessiond-reaper` (module `reaper`): every
+//!   `znode.container.checkIntervalMs` deletes empty containers and expired TTL nodes
+//!   through the write path, paced to `znode.container.maxPerMinute`; stopped and joined
+//!   with the loops.
 //! - **the engine's expiry workers** (owned by the [`Engine`], one per core): they decide
 //!   expiries and hand each batch to the server's expirer, which only queues it as a
 //!   message on one event loop's inbox (round robin) and wakes that loop. The expirer
@@ -90,6 +94,7 @@ mod handshake;
 #[cfg(feature = "metrics")]
 mod metrics;
 mod mntr_names;
+mod reaper;
 mod requests;
 mod shared;
 mod stats;
@@ -159,6 +164,8 @@ pub struct Server {
     threads: Vec<thread::JoinHandle<()>>,
     /// The four-letter-word thread, joined after the loops.
     answerer: Option<thread::JoinHandle<()>>,
+    /// The container and TTL reaper, stopped after the loops.
+    reaper: Option<reaper::Reaper>,
     /// The Prometheus endpoint, when configured.
     #[cfg(feature = "metrics")]
     metrics: Option<metrics::MetricsServer>,
@@ -264,6 +271,8 @@ impl Server {
             }
             _ => (Namespace::new(), None),
         };
+        let mut ns = ns;
+        ns.set_extended_types(config.extended_types);
         let last_zxid = ns.last_zxid();
         let shared = Arc::new(Shared {
             answers,
@@ -287,6 +296,7 @@ impl Server {
             loops,
             threads: Vec::with_capacity(n),
             answerer: None,
+            reaper: None,
             #[cfg(feature = "metrics")]
             metrics: None,
             local_addr,
@@ -302,6 +312,7 @@ impl Server {
                     .map_err(|error| StartError::Bind { addr, error })?,
             );
         }
+        server.reaper = Some(reaper::Reaper::start(server.shared.clone()).map_err(StartError::Io)?);
         let (mut listener, mut secure_listener) = (listener, secure_listener);
         for (index, poll) in polls.into_iter().enumerate() {
             let el = EventLoop::new(
@@ -384,6 +395,9 @@ impl Server {
         #[cfg(feature = "metrics")]
         if let Some(mut m) = self.metrics.take() {
             m.stop();
+        }
+        if let Some(mut r) = self.reaper.take() {
+            r.stop();
         }
         // The loops ask no more: close the queue and let the answerer finish.
         self.shared.answers.close();
