@@ -322,7 +322,7 @@ impl Worker {
             txns = f.txns,
             mean_batch = format_args!("{:.2}", f.txns as f64 / f.batches.max(1) as f64),
             largest_batch = f.largest,
-            mean_sync_us = f.sync_time.as_micros() as u64 / f.batches.max(1) as u64,
+            mean_sync_us = f.sync_time.as_micros() as u64 / f.batches.max(1),
             "persist thread stopped: group commit figures"
         );
     }
