@@ -74,11 +74,27 @@ impl SnapshotBuilder {
 
     /// Adds one node (the root as `"/"`).
     pub(crate) fn add(&mut self, path: &str, n: NodeOf<'_>) {
-        let ptr = Arc::as_ptr(n.acl);
+        self.add_owned(
+            path.to_owned(),
+            n.data.map(<[u8]>::to_vec),
+            n.acl,
+            persisted(n.stat),
+        );
+    }
+
+    /// Adds one node from parts already copied out of the tree.
+    fn add_owned(
+        &mut self,
+        path: String,
+        data: Option<Vec<u8>>,
+        acl: &Arc<[Acl]>,
+        stat: StatPersisted,
+    ) {
+        let ptr = Arc::as_ptr(acl);
         let key = match self.keys.get(&ptr) {
             Some(k) => *k,
             None => {
-                let disk = n.acl.to_vec();
+                let disk = acl.to_vec();
                 let k = match self.acls.iter().find(|(_, l)| *l == disk) {
                     Some((k, _)) => *k,
                     None => {
@@ -87,21 +103,17 @@ impl SnapshotBuilder {
                     }
                 };
                 self.keys.insert(ptr, k);
-                self.kept.push(n.acl.clone());
+                self.kept.push(acl.clone());
                 k
             }
         };
-        let path = if path == "/" {
-            String::new()
-        } else {
-            path.to_owned()
-        };
+        let path = if path == "/" { String::new() } else { path };
         self.nodes.push((
             path,
             DataNode {
-                data: n.data.map(<[u8]>::to_vec),
+                data,
                 acl: key,
-                stat: persisted(n.stat),
+                stat,
             },
         ));
     }
@@ -156,12 +168,26 @@ pub(crate) fn snapshot_paged(
         longest_hold: std::time::Duration::ZERO,
         total_hold: std::time::Duration::ZERO,
     };
+    // A page is copied into this buffer under the lock and moved into the builder after
+    // it (the builder's growth, a copy of everything so far, stays out of the hold).
+    let mut buf: Vec<(String, Option<Vec<u8>>, Arc<[Acl]>, StatPersisted)> =
+        Vec::with_capacity(page);
     while !walk.is_done() {
         let g = ns.lock();
         let t0 = std::time::Instant::now();
-        g.walk_page(&mut walk, page, |path, n| b.add(path, n));
+        g.walk_page(&mut walk, page, |path, n| {
+            buf.push((
+                path.to_owned(),
+                n.data.map(<[u8]>::to_vec),
+                n.acl.clone(),
+                persisted(n.stat),
+            ))
+        });
         copy.last_zxid = g.last_zxid();
         drop(g);
+        for (path, data, acl, stat) in buf.drain(..) {
+            b.add_owned(path, data, &acl, stat);
+        }
         let held = t0.elapsed();
         copy.longest_hold = copy.longest_hold.max(held);
         copy.total_hold += held;
