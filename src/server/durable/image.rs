@@ -152,6 +152,9 @@ pub(crate) struct PagedCopy {
     pub(crate) total_hold: std::time::Duration,
 }
 
+/// A node copied out of the tree: path, data, ACL list, stat.
+type CopiedNode = (String, Option<Vec<u8>>, Arc<[Acl]>, StatPersisted);
+
 /// A fuzzy copy of a live tree: `page` nodes per namespace-lock hold, so writes go on
 /// between pages. Each node is as it was when its page ran; replaying the log from the
 /// zxid the copy started at makes it exact (see [`Replay`]).
@@ -170,8 +173,7 @@ pub(crate) fn snapshot_paged(
     };
     // A page is copied into this buffer under the lock and moved into the builder after
     // it (the builder's growth, a copy of everything so far, stays out of the hold).
-    let mut buf: Vec<(String, Option<Vec<u8>>, Arc<[Acl]>, StatPersisted)> =
-        Vec::with_capacity(page);
+    let mut buf: Vec<CopiedNode> = Vec::with_capacity(page);
     while !walk.is_done() {
         let g = ns.lock();
         let t0 = std::time::Instant::now();
