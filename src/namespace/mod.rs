@@ -36,7 +36,9 @@
 //! ```
 
 mod acl;
+mod budget;
 mod path;
+mod quota;
 mod restore;
 mod tree;
 mod watch;
@@ -46,6 +48,8 @@ mod write;
 mod tests;
 
 pub use acl::{Access, Anyone};
+pub use budget::{acl_list_cost, node_cost, parse_size, BadSize, MemoryBudget};
+pub use quota::{QuotaFigures, LIMITS_NODE, QUOTA_ROOT, STATS_NODE};
 pub use restore::NodeParts;
 pub use tree::Namespace;
 pub use watch::{WatchMode, WatcherId};

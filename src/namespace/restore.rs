@@ -37,6 +37,7 @@ impl Namespace {
         ns.nodes.clear();
         ns.ephemerals.clear();
         ns.data_size = 0;
+        ns.tree_bytes = 0;
         ns.last_zxid = last_zxid;
         ns
     }

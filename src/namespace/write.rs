@@ -10,7 +10,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::acl::{Access, AclList, Anyone};
+use super::acl::{self, Access, AclList, Anyone};
+use super::budget::{acl_list_cost, node_cost};
 use super::path;
 use super::tree::{Node, CONTAINER_OWNER, SPECIAL_PATHS};
 use super::{error_results, Applied, Notification, SessionId};
@@ -221,6 +222,14 @@ impl Namespace {
         if parent.session_owner().is_some() {
             return Err(ErrorCode::NoChildrenForEphemerals);
         }
+        let len = data.as_ref().map_or(0, Vec::len);
+        self.check_quota(&full, 1, len as i64)?;
+        let acl_cost = if acl[..] == acl::open()[..] {
+            0
+        } else {
+            acl_list_cost(&acl)
+        };
+        self.admit(&full, node_cost(full.len(), len) + acl_cost)?;
         let parent_path = parent_path.to_owned();
         let parent = self.nodes.get_mut(&parent_path).expect("checked above");
         txn.undo.push(Undo::Stat(parent_path.clone(), parent.stat));
@@ -304,6 +313,12 @@ impl Namespace {
         who.check(&node.acl, perms::WRITE)?;
         check_version(node.stat.version, version)?;
         let before = node.stat;
+        let (old_len, new_len) = (
+            node.data.as_ref().map_or(0, Vec::len),
+            data.as_ref().map_or(0, Vec::len),
+        );
+        self.check_quota(path, 0, new_len as i64 - old_len as i64)?;
+        self.admit(path, new_len.saturating_sub(old_len) as u64)?;
         let old = self.replace_data(path, data);
         txn.undo.push(Undo::Data(path.to_owned(), old, before));
         let node = self.nodes.get_mut(path).expect("checked above");
