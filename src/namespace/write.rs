@@ -384,7 +384,8 @@ impl Namespace {
     /// supported); a path without `/` or with NUL → `BadArguments`; ACL → `InvalidAcl`;
     /// missing parent → `NoNode`; parent without CREATE → `NoAuth`; the final path's
     /// syntax → `BadArguments`; `NodeExists`; an ephemeral parent →
-    /// `NoChildrenForEphemerals`. Containers are stored like persistent nodes with
+    /// `NoChildrenForEphemerals`; then a hard quota limit under enforcement, or the
+    /// memory budget → `QuotaExceeded`. Containers are stored like persistent nodes with
     /// ephemeralOwner `0x8000000000000000` (clients see 0; containers are not reaped
     /// when emptied).
     pub fn create(
@@ -438,7 +439,8 @@ impl Namespace {
     }
 
     /// setData with an expected version (−1 = any): the node's new stat. Checks:
-    /// `BadArguments`, `NoNode`, `NoAuth` (WRITE), `BadVersion`. The new version is the
+    /// `BadArguments`, `NoNode`, `NoAuth` (WRITE), `BadVersion`, then `QuotaExceeded`
+    /// (a hard quota limit under enforcement, or growth past the memory budget). The new version is the
     /// old plus one, wrapping at `i32::MAX` and skipping −1.
     pub fn set_data(
         &mut self,

@@ -190,7 +190,13 @@ impl Conn {
                 Ok(n) => {
                     tracing::trace!(n, "read");
                     server.stats.bytes_received.fetch_add(n as u64, Relaxed);
-                    self.frames.push(&buf[..n]);
+                    if self.frames.try_push(&buf[..n]).is_err() {
+                        tracing::warn!(
+                            buffered = self.frames.buffered(),
+                            "no memory for a connection's input; closing it"
+                        );
+                        return Status::Closed;
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Status::Open,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,

@@ -84,6 +84,7 @@ mod durable;
 mod event_loop;
 mod fourlw;
 mod handshake;
+mod memory;
 #[cfg(feature = "metrics")]
 mod metrics;
 mod mntr_names;
@@ -93,7 +94,7 @@ mod stats;
 
 pub use config::{
     ConfigError, FourLetterWords, Hidden, ServerConfig, UnknownKey, ALL_FOUR_LETTER_WORDS,
-    JAAS_KEY, PROMETHEUS_PROVIDER,
+    ENFORCE_QUOTA_KEY, JAAS_KEY, MEMORY_BUDGET_KEY, PROMETHEUS_PROVIDER,
 };
 pub use durable::{RecoverError, WriteFaults};
 pub use fourlw::{version_line, PROTOCOL_VERSION, VERSION};
@@ -240,6 +241,16 @@ impl Server {
             }
             _ => (Namespace::new(), None),
         };
+        let mut ns = ns;
+        let budget = config.effective_memory_budget();
+        ns.set_memory_budget(budget);
+        ns.set_enforce_quota(config.enforce_quota);
+        tracing::info!(
+            budget = budget.map_or_else(|| "unlimited".to_owned(), |b| b.to_string()),
+            used = ns.memory_used(),
+            enforce_quota = config.enforce_quota,
+            "memory budget of the data tree"
+        );
         let last_zxid = ns.last_zxid();
         let shared = Arc::new(Shared {
             answers,

@@ -87,6 +87,15 @@ impl FrameDecoder {
         self.buf.extend_from_slice(bytes);
     }
 
+    /// [`push`](Self::push), or an error (nothing appended) when the allocator cannot
+    /// grow the buffer: the caller closes the connection instead of the process aborting.
+    pub fn try_push(&mut self, bytes: &[u8]) -> Result<(), std::collections::TryReserveError> {
+        self.compact();
+        self.buf.try_reserve(bytes.len())?;
+        self.buf.extend_from_slice(bytes);
+        Ok(())
+    }
+
     /// Bytes received but not yet returned as frames.
     pub fn buffered(&self) -> usize {
         self.buf.len() - self.consumed
