@@ -199,6 +199,48 @@ grep -qx "small" "$work/budget2.out" && grep -q "^Created /after$" "$work/budget
     && pass "budget:other-client-goes-on" || { fail "budget:other-client-goes-on"; cat "$work/budget2.out"; }
 [[ $(grep -c "memory budget exhausted" "$work/budget.log") -ge 1 ]] && pass "budget:refusal-logged" \
     || fail "budget:refusal-logged"
+echo "== quotas across a restart of a durable zksessiond (usage rebuilt from the tree)"
+durable_port=$(free_port)
+mkdir -p "$work/durable"
+cat >"$work/durable.cfg" <<CFG
+tickTime=2000
+clientPort=$durable_port
+clientPortAddress=127.0.0.1
+dataDir=$work/durable
+zookeeper.enforceQuota=true
+CFG
+start_durable() {
+    RUST_LOG=info "$ZKSESSIOND" --config "$work/durable.cfg" 2>>"$work/durable.log" &
+    durable_pid=$!
+    pids+=("$durable_pid")
+    wait_port "$durable_port"
+}
+start_durable || fail "zksessiond(durable):started"
+zkcli "$durable_port" "create /d
+setquota -N 4 /d
+create /d/a 123
+create /d/b 45
+set /d/a 1234567
+create /d/c
+create /d/e
+listquota /d" >"$work/durable-1.out"
+kill -TERM "$durable_pid"
+for _ in $(seq 100); do kill -0 "$durable_pid" 2>/dev/null || break; sleep 0.1; done
+start_durable || fail "zksessiond(durable):restarted"
+zkcli "$durable_port" "listquota /d
+create /d/f
+delete /d/c
+listquota /d" >"$work/durable-2.out"
+sed 's/^/    /' "$work/durable-1.out" "$work/durable-2.out"
+if grep -q "^Quota has exceeded : /d/e$" "$work/durable-1.out" &&
+    [[ $(grep -c "^Output stat for /d count=4,bytes=9$" "$work/durable-2.out") == 1 ]] &&
+    grep -q "^Quota has exceeded : /d/f$" "$work/durable-2.out" &&
+    grep -q "^Output stat for /d count=3,bytes=9$" "$work/durable-2.out"; then
+    pass "durable:quota-usage-after-restart"
+else
+    fail "durable:quota-usage-after-restart"
+fi
+
 kill -0 "$budget_pid" 2>/dev/null && kill -0 "$zks_pid" 2>/dev/null && pass "zksessiond:still-running" \
     || fail "zksessiond:still-running"
 
