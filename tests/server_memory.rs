@@ -91,6 +91,16 @@ fn writes_past_the_memory_budget_fail_and_everyone_else_goes_on() {
     );
     assert_eq!(late.call(&put("/after", vec![0; NODE])).0, 0);
     assert!(four_letter(srv.addr, "ruok").contains("imok"));
+    let mntr = four_letter(srv.addr, "mntr");
+    let figure = |key: &str| -> i64 {
+        mntr.lines()
+            .find_map(|l| l.strip_prefix(key)?.strip_prefix('\t')?.parse().ok())
+            .unwrap_or_else(|| panic!("{key} in {mntr}"))
+    };
+    assert_eq!(figure("zks_memory_budget_bytes"), BUDGET as i64);
+    assert!(figure("zks_memory_used_bytes") <= BUDGET as i64);
+    assert!(figure("zks_memory_used_bytes") > (stored as i64 - 1) * NODE as i64);
+    assert_eq!(figure("zks_memory_budget_refusals"), 2);
 }
 
 #[test]

@@ -69,6 +69,7 @@ pub fn parse_size(text: &str) -> Result<u64, BadSize> {
 pub struct MemoryBudget {
     limit: Option<u64>,
     refusing: bool,
+    refusals: u64,
 }
 
 impl PartialEq for MemoryBudget {
@@ -85,12 +86,18 @@ impl MemoryBudget {
         MemoryBudget {
             limit,
             refusing: false,
+            refusals: 0,
         }
     }
 
     /// The limit in bytes, if any.
     pub fn limit(&self) -> Option<u64> {
         self.limit
+    }
+
+    /// How many writes this budget has refused.
+    pub fn refusals(&self) -> u64 {
+        self.refusals
     }
 
     /// Admits a write that takes the tree from `used` to `used + extra` bytes, or refuses
@@ -104,6 +111,7 @@ impl MemoryBudget {
             self.refusing = false;
             return Ok(());
         }
+        self.refusals += 1;
         if !self.refusing {
             self.refusing = true;
             #[cfg(feature = "server")]
@@ -147,6 +155,7 @@ mod tests {
         assert_eq!(b.admit(1000, 1, "/a"), Err(ErrorCode::QuotaExceeded));
         assert_eq!(b.admit(2000, 0, "/a"), Ok(()));
         assert_eq!(b.admit(u64::MAX, 1, "/a"), Err(ErrorCode::QuotaExceeded));
+        assert_eq!(b.refusals(), 2);
         let mut none = MemoryBudget::new(None);
         assert_eq!(none.admit(u64::MAX, u64::MAX, "/a"), Ok(()));
     }

@@ -233,6 +233,11 @@ impl Namespace {
         self.budget.limit()
     }
 
+    /// How many writes the memory budget has refused.
+    pub fn memory_refusals(&self) -> u64 {
+        self.budget.refusals()
+    }
+
     /// The tree's estimated heap bytes: every node's path, data and overhead, and the
     /// distinct ACL lists.
     pub fn memory_used(&self) -> u64 {
