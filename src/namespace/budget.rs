@@ -1,7 +1,9 @@
 //! The memory budget: how many bytes the tree may hold, and what each node costs.
 //!
 //! Owns: [`MemoryBudget`] (the limit and whether the last write was refused), the cost
-//! model ([`node_cost`], [`acl_list_cost`]) and [`parse_size`] for the configured value.
+//! model ([`node_cost`], [`acl_list_cost`]), [`BufferGauge`] and [`BufferCharge`] (the
+//! bytes held by connection buffers, which count against the same limit) and
+//! [`parse_size`] for the configured value.
 //!
 //! The cost of a node is its path (stored twice: as the map key and as its name in the
 //! parent's child set), its data, and [`NODE_OVERHEAD`] for the map entry, the [`Stat`],
@@ -10,13 +12,16 @@
 //! with the tree (the tree adds and subtracts the same function of each node).
 //!
 //! Invariants: a write is refused before anything is allocated for it, when the tree's
-//! cost after the write would exceed the limit; writes that free memory (deletes, smaller
+//! cost after the write plus the connection buffers' bytes would exceed the limit; writes that free memory (deletes, smaller
 //! data) are never refused.
 //!
 //! Must never: read the machine's memory or limits (the server computes the default), or
 //! log more than one line per run of refusals.
 //!
 //! [`Stat`]: crate::wire::Stat
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
 
 use crate::wire::{Acl, ErrorCode};
 
@@ -61,15 +66,60 @@ pub fn parse_size(text: &str) -> Result<u64, BadSize> {
     n.checked_mul(1u64 << shift).ok_or(BadSize)
 }
 
-/// The limit on the tree's estimated heap bytes, if any.
+/// The bytes held by connection buffers, summed over their [`BufferCharge`]s. Shared
+/// between the connections (which move it) and the tree's budget (which reads it).
+#[derive(Debug, Default)]
+pub struct BufferGauge(AtomicU64);
+
+impl BufferGauge {
+    /// The bytes currently charged.
+    pub fn bytes(&self) -> u64 {
+        self.0.load(Relaxed)
+    }
+}
+
+/// One holder's share of a [`BufferGauge`]: [`set`](Self::set) moves the gauge by the
+/// difference, and dropping the charge gives its bytes back.
+#[derive(Debug, Default)]
+pub struct BufferCharge {
+    gauge: Option<Arc<BufferGauge>>,
+    bytes: u64,
+}
+
+impl BufferCharge {
+    /// Makes this holder's share `bytes` on `gauge`.
+    pub fn set(&mut self, gauge: &Arc<BufferGauge>, bytes: u64) {
+        if bytes == self.bytes {
+            return;
+        }
+        let g = self.gauge.get_or_insert_with(|| gauge.clone());
+        if bytes > self.bytes {
+            g.0.fetch_add(bytes - self.bytes, Relaxed);
+        } else {
+            g.0.fetch_sub(self.bytes - bytes, Relaxed);
+        }
+        self.bytes = bytes;
+    }
+}
+
+impl Drop for BufferCharge {
+    fn drop(&mut self) {
+        if let Some(g) = &self.gauge {
+            g.0.fetch_sub(self.bytes, Relaxed);
+        }
+    }
+}
+
+/// The limit on the tree's estimated heap bytes plus the connection buffers, if any.
 ///
 /// Two budgets always compare equal: the budget is a setting of the server, not part of
 /// the tree's content.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct MemoryBudget {
     limit: Option<u64>,
     refusing: bool,
     refusals: u64,
+    buffers: Option<Arc<BufferGauge>>,
 }
 
 impl PartialEq for MemoryBudget {
@@ -87,7 +137,19 @@ impl MemoryBudget {
             limit,
             refusing: false,
             refusals: 0,
+            buffers: None,
         }
+    }
+
+    /// Counts the bytes of `gauge` (the connection buffers) against the limit.
+    pub fn with_buffers(mut self, gauge: Arc<BufferGauge>) -> MemoryBudget {
+        self.buffers = Some(gauge);
+        self
+    }
+
+    /// The bytes the connection buffers hold (0 without a gauge).
+    pub fn buffer_bytes(&self) -> u64 {
+        self.buffers.as_ref().map_or(0, |g| g.bytes())
     }
 
     /// The limit in bytes, if any.
@@ -107,6 +169,7 @@ impl MemoryBudget {
         let Some(limit) = self.limit else {
             return Ok(());
         };
+        let used = used.saturating_add(self.buffer_bytes());
         if extra == 0 || used.saturating_add(extra) <= limit {
             self.refusing = false;
             return Ok(());
@@ -158,6 +221,23 @@ mod tests {
         assert_eq!(b.refusals(), 2);
         let mut none = MemoryBudget::new(None);
         assert_eq!(none.admit(u64::MAX, u64::MAX, "/a"), Ok(()));
+    }
+
+    #[test]
+    fn connection_buffers_count_against_the_limit_until_dropped() {
+        let gauge = Arc::new(BufferGauge::default());
+        let mut b = MemoryBudget::new(Some(1000)).with_buffers(gauge.clone());
+        let mut one = BufferCharge::default();
+        one.set(&gauge, 600);
+        let mut two = BufferCharge::default();
+        two.set(&gauge, 300);
+        assert_eq!(b.buffer_bytes(), 900);
+        assert_eq!(b.admit(0, 101, "/a"), Err(ErrorCode::QuotaExceeded));
+        one.set(&gauge, 100);
+        assert_eq!(b.admit(0, 500, "/a"), Ok(()));
+        drop(two);
+        drop(one);
+        assert_eq!(gauge.bytes(), 0);
     }
 
     #[test]

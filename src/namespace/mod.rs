@@ -48,7 +48,9 @@ mod write;
 mod tests;
 
 pub use acl::{Access, Anyone};
-pub use budget::{acl_list_cost, node_cost, parse_size, BadSize, MemoryBudget};
+pub use budget::{
+    acl_list_cost, node_cost, parse_size, BadSize, BufferCharge, BufferGauge, MemoryBudget,
+};
 pub use quota::{QuotaFigures, LIMITS_NODE, QUOTA_ROOT, STATS_NODE};
 pub use restore::NodeParts;
 pub use tree::Namespace;

@@ -228,6 +228,16 @@ impl Namespace {
         self.budget = MemoryBudget::new(limit);
     }
 
+    /// Like [`set_memory_budget`](Self::set_memory_budget), with the bytes of `buffers`
+    /// (the connections' buffers) counted against the limit too.
+    pub fn set_memory_budget_with_buffers(
+        &mut self,
+        limit: Option<u64>,
+        buffers: std::sync::Arc<super::budget::BufferGauge>,
+    ) {
+        self.budget = MemoryBudget::new(limit).with_buffers(buffers);
+    }
+
     /// The memory budget's limit, if any.
     pub fn memory_budget(&self) -> Option<u64> {
         self.budget.limit()
@@ -242,6 +252,11 @@ impl Namespace {
     /// distinct ACL lists.
     pub fn memory_used(&self) -> u64 {
         self.tree_bytes + self.acls.bytes()
+    }
+
+    /// The bytes the connection buffers hold, as the budget counts them.
+    pub fn memory_buffers(&self) -> u64 {
+        self.budget.buffer_bytes()
     }
 
     /// Admits a write at `path` that needs `extra` more bytes, or refuses it.

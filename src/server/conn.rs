@@ -21,6 +21,7 @@ use super::handshake::{self, Handshake};
 use super::requests;
 use super::shared::{wall_ms, ConnShared, Shared};
 use super::stats::Stats;
+use crate::namespace::BufferCharge;
 use crate::security;
 use crate::sync::Ordering::Relaxed;
 use crate::wire::{
@@ -106,6 +107,8 @@ pub(crate) struct Conn {
     out_pos: usize,
     /// When the connection was accepted (the handshake must come within a bound).
     pub(crate) accepted: Instant,
+    /// The input and output buffers' bytes in the server's memory budget.
+    charge: BufferCharge,
 }
 
 const READ_CHUNK: usize = 64 * 1024;
@@ -126,6 +129,7 @@ impl Conn {
             },
             out_pos: 0,
             accepted: Instant::now(),
+            charge: BufferCharge::default(),
         }
     }
 
@@ -158,6 +162,8 @@ impl Conn {
     /// Reads, executes and writes as far as the socket and back-pressure allow.
     pub(crate) fn service(&mut self, server: &Shared, buf: &mut [u8]) -> Status {
         loop {
+            let held = self.frames.capacity() + self.proto.out.capacity();
+            self.charge.set(&server.buffers, held as u64);
             let stopped_early = match self.handle_frames(server) {
                 Frames::Closed => return Status::Closed,
                 Frames::Drained => false,
@@ -256,6 +262,8 @@ impl Conn {
             return Status::Open;
         }
         self.proto.out.clear();
+        // A large reply's room goes back to the allocator (and the memory budget).
+        self.proto.out.shrink_to(READ_CHUNK);
         self.out_pos = 0;
         self.proto.unsent_replies = 0;
         Status::Open

@@ -533,7 +533,12 @@ pub(crate) fn mntr_lines(shared: &Shared) -> Vec<(String, String)> {
             ns.watch_count(),
             ns.ephemeral_count(),
             ns.approximate_data_size(),
-            (ns.memory_budget(), ns.memory_used(), ns.memory_refusals()),
+            (
+                ns.memory_budget(),
+                ns.memory_used(),
+                ns.memory_refusals(),
+                ns.memory_buffers(),
+            ),
         )
     };
     let (open_fds, max_fds) = descriptors();
@@ -602,7 +607,7 @@ pub(crate) fn mntr_lines(shared: &Shared) -> Vec<(String, String)> {
     for name in mntr_names::QUANTILE_SUMMARIES {
         summary(&mut lines, name, true);
     }
-    let own: [(&str, String); 16] = [
+    let own: [(&str, String); 17] = [
         ("zks_sessions_closing", counts.closing.to_string()),
         ("zks_sessions_total", counts.total().to_string()),
         ("zks_sessions_created", totals.creates.to_string()),
@@ -634,6 +639,7 @@ pub(crate) fn mntr_lines(shared: &Shared) -> Vec<(String, String)> {
             memory.0.map_or(-1, |b| b as i64).to_string(),
         ),
         ("zks_memory_used_bytes", memory.1.to_string()),
+        ("zks_memory_buffers_bytes", memory.3.to_string()),
         ("zks_memory_budget_refusals", memory.2.to_string()),
     ];
     lines.extend(own.into_iter().map(|(k, v)| (k.to_owned(), v)));

@@ -243,7 +243,8 @@ impl Server {
         };
         let mut ns = ns;
         let budget = config.effective_memory_budget();
-        ns.set_memory_budget(budget);
+        let buffers = Arc::new(crate::namespace::BufferGauge::default());
+        ns.set_memory_budget_with_buffers(budget, buffers.clone());
         ns.set_enforce_quota(config.enforce_quota);
         tracing::info!(
             budget = budget.map_or_else(|| "unlimited".to_owned(), |b| b.to_string()),
@@ -266,6 +267,7 @@ impl Server {
             last_zxid: AtomicI64::new(last_zxid),
             next_conn_id: AtomicU64::new(1),
             started: Instant::now(),
+            buffers,
         });
         // Built before the threads, so a failed spawn stops and joins those already running.
         let mut server = Server {

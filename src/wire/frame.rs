@@ -40,6 +40,9 @@ impl fmt::Display for FrameError {
 
 impl std::error::Error for FrameError {}
 
+/// Buffer capacity an empty decoder keeps; room beyond it is released.
+const KEEP_CAPACITY: usize = 128 * 1024;
+
 /// Accumulates bytes from a stream and splits them into frames.
 ///
 /// # Example
@@ -96,6 +99,11 @@ impl FrameDecoder {
         Ok(())
     }
 
+    /// The bytes the buffer holds allocated (for memory accounting).
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
     /// Bytes received but not yet returned as frames.
     pub fn buffered(&self) -> usize {
         self.buf.len() - self.consumed
@@ -141,6 +149,8 @@ impl FrameDecoder {
         }
         if self.consumed == self.buf.len() {
             self.buf.clear();
+            // Room grown for one large frame is given back once it is consumed.
+            self.buf.shrink_to(KEEP_CAPACITY);
         } else {
             self.buf.drain(..self.consumed);
         }
