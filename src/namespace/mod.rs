@@ -13,6 +13,9 @@
 //! `u64` the server chose for a connection). Errors are ZooKeeper's [`ErrorCode`]s, found
 //! in ZooKeeper's order of checks, and a failed write changes no node and fires no watch.
 //!
+//! Container and TTL nodes (module `kind`) are found and deleted by the server's reaper
+//! through [`Namespace::reap_candidates`] and [`Namespace::reap`] (module `reap`).
+//!
 //! Must never: do I/O, read the clock, check sessions (the server asks the engine whether a
 //! session is live before calling in), or call back into the server.
 //!
@@ -37,8 +40,10 @@
 
 mod acl;
 mod budget;
+mod kind;
 mod path;
 mod quota;
+mod reap;
 mod restore;
 mod tree;
 mod watch;
@@ -51,7 +56,9 @@ pub use acl::{Access, Anyone};
 pub use budget::{
     acl_list_cost, node_cost, parse_size, BadSize, BufferCharge, BufferGauge, MemoryBudget,
 };
+pub use kind::{create_owner_rule, ttl_owner, NodeKind, MAX_TTL_MS};
 pub use quota::{QuotaFigures, LIMITS_NODE, QUOTA_ROOT, STATS_NODE};
+pub use reap::{ReapPage, ReapRules};
 pub use restore::NodeParts;
 pub use tree::Namespace;
 pub use watch::{WatchMode, WatcherId};

@@ -158,6 +158,18 @@ pub struct ServerConfig {
     pub memory_budget: Option<u64>,
     /// `zookeeper.enforceQuota`: whether hard quota limits refuse writes.
     pub enforce_quota: bool,
+    /// `extendedTypesEnabled` (or `zookeeper.extendedTypesEnabled`, the system property
+    /// ZooKeeper reads it from; default false): TTL nodes may be created and are reaped.
+    pub extended_types: bool,
+    /// `znode.container.checkIntervalMs` (default 60000): how often the reaper looks for
+    /// empty containers and expired TTL nodes.
+    pub container_check_interval_ms: u64,
+    /// `znode.container.maxPerMinute` (default 10000): most container and TTL nodes the
+    /// reaper deletes in a minute.
+    pub container_max_per_minute: u64,
+    /// `znode.container.maxNeverUsedIntervalMs` (default 0: never): age after which a
+    /// container that never had a child is reaped too.
+    pub container_max_never_used_ms: i64,
 }
 
 /// The zoo.cfg key (and environment variable) of the memory budget.
@@ -212,6 +224,10 @@ impl Default for ServerConfig {
             enforcement: AuthEnforcement::default(),
             memory_budget: None,
             enforce_quota: false,
+            extended_types: false,
+            container_check_interval_ms: 60_000,
+            container_max_per_minute: 10_000,
+            container_max_never_used_ms: 0,
         }
     }
 }
@@ -471,6 +487,26 @@ impl ServerConfig {
                 }
                 MEMORY_BUDGET_KEY => c.memory_budget = Some(memory_budget(value)?),
                 ENFORCE_QUOTA_KEY => c.enforce_quota = boolean(ENFORCE_QUOTA_KEY, value)?,
+                "extendedTypesEnabled" | "zookeeper.extendedTypesEnabled" => {
+                    c.extended_types = boolean("extendedTypesEnabled", value)?
+                }
+                "znode.container.checkIntervalMs" => {
+                    c.container_check_interval_ms =
+                        positive("znode.container.checkIntervalMs", value)?
+                }
+                "znode.container.maxPerMinute" => {
+                    c.container_max_per_minute = positive("znode.container.maxPerMinute", value)?
+                }
+                "znode.container.maxNeverUsedIntervalMs" => {
+                    c.container_max_never_used_ms =
+                        number("znode.container.maxNeverUsedIntervalMs", value)?;
+                    if c.container_max_never_used_ms < 0 {
+                        return Err(ConfigError::InvalidValue {
+                            key: "znode.container.maxNeverUsedIntervalMs",
+                            value: value.to_owned(),
+                        });
+                    }
+                }
                 k if IGNORED_KEYS.contains(&k)
                     || k.starts_with("server.")
                     || k.starts_with("metricsProvider.") => {}
@@ -578,6 +614,17 @@ impl ServerConfig {
     }
 }
 
+/// A count or interval that must be above 0.
+fn positive(key: &'static str, value: &str) -> Result<u64, ConfigError> {
+    match number::<u64>(key, value)? {
+        0 => Err(ConfigError::InvalidValue {
+            key,
+            value: value.to_owned(),
+        }),
+        n => Ok(n),
+    }
+}
+
 /// A session timeout: `-1` means "the default", as in ZooKeeper.
 fn memory_budget(value: &str) -> Result<u64, ConfigError> {
     crate::namespace::parse_size(value).map_err(|_| ConfigError::InvalidValue {
@@ -621,6 +668,40 @@ mod tests {
         assert!(c.four_letter_words.allows("srvr"));
         assert!(!c.four_letter_words.allows("ruok"));
         assert!(unknown.is_empty());
+    }
+
+    #[test]
+    fn container_and_ttl_keys_are_read_with_zookeepers_defaults() {
+        let (d, _) = ServerConfig::parse("").unwrap();
+        assert!(!d.extended_types);
+        assert_eq!(d.container_check_interval_ms, 60_000);
+        assert_eq!(d.container_max_per_minute, 10_000);
+        assert_eq!(d.container_max_never_used_ms, 0);
+        let text = "extendedTypesEnabled=true\nznode.container.checkIntervalMs=500\n\
+                    znode.container.maxPerMinute=120\n\
+                    znode.container.maxNeverUsedIntervalMs=9000\n";
+        let (c, unknown) = ServerConfig::parse(text).unwrap();
+        assert!(unknown.is_empty());
+        assert!(c.extended_types);
+        assert_eq!(c.container_check_interval_ms, 500);
+        assert_eq!(c.container_max_per_minute, 120);
+        assert_eq!(c.container_max_never_used_ms, 9000);
+        let (c, _) = ServerConfig::parse("zookeeper.extendedTypesEnabled=true\n").unwrap();
+        assert!(c.extended_types);
+        for bad in [
+            "znode.container.checkIntervalMs=0",
+            "znode.container.maxPerMinute=0",
+            "znode.container.maxNeverUsedIntervalMs=-5",
+            "extendedTypesEnabled=maybe",
+        ] {
+            assert!(
+                matches!(
+                    ServerConfig::parse(bad),
+                    Err(ConfigError::InvalidValue { .. })
+                ),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -42,6 +42,10 @@
 //! - **the metrics thread** `zksessiond-metrics` (module `metrics`, feature `metrics`),
 //!   when `metricsProvider.className` asks for Prometheus: answers `GET /metrics` with
 //!   the `mntr` figures; stopped and joined with the loops.
+//! - **the reaper** `zksessiond-reaper` (module `reaper`): every
+//!   `znode.container.checkIntervalMs` deletes empty containers and expired TTL nodes
+//!   through the write path, paced to `znode.container.maxPerMinute`; stopped and joined
+//!   with the loops.
 //! - **the engine's expiry workers** (owned by the [`Engine`], one per core): they decide
 //!   expiries and hand each batch to the server's expirer, which only queues it as a
 //!   message on one event loop's inbox (round robin) and wakes that loop. The expirer
@@ -88,6 +92,7 @@ mod memory;
 #[cfg(feature = "metrics")]
 mod metrics;
 mod mntr_names;
+mod reaper;
 mod requests;
 mod shared;
 mod stats;
@@ -153,6 +158,8 @@ pub struct Server {
     threads: Vec<thread::JoinHandle<()>>,
     /// The four-letter-word thread, joined after the loops.
     answerer: Option<thread::JoinHandle<()>>,
+    /// The container and TTL reaper, stopped after the loops.
+    reaper: Option<reaper::Reaper>,
     /// The Prometheus endpoint, when configured.
     #[cfg(feature = "metrics")]
     metrics: Option<metrics::MetricsServer>,
@@ -252,6 +259,7 @@ impl Server {
             enforce_quota = config.enforce_quota,
             "memory budget of the data tree"
         );
+        ns.set_extended_types(config.extended_types);
         let last_zxid = ns.last_zxid();
         let shared = Arc::new(Shared {
             answers,
@@ -275,6 +283,7 @@ impl Server {
             loops,
             threads: Vec::with_capacity(n),
             answerer: None,
+            reaper: None,
             #[cfg(feature = "metrics")]
             metrics: None,
             local_addr,
@@ -289,6 +298,7 @@ impl Server {
                     .map_err(|error| StartError::Bind { addr, error })?,
             );
         }
+        server.reaper = Some(reaper::Reaper::start(server.shared.clone()).map_err(StartError::Io)?);
         let mut listener = Some(listener);
         for (index, poll) in polls.into_iter().enumerate() {
             let el = EventLoop::new(index, poll, server.shared.clone(), listener.take());
@@ -359,6 +369,9 @@ impl Server {
         #[cfg(feature = "metrics")]
         if let Some(mut m) = self.metrics.take() {
             m.stop();
+        }
+        if let Some(mut r) = self.reaper.take() {
+            r.stop();
         }
         // The loops ask no more: close the queue and let the answerer finish.
         self.shared.answers.close();

@@ -2,6 +2,7 @@
 
 mod multi;
 mod quota;
+mod reap;
 mod sessions;
 mod trace;
 mod tree;
