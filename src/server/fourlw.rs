@@ -280,7 +280,8 @@ fn conf(shared: &Shared) -> String {
     let (data, log) = dir_sizes(shared);
     let mut out = String::new();
     let _ = writeln!(out, "clientPort={}", c.client_addr.port());
-    let _ = writeln!(out, "secureClientPort=-1");
+    let secure = c.secure_client_addr.map_or(-1, |a| i32::from(a.port()));
+    let _ = writeln!(out, "secureClientPort={secure}");
     let _ = writeln!(out, "dataDir={dir}");
     let _ = writeln!(out, "dataDirSize={data}");
     let _ = writeln!(out, "dataLogDir={log_dir}");
