@@ -174,6 +174,7 @@ off_admin=$(free_port)
 cat >"$work/off.cfg" <<CFG
 clientPort=$off
 clientPortAddress=127.0.0.1
+4lw.commands.whitelist=ruok
 admin.enableServer=false
 admin.serverPort=$off_admin
 CFG
@@ -203,6 +204,7 @@ busy=$(free_port)
 cat >"$work/busy.cfg" <<CFG
 clientPort=$busy
 clientPortAddress=127.0.0.1
+4lw.commands.whitelist=ruok
 admin.serverAddress=127.0.0.1
 admin.serverPort=$ours_admin
 CFG
