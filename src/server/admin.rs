@@ -212,7 +212,10 @@ mod tests {
 
         let conf = json(admin, "/commands/conf");
         assert_eq!(conf["command"], "configuration");
-        assert_eq!(conf["client_port"], 0, "the configured port, as the `conf` word");
+        assert_eq!(
+            conf["client_port"], 0,
+            "the configured port, as the `conf` word"
+        );
         assert_eq!(conf["tick_time"], 2000);
 
         let envi = json(admin, "/commands/envi");
