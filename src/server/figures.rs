@@ -35,7 +35,11 @@ pub(crate) struct ServerFigures {
     pub(crate) alive_connections: u64,
     pub(crate) last_zxid: i64,
     pub(crate) node_count: usize,
+    /// Read by the AdminServer's `server_stats` (the `srvr` word has no such line).
+    #[cfg_attr(not(feature = "admin"), allow(dead_code))]
     pub(crate) uptime_ms: u64,
+    /// Read by the AdminServer's `server_stats` (the `srvr` word has no such line).
+    #[cfg_attr(not(feature = "admin"), allow(dead_code))]
     pub(crate) auth_failed: u64,
 }
 
