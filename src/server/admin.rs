@@ -253,6 +253,21 @@ mod tests {
         assert!(srvr["server_stats"]["packets_received"].as_u64().unwrap() <= 1);
     }
 
+    /// A command still being computed holds up no client: while every command's work is
+    /// held, a new session is made and served on the only event loop.
+    #[test]
+    fn a_pending_command_does_not_stall_the_loop() {
+        let server = server();
+        let admin = server.admin_addr().unwrap();
+        let held = crate::server::fourlw::HOLD.lock();
+        let asking = std::thread::spawn(move || json(admin, "/commands/dump"));
+        // The session handshake and an ephemeral create are answered meanwhile.
+        let _c = session_with_ephemeral(server.local_addr(), "/while-held");
+        drop(held);
+        let dump = asking.join().unwrap();
+        assert_eq!(dump["command"], "dump");
+    }
+
     #[test]
     fn a_custom_command_url_moves_the_commands() {
         let config = ServerConfig {

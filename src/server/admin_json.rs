@@ -54,6 +54,8 @@ pub(crate) fn primary(name: &str) -> Option<&'static str> {
 /// The JSON answer to `name` (a primary name or an alias): the command's fields, then
 /// `command` and `error`; an unknown command's answer has only those two.
 pub(crate) fn answer(shared: &Shared, name: &str) -> Value {
+    #[cfg(test)]
+    let _held = fourlw::HOLD.lock();
     let mut out = Map::new();
     let command = match primary(name) {
         Some(cmd) => {
