@@ -33,7 +33,7 @@ COMMANDS = [
     ("ruok", None), ("server_stats", "srvr"), ("stats", "stat"), ("monitor", "mntr"),
     ("configuration", "conf"), ("environment", "envi"), ("connections", "cons"),
     ("dump", None), ("watch_summary", "wchs"), ("watches", "wchc"),
-    ("watches_by_path", "wchp"), ("is_read_only", "isro"), ("dirs", None), ("hash", None),
+    ("watches_by_path", "wchp"), ("is_read_only", "isro"), ("last_snapshot", "lsnp"), ("dirs", None), ("hash", None),
     ("get_trace_mask", "gtmk"), ("connection_stat_reset", "crst"), ("stat_reset", "srst"),
     ("observers", "obsr"), ("voting_view", None), ("zabstate", None),
 ]

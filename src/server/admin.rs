@@ -225,6 +225,13 @@ mod tests {
             .unwrap()
             .starts_with("3.8.0"));
 
+        let lsnp = json(admin, "/commands/lsnp");
+        assert_eq!(lsnp["command"], "last_snapshot");
+        assert_eq!(lsnp["zxid"], "0", "no dataDir, no snapshot");
+        let started = lsnp["timestamp"].as_u64().unwrap();
+        let now = crate::server::shared::wall_ms() / 1000;
+        assert!(started <= now && started + 600 > now, "{started} vs {now}");
+
         let wchs = json(admin, "/commands/wchs");
         assert_eq!(wchs["command"], "watch_summary");
         assert_eq!(wchs["num_total_watches"], 0);

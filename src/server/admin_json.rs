@@ -8,8 +8,9 @@
 //!
 //! Deliberate differences from ZooKeeper: `monitor` carries zksessiond's own `zks_*` keys
 //! after ZooKeeper's; commands of a quorum or of the JVM (`leader`, `system_properties`,
-//! `initial_configuration`, `last_snapshot`, `set_trace_mask`,
-//! `observer_connection_stat_reset`) are not offered and answer as unknown commands.
+//! `initial_configuration`, `set_trace_mask`, `observer_connection_stat_reset`) are not
+//! offered and answer as unknown commands (`initial_configuration` would also show the
+//! file's secrets, such as a super digest, to anyone reaching the port).
 //!
 //! Must never: run on an event loop (it runs on the AdminServer's thread), or take a lock
 //! for work proportional to the data (the figures are gathered piecewise).
@@ -30,6 +31,7 @@ pub(crate) const COMMANDS: &[(&str, &[&str])] = &[
     ("get_trace_mask", &["gtmk"]),
     ("hash", &[]),
     ("is_read_only", &["isro"]),
+    ("last_snapshot", &["lsnp"]),
     ("monitor", &["mntr"]),
     ("observers", &["obsr"]),
     ("ruok", &[]),
@@ -171,6 +173,12 @@ fn fields(shared: &Shared, cmd: &str, out: &mut Map<String, Value>) {
         // The digest of the tree is not kept (as with ZooKeeper's digest switched off).
         "hash" => put("digests", json!([])),
         "get_trace_mask" => put("tracemask", 0.into()),
+        "last_snapshot" => {
+            let (zxid, secs) = figures::last_snapshot(shared);
+            // ZooKeeper writes the zxid in hex, as text.
+            put("zxid", format!("{zxid:x}").into());
+            put("timestamp", secs.into());
+        }
         "monitor" => {
             for (k, v) in fourlw::mntr_lines(shared) {
                 let k = k.strip_prefix("zk_").unwrap_or(&k).to_owned();

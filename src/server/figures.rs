@@ -182,6 +182,27 @@ pub(crate) fn dir_sizes(shared: &Shared) -> (u64, u64) {
     (size(version_dir(shared)), size(log_version_dir(shared)))
 }
 
+/// The newest snapshot in the data directory, for `last_snapshot`: its zxid and when it
+/// was written (its file's modification time, in seconds since the epoch). Without one
+/// (no `dataDir`, or none written yet): zxid 0 and the time the server started.
+pub(crate) fn last_snapshot(shared: &Shared) -> (i64, u64) {
+    let newest = version_dir(shared)
+        .and_then(|d| crate::persist::list_files(&d, crate::persist::FileKind::Snapshot).ok())
+        .and_then(|files| files.into_iter().max_by_key(|(zxid, _)| *zxid));
+    let written = |p: &Path| {
+        std::fs::metadata(p)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_secs())
+    };
+    let started = (super::shared::wall_ms() - shared.started.elapsed().as_millis() as u64) / 1000;
+    match newest {
+        Some((zxid, path)) => (zxid, written(&path).unwrap_or(started)),
+        None => (0, started),
+    }
+}
+
 /// The configuration `conf` shows.
 #[derive(Debug, Clone)]
 pub(crate) struct ConfFigures {
