@@ -183,10 +183,16 @@ def compare_metrics(ours_client, ours_metrics, list_file):
         if line.strip() and not line.startswith("#"):
             name, t = line.split()
             want[name] = t
-    types, _ = scrape(ours_metrics)
+    types, values = scrape(ours_metrics)
     bad = {n: (types.get(n), t) for n, t in want.items() if types.get(n) != t}
     report("prometheus:zookeeper-names-and-types", not bad,
            f"{len(bad)} differ, e.g. {dict(list(bad.items())[:5])}")
+    # The series ZooKeeper's provider (simpleclient 0.9) serves: a gauge's and a counter's
+    # sample under the bare name, a summary's `_count` and `_sum`.
+    def series(n, t):
+        return [n + "_count", n + "_sum"] if t == "summary" else [n]
+    missing = [s for n, t in want.items() for s in series(n, t) if s not in values]
+    report("prometheus:zookeeper-series", not missing, f"missing {missing[:5]}")
     own = {"zks_sessions": "gauge", "zks_sessions_created": "counter",
            "zks_session_touches": "counter", "zks_session_expirations": "counter",
            "zks_expiry_lag_ms": "histogram"}

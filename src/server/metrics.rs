@@ -11,14 +11,16 @@
 //! and `zks_expiry_lag_ms` (a histogram of how late expiries ran, from the engine's
 //! buckets).
 //!
-//! `prometheus-client` has no summary type: summaries are written after its output in
-//! the same text format (`# TYPE <name> summary`, `<name>{quantile=...}`, `<name>_sum`,
-//! `<name>_count`), before the closing `# EOF`.
+//! ZooKeeper's own counters and summaries are written after `prometheus-client`'s output,
+//! before its closing `# EOF`, in the same text format: `prometheus-client` has no
+//! summary type, and it names a counter's sample `<name>_total` where ZooKeeper's
+//! provider (simpleclient 0.9) names it `<name>`, the series ZooKeeper's dashboards and
+//! alerts query.
 //!
 //! Deliberate differences from ZooKeeper's provider: no `jvm_*`/`process_*` figures (there
 //! is no JVM), no per-namespace summary sets (`read_per_namespace`, `write_per_namespace`,
 //! `ack_latency`, `learner_handler_qp_*`: quorum or per-key figures zksessiond does not
-//! keep); counters' samples carry the `_total` suffix of `prometheus-client`.
+//! keep). zksessiond's own counters (`zks_*`) carry `prometheus-client`'s `_total`.
 //!
 //! Must never: run on an event loop or hold a lock the request path needs for work
 //! proportional to the data (it reads the same figures as `mntr`); outlive the server
@@ -139,12 +141,21 @@ fn is_summary_part(name: &str) -> bool {
     })
 }
 
-/// Writes ZooKeeper's summaries from the `mntr` figures (`lines`, keys without `zk_`):
-/// `_sum` and `_count`, plus the quantiles 0.5, 0.9 and 0.99 of the detailed ones (NaN
-/// while nothing was observed; 0.9 reads `mntr`'s p95, the nearest percentile it keeps at
-/// or above 0.9).
-fn write_summaries(out: &mut String, lines: &HashMap<&str, &str>) {
+/// Writes ZooKeeper's counters and summaries from the `mntr` figures (`lines`, keys
+/// without `zk_`), as ZooKeeper's provider names their samples: a counter's sample is
+/// its bare name (no `_total`); a summary has `_sum` and `_count`, plus the quantiles 0.5,
+/// 0.9 and 0.99 of the detailed ones (NaN while nothing was observed; 0.9 reads `mntr`'s
+/// p95, the nearest percentile it keeps at or above 0.9).
+fn write_zookeeper_families(out: &mut String, lines: &HashMap<&str, &str>) {
     use std::fmt::Write;
+    for name in ZK_COUNTERS {
+        let Some(v) = lines.get(name).and_then(|v| v.parse::<u64>().ok()) else {
+            continue;
+        };
+        let _ = writeln!(out, "# HELP {name} ZooKeeper's {name}.");
+        let _ = writeln!(out, "# TYPE {name} counter");
+        let _ = writeln!(out, "{name} {v}");
+    }
     let get = |key: String| lines.get(key.as_str()).copied().unwrap_or("0");
     let summaries = mntr_names::SUMMARIES.iter().map(|n| (*n, false));
     for (name, quantiles) in
@@ -204,12 +215,7 @@ pub(crate) fn scrape(shared: &Shared) -> String {
             continue;
         }
         if ZK_COUNTERS.contains(&name) {
-            let Ok(v) = value.parse::<u64>() else {
-                continue;
-            };
-            let c = Counter::<u64>::default();
-            c.inc_by(v);
-            registry.register(name, format!("ZooKeeper's {name}"), c);
+            // Written by `write_zookeeper_families`, under ZooKeeper's sample names.
             continue;
         }
         let Ok(v) = value.parse::<f64>() else {
@@ -272,7 +278,7 @@ pub(crate) fn scrape(shared: &Shared) -> String {
     // The summaries go before the closing `# EOF`.
     let eof = out.rfind("# EOF").unwrap_or(out.len());
     let tail = out.split_off(eof);
-    write_summaries(&mut out, &zk);
+    write_zookeeper_families(&mut out, &zk);
     out.push_str(&tail);
     out
 }
@@ -373,6 +379,9 @@ mod tests {
             "summaries are not gauges"
         );
         assert!(values.contains_key("readlatency_count"));
+        // ZooKeeper's counters under its sample names (no `_total`).
+        assert!(values.contains_key("connection_request_count"));
+        assert!(!values.contains_key("connection_request_count_total"));
         assert!(values["readlatency{quantile=\"0.5\"}"].is_nan());
         for name in [
             "zks_sessions_created",
