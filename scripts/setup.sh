@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   zookeeper zookeeper-bin libzookeeper-java libzookeeper-mt-dev
   python3-kazoo junit4 valgrind pkg-config default-jdk-headless procps jq g++
-  zktop python3-pyte
+  zktop python3-pyte python3-prometheus-client
 )
 
 missing=()

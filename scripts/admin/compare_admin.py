@@ -11,9 +11,10 @@ maps keyed by data (times, session ids, paths), whose values are compared in sha
 Deliberate difference: `monitor` carries zksessiond's `zks_*` keys too; ZooKeeper's
 per-namespace summaries (`*_per_namespace`, named after the znodes touched) are left out.
 
-The Prometheus endpoint is scraped and parsed: every metric of METRICS_LIST (ZooKeeper
-3.8's names and types) must be served with that type, and the engine's session figures
-must move as kazoo sessions come and go and as one expires.
+The Prometheus endpoint is scraped and parsed (line by line, and with the Prometheus
+project's Python parser): every metric of METRICS_LIST (ZooKeeper 3.8's names and types)
+must be served with that type and ZooKeeper's sample names, and the engine's session
+figures must move as kazoo sessions come and go and as one expires.
 
 Prints one "PASS name" or "FAIL name: why" per check.
 """
@@ -27,6 +28,7 @@ import urllib.error
 import urllib.request
 
 from kazoo.client import KazooClient
+from prometheus_client.parser import text_string_to_metric_families
 
 # (name, alias) of each command compared; alias None when it has none.
 COMMANDS = [
@@ -193,6 +195,11 @@ def compare_metrics(ours_client, ours_metrics, list_file):
         return [n + "_count", n + "_sum"] if t == "summary" else [n]
     missing = [s for n, t in want.items() for s in series(n, t) if s not in values]
     report("prometheus:zookeeper-series", not missing, f"missing {missing[:5]}")
+    # The Prometheus project's own parser reads every ZooKeeper family with its type.
+    _, _, body = http(ours_metrics, "/metrics")
+    parsed = {f.name: f.type for f in text_string_to_metric_families(body)}
+    bad = {n: parsed.get(n) for n, t in want.items() if parsed.get(n) != t}
+    report("prometheus:parser-reads-zookeeper-families", not bad, f"{dict(list(bad.items())[:5])}")
     own = {"zks_sessions": "gauge", "zks_sessions_created": "counter",
            "zks_session_touches": "counter", "zks_session_expirations": "counter",
            "zks_expiry_lag_ms": "histogram"}

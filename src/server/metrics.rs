@@ -20,7 +20,9 @@
 //! Deliberate differences from ZooKeeper's provider: no `jvm_*`/`process_*` figures (there
 //! is no JVM), no per-namespace summary sets (`read_per_namespace`, `write_per_namespace`,
 //! `ack_latency`, `learner_handler_qp_*`: quorum or per-key figures zksessiond does not
-//! keep). zksessiond's own counters (`zks_*`) carry `prometheus-client`'s `_total`.
+//! keep). zksessiond's own counters (`zks_*`) are `prometheus-client`'s: OpenMetrics
+//! naming, a `<name>_total` sample under `# TYPE <name> counter`, which Prometheus
+//! ingests under the sample's name.
 //!
 //! Must never: run on an event loop or hold a lock the request path needs for work
 //! proportional to the data (it reads the same figures as `mntr`); outlive the server
