@@ -161,6 +161,18 @@ pub struct ServerConfig {
     /// `sessionRequireClientSASLAuth`: the schemes a connection must have proved before any
     /// request but `addauth` and SASL is served.
     pub enforcement: AuthEnforcement,
+    /// `extendedTypesEnabled` (or `zookeeper.extendedTypesEnabled`, the system property
+    /// ZooKeeper reads it from; default false): TTL nodes may be created and are reaped.
+    pub extended_types: bool,
+    /// `znode.container.checkIntervalMs` (default 60000): how often the reaper looks for
+    /// empty containers and expired TTL nodes.
+    pub container_check_interval_ms: u64,
+    /// `znode.container.maxPerMinute` (default 10000): most container and TTL nodes the
+    /// reaper deletes in a minute.
+    pub container_max_per_minute: u64,
+    /// `znode.container.maxNeverUsedIntervalMs` (default 0: never): age after which a
+    /// container that never had a child is reaped too.
+    pub container_max_never_used_ms: i64,
 }
 
 /// A secret setting: never shown by `Debug`.
@@ -208,6 +220,10 @@ impl Default for ServerConfig {
             sasl_super_password: None,
             super_user: None,
             enforcement: AuthEnforcement::default(),
+            extended_types: false,
+            container_check_interval_ms: 60_000,
+            container_max_per_minute: 10_000,
+            container_max_never_used_ms: 0,
         }
     }
 }
@@ -493,6 +509,26 @@ impl ServerConfig {
                     c.acl_policy.digest =
                         boolean("zookeeper.DigestAuthenticationProvider.enabled", value)?
                 }
+                "extendedTypesEnabled" | "zookeeper.extendedTypesEnabled" => {
+                    c.extended_types = boolean("extendedTypesEnabled", value)?
+                }
+                "znode.container.checkIntervalMs" => {
+                    c.container_check_interval_ms =
+                        positive("znode.container.checkIntervalMs", value)?
+                }
+                "znode.container.maxPerMinute" => {
+                    c.container_max_per_minute = positive("znode.container.maxPerMinute", value)?
+                }
+                "znode.container.maxNeverUsedIntervalMs" => {
+                    c.container_max_never_used_ms =
+                        number("znode.container.maxNeverUsedIntervalMs", value)?;
+                    if c.container_max_never_used_ms < 0 {
+                        return Err(ConfigError::InvalidValue {
+                            key: "znode.container.maxNeverUsedIntervalMs",
+                            value: value.to_owned(),
+                        });
+                    }
+                }
                 k if IGNORED_KEYS.contains(&k)
                     || k.starts_with("server.")
                     || k.starts_with("metricsProvider.") => {}
@@ -573,6 +609,17 @@ impl ServerConfig {
     }
 }
 
+/// A count or interval that must be above 0.
+fn positive(key: &'static str, value: &str) -> Result<u64, ConfigError> {
+    match number::<u64>(key, value)? {
+        0 => Err(ConfigError::InvalidValue {
+            key,
+            value: value.to_owned(),
+        }),
+        n => Ok(n),
+    }
+}
+
 /// A session timeout: `-1` means "the default", as in ZooKeeper.
 fn timeout(key: &'static str, value: &str) -> Result<Option<u32>, ConfigError> {
     if value == "-1" {
@@ -609,6 +656,40 @@ mod tests {
         assert!(c.four_letter_words.allows("srvr"));
         assert!(!c.four_letter_words.allows("ruok"));
         assert!(unknown.is_empty());
+    }
+
+    #[test]
+    fn container_and_ttl_keys_are_read_with_zookeepers_defaults() {
+        let (d, _) = ServerConfig::parse("").unwrap();
+        assert!(!d.extended_types);
+        assert_eq!(d.container_check_interval_ms, 60_000);
+        assert_eq!(d.container_max_per_minute, 10_000);
+        assert_eq!(d.container_max_never_used_ms, 0);
+        let text = "extendedTypesEnabled=true\nznode.container.checkIntervalMs=500\n\
+                    znode.container.maxPerMinute=120\n\
+                    znode.container.maxNeverUsedIntervalMs=9000\n";
+        let (c, unknown) = ServerConfig::parse(text).unwrap();
+        assert!(unknown.is_empty());
+        assert!(c.extended_types);
+        assert_eq!(c.container_check_interval_ms, 500);
+        assert_eq!(c.container_max_per_minute, 120);
+        assert_eq!(c.container_max_never_used_ms, 9000);
+        let (c, _) = ServerConfig::parse("zookeeper.extendedTypesEnabled=true\n").unwrap();
+        assert!(c.extended_types);
+        for bad in [
+            "znode.container.checkIntervalMs=0",
+            "znode.container.maxPerMinute=0",
+            "znode.container.maxNeverUsedIntervalMs=-5",
+            "extendedTypesEnabled=maybe",
+        ] {
+            assert!(
+                matches!(
+                    ServerConfig::parse(bad),
+                    Err(ConfigError::InvalidValue { .. })
+                ),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -42,6 +42,10 @@
 //! - **the metrics thread** `zksessiond-metrics` (module `metrics`, feature `metrics`),
 //!   when `metricsProvider.className` asks for Prometheus: answers `GET /metrics` with
 //!   the `mntr` figures; stopped and joined with the loops.
+//! - **the reaper** `zksessiond-reaper` (module `reaper`): every
+//!   `znode.container.checkIntervalMs` deletes empty containers and expired TTL nodes
+//!   through the write path, paced to `znode.container.maxPerMinute`; stopped and joined
+//!   with the loops.
 //! - **the AdminServer thread** `zksessiond-admin` (module `admin`, feature `admin`),
 //!   when `admin.enableServer` (on by default in a `zoo.cfg`, as ZooKeeper): answers
 //!   ZooKeeper's `/commands/<name>` as JSON from the same figures as the four-letter
@@ -99,6 +103,7 @@ mod http;
 #[cfg(feature = "metrics")]
 mod metrics;
 mod mntr_names;
+mod reaper;
 mod requests;
 mod shared;
 mod stats;
@@ -164,6 +169,8 @@ pub struct Server {
     threads: Vec<thread::JoinHandle<()>>,
     /// The four-letter-word thread, joined after the loops.
     answerer: Option<thread::JoinHandle<()>>,
+    /// The container and TTL reaper, stopped after the loops.
+    reaper: Option<reaper::Reaper>,
     /// The Prometheus endpoint, when configured.
     #[cfg(feature = "metrics")]
     metrics: Option<metrics::MetricsServer>,
@@ -255,6 +262,8 @@ impl Server {
             }
             _ => (Namespace::new(), None),
         };
+        let mut ns = ns;
+        ns.set_extended_types(config.extended_types);
         let last_zxid = ns.last_zxid();
         let shared = Arc::new(Shared {
             answers,
@@ -277,6 +286,7 @@ impl Server {
             loops,
             threads: Vec::with_capacity(n),
             answerer: None,
+            reaper: None,
             #[cfg(feature = "metrics")]
             metrics: None,
             #[cfg(feature = "admin")]
@@ -293,6 +303,7 @@ impl Server {
                     .map_err(|error| StartError::Bind { addr, error })?,
             );
         }
+        server.reaper = Some(reaper::Reaper::start(server.shared.clone()).map_err(StartError::Io)?);
         #[cfg(feature = "admin")]
         if let Some(addr) = server.shared.config.admin_addr {
             let url = server.shared.config.admin_command_url.clone();
@@ -382,6 +393,9 @@ impl Server {
         #[cfg(feature = "metrics")]
         if let Some(mut m) = self.metrics.take() {
             m.stop();
+        }
+        if let Some(mut r) = self.reaper.take() {
+            r.stop();
         }
         #[cfg(feature = "admin")]
         if let Some(mut a) = self.admin.take() {
