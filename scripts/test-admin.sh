@@ -78,8 +78,7 @@ ZKSESSIOND=./target/release/zksessiond
 
 echo "== command line"
 help=$("$ZKSESSIOND" --help)
-for word in -- "--config FILE" --version admin.enableServer admin.serverPort metricsProvider; do
-    [[ "$word" == "--" ]] && continue
+for word in "--config FILE" --version admin.enableServer admin.serverPort metricsProvider; do
     grep -qF -- "$word" <<<"$help" && pass "cli:--help:$word" || fail "cli:--help:$word"
 done
 version=$("$ZKSESSIOND" --version)
