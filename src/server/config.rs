@@ -9,8 +9,11 @@
 
 use crate::engine::{self, Config as EngineConfig};
 use crate::security::digest::{SuperDigest, SUPER_DIGEST_KEY};
-use crate::security::{AclPolicy, AuthEnforcement, JaasConfig, SaslUsers, DEFAULT_SERVER_SECTION};
-use std::collections::BTreeSet;
+use crate::security::{
+    AclPolicy, AuthEnforcement, JaasConfig, SaslUsers, TlsConfigError, TlsSettings,
+    DEFAULT_SERVER_SECTION,
+};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -91,6 +94,15 @@ pub struct ServerConfig {
     pub tick_ms: u32,
     /// `clientPortAddress`:`clientPort` (default 127.0.0.1:2181; port 0 picks a free one).
     pub client_addr: SocketAddr,
+    /// Whether the plaintext client port is served (default true). A `zoo.cfg` with
+    /// `secureClientPort` and no `clientPort` turns it off, as in ZooKeeper.
+    pub plain_port: bool,
+    /// `secureClientPortAddress` (default: `clientPortAddress`):`secureClientPort`: the
+    /// TLS client port, `None` (the default) for none.
+    pub secure_client_addr: Option<SocketAddr>,
+    /// The `ssl.*` settings of the TLS client port (key and trust stores, client
+    /// authentication, protocols, cipher suites); `None` when no `ssl.*` key is given.
+    pub tls: Option<TlsSettings>,
     /// `dataDir`: where snapshots (and, without `dataLogDir`, transaction logs) are kept,
     /// in ZooKeeper 3.8's layout. `None`: state lives in memory only.
     pub data_dir: Option<PathBuf>,
@@ -193,6 +205,9 @@ impl Default for ServerConfig {
         ServerConfig {
             tick_ms: 2000,
             client_addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 2181),
+            plain_port: true,
+            secure_client_addr: None,
+            tls: None,
             data_dir: None,
             data_log_dir: None,
             force_sync: true,
@@ -252,6 +267,13 @@ pub enum ConfigError {
     },
     /// The engine refused the resulting session settings (the variant names the setting).
     Engine(engine::ConfigError),
+    /// A setting another one needs is missing.
+    Missing {
+        /// The missing key.
+        key: &'static str,
+        /// The key that needs it.
+        needed_by: &'static str,
+    },
 }
 
 impl fmt::Display for ConfigError {
@@ -265,6 +287,7 @@ impl fmt::Display for ConfigError {
                 write!(f, "invalid value for {key}: {value:?}")
             }
             ConfigError::Engine(e) => write!(f, "session settings refused: {e}"),
+            ConfigError::Missing { key, needed_by } => write!(f, "{needed_by} needs {key}"),
         }
     }
 }
@@ -282,7 +305,32 @@ pub struct UnknownKey {
 
 /// Keys of a standard ZooKeeper `zoo.cfg` that have no meaning for a standalone,
 /// in-memory server; they are accepted silently.
-const IGNORED_KEYS: [&str; 3] = ["initLimit", "syncLimit", "standaloneEnabled"];
+const IGNORED_KEYS: [&str; 7] = [
+    "initLimit",
+    "syncLimit",
+    "standaloneEnabled",
+    // The TLS port is served by the event loops whatever connection factory is named.
+    "serverCnxnFactory",
+    // Client-side and quorum TLS settings, meaningless for a standalone server.
+    "ssl.hostnameVerification",
+    "ssl.authProvider",
+    "sslQuorum",
+];
+
+/// The `ssl.*` keys of the client port that are read (also accepted as `zookeeper.ssl.*`).
+const TLS_KEYS: [&str; 11] = [
+    "ssl.keyStore.location",
+    "ssl.keyStore.type",
+    "ssl.keyStore.password",
+    "ssl.trustStore.location",
+    "ssl.trustStore.type",
+    "ssl.trustStore.password",
+    "ssl.clientAuth",
+    "ssl.protocol",
+    "ssl.enabledProtocols",
+    "ssl.ciphersuites",
+    "ssl.handshakeDetectionTimeoutMillis",
+];
 
 /// ZooKeeper's default `admin.commandURL`.
 pub const DEFAULT_ADMIN_COMMAND_URL: &str = "/commands";
@@ -327,6 +375,9 @@ impl ServerConfig {
         let mut c = ServerConfig::default();
         let mut unknown = Vec::new();
         let mut port = c.client_addr.port();
+        let mut port_given = false;
+        let (mut secure_port, mut secure_ip): (Option<u16>, Option<IpAddr>) = (None, None);
+        let mut ssl: BTreeMap<&'static str, String> = BTreeMap::new();
         let (mut enforce, mut enforce_schemes, mut require_sasl) = (false, None, false);
         let mut ip = c.client_addr.ip();
         let mut metrics = false;
@@ -354,7 +405,26 @@ impl ServerConfig {
                         });
                     }
                 }
-                "clientPort" => port = number("clientPort", value)?,
+                "clientPort" => {
+                    port = number("clientPort", value)?;
+                    port_given = true;
+                }
+                "secureClientPort" => secure_port = Some(number("secureClientPort", value)?),
+                "secureClientPortAddress" => {
+                    secure_ip = Some(value.parse().map_err(|_| ConfigError::InvalidValue {
+                        key: "secureClientPortAddress",
+                        value: value.to_owned(),
+                    })?)
+                }
+                k if TLS_KEYS.contains(&k.strip_prefix("zookeeper.").unwrap_or(k)) => {
+                    let k = k.strip_prefix("zookeeper.").unwrap_or(k);
+                    if let Some(name) = TLS_KEYS.iter().find(|n| **n == k) {
+                        ssl.insert(name, value.to_owned());
+                    }
+                }
+                "zookeeper.X509AuthenticationProvider.superUser" => {
+                    c.acl_policy.x509_super_user = Some(value.to_owned())
+                }
                 "clientPortAddress" => {
                     ip = value.parse().map_err(|_| ConfigError::InvalidValue {
                         key: "clientPortAddress",
@@ -488,6 +558,9 @@ impl ServerConfig {
                     if value.ends_with(".SASLAuthenticationProvider") {
                         c.acl_policy.sasl = true;
                     }
+                    if value.ends_with(".X509AuthenticationProvider") {
+                        c.acl_policy.x509 = true;
+                    }
                 }
                 JAAS_KEY => c.jaas_config = Some(PathBuf::from(value)),
                 "zookeeper.sasl.serverconfig" => c.jaas_section = value.to_owned(),
@@ -529,7 +602,9 @@ impl ServerConfig {
                         });
                     }
                 }
-                k if IGNORED_KEYS.contains(&k)
+                k if IGNORED_KEYS.contains(&k.strip_prefix("zookeeper.").unwrap_or(k))
+                    || k.starts_with("ssl.quorum.")
+                    || k.starts_with("zookeeper.ssl.quorum.")
                     || k.starts_with("server.")
                     || k.starts_with("metricsProvider.") => {}
                 k => unknown.push(UnknownKey {
@@ -539,6 +614,20 @@ impl ServerConfig {
             }
         }
         c.client_addr = SocketAddr::new(ip, port);
+        if let Some(sp) = secure_port {
+            c.secure_client_addr = Some(SocketAddr::new(secure_ip.unwrap_or(ip), sp));
+            // ZooKeeper: secureClientPort without clientPort serves TLS only.
+            c.plain_port = port_given;
+        }
+        if secure_port.is_some() || !ssl.is_empty() {
+            c.tls = Some(tls_settings(&ssl)?);
+        }
+        if secure_port.is_some() && c.tls.as_ref().is_some_and(|t| t.key_store.is_none()) {
+            return Err(ConfigError::Missing {
+                key: "ssl.keyStore.location",
+                needed_by: "secureClientPort",
+            });
+        }
         c.metrics_addr = metrics.then(|| SocketAddr::new(metrics_ip, metrics_port));
         c.admin_addr = admin.then(|| SocketAddr::new(admin_ip, admin_port));
         c.enforcement = AuthEnforcement::new(
@@ -594,6 +683,20 @@ impl ServerConfig {
         Ok(())
     }
 
+    /// Builds the TLS server configuration of the secure client port (reads the key and
+    /// trust stores); `None` when no secure port is configured.
+    pub fn tls_server_config(
+        &self,
+    ) -> Result<Option<std::sync::Arc<rustls::ServerConfig>>, TlsConfigError> {
+        if self.secure_client_addr.is_none() {
+            return Ok(None);
+        }
+        match &self.tls {
+            Some(t) => t.server_config().map(Some),
+            None => Err(TlsConfigError::MissingKeyStore),
+        }
+    }
+
     /// The engine settings these server settings imply.
     pub fn engine_config(&self) -> EngineConfig {
         let mut e = EngineConfig::with_tick(self.tick_ms);
@@ -607,6 +710,25 @@ impl ServerConfig {
         e.local_session_upgrade = self.local_sessions_upgrading;
         e
     }
+}
+
+/// The `ssl.*` settings from the keys collected; a refused value names its key.
+fn tls_settings(ssl: &BTreeMap<&'static str, String>) -> Result<TlsSettings, ConfigError> {
+    TlsSettings::from_properties(|k| ssl.get(k).cloned()).map_err(|e| {
+        let given = |key: &'static str| ConfigError::InvalidValue {
+            key,
+            value: ssl.get(key).cloned().unwrap_or_default(),
+        };
+        match e {
+            TlsConfigError::UnsupportedStoreType { setting, value } => ConfigError::InvalidValue {
+                key: setting,
+                value,
+            },
+            TlsConfigError::BadClientAuth(_) => given("ssl.clientAuth"),
+            _ if ssl.contains_key("ssl.enabledProtocols") => given("ssl.enabledProtocols"),
+            _ => given("ssl.protocol"),
+        }
+    })
 }
 
 /// A count or interval that must be above 0.
@@ -913,6 +1035,100 @@ mod tests {
         )
         .unwrap();
         assert!(c.enforcement.requires_sasl());
+    }
+
+    #[test]
+    fn tls_keys_are_read_under_both_names() {
+        let (c, unknown) = ServerConfig::parse(
+            "clientPort=2181\nsecureClientPort=2281\n\
+             serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory\n\
+             authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider\n\
+             zookeeper.X509AuthenticationProvider.superUser=CN=admin\n\
+             ssl.keyStore.location=/k.pem\nssl.keyStore.type=PEM\nssl.keyStore.password=\n\
+             zookeeper.ssl.trustStore.location=/t.pem\nssl.clientAuth=want\n\
+             ssl.enabledProtocols=TLSv1.3\nssl.quorum.keyStore.location=/q.pem\n\
+             ssl.hostnameVerification=false\n",
+        )
+        .unwrap();
+        assert!(unknown.is_empty(), "{unknown:?}");
+        assert!(c.plain_port);
+        assert_eq!(
+            c.secure_client_addr,
+            Some("127.0.0.1:2281".parse().unwrap())
+        );
+        let t = c.tls.unwrap();
+        assert_eq!(t.key_store.as_deref(), Some("/k.pem"));
+        assert_eq!(t.trust_store.as_deref(), Some("/t.pem"));
+        assert_eq!(t.client_auth, crate::security::ClientAuth::Want);
+        assert!(t.tls13 && !t.tls12);
+        assert!(c.acl_policy.x509);
+        assert_eq!(c.acl_policy.x509_super_user.as_deref(), Some("CN=admin"));
+    }
+
+    #[test]
+    fn a_secure_port_without_client_port_serves_tls_only() {
+        let (c, _) = ServerConfig::parse(
+            "secureClientPort=2281\nsecureClientPortAddress=127.0.0.2\n\
+             ssl.keyStore.location=/k.pem\nssl.clientAuth=none\n",
+        )
+        .unwrap();
+        assert!(!c.plain_port);
+        assert_eq!(
+            c.secure_client_addr,
+            Some("127.0.0.2:2281".parse().unwrap())
+        );
+        let (c, _) = ServerConfig::parse("clientPort=2181\n").unwrap();
+        assert!(c.plain_port && c.secure_client_addr.is_none() && c.tls.is_none());
+    }
+
+    #[test]
+    fn bad_tls_settings_name_their_key() {
+        for (text, key) in [
+            ("ssl.clientAuth=sometimes", "ssl.clientAuth"),
+            ("ssl.protocol=TLSv1.1", "ssl.protocol"),
+            ("ssl.enabledProtocols=SSLv3", "ssl.enabledProtocols"),
+            (
+                "ssl.keyStore.location=/k.p12\nssl.keyStore.type=PKCS12",
+                "ssl.keyStore.type",
+            ),
+            ("secureClientPort=x", "secureClientPort"),
+            ("secureClientPortAddress=nowhere", "secureClientPortAddress"),
+        ] {
+            match ServerConfig::parse(text) {
+                Err(ConfigError::InvalidValue { key: k, .. }) => assert_eq!(k, key, "{text}"),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+        assert_eq!(
+            ServerConfig::parse("secureClientPort=2281\n"),
+            Err(ConfigError::Missing {
+                key: "ssl.keyStore.location",
+                needed_by: "secureClientPort"
+            })
+        );
+    }
+
+    #[test]
+    fn tls_server_config_reports_unreadable_stores() {
+        let (c, _) = ServerConfig::parse(
+            "secureClientPort=0\nssl.keyStore.location=/nonexistent/k.pem\nssl.clientAuth=none\n",
+        )
+        .unwrap();
+        let e = c.tls_server_config().unwrap_err();
+        assert!(
+            matches!(
+                e,
+                TlsConfigError::Read {
+                    setting: "ssl.keyStore.location",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(ServerConfig::default()
+            .tls_server_config()
+            .unwrap()
+            .is_none());
     }
 
     #[test]

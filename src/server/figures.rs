@@ -207,6 +207,8 @@ pub(crate) fn last_snapshot(shared: &Shared) -> (i64, u64) {
 #[derive(Debug, Clone)]
 pub(crate) struct ConfFigures {
     pub(crate) client_port: u16,
+    /// The TLS client port, -1 without one.
+    pub(crate) secure_client_port: i32,
     /// `<dataDir>/version-2`, empty without a data directory.
     pub(crate) data_dir: String,
     pub(crate) data_dir_size: u64,
@@ -231,6 +233,7 @@ pub(crate) fn conf_figures(shared: &Shared) -> ConfFigures {
     let (data_dir_size, data_log_size) = dir_sizes(shared);
     ConfFigures {
         client_port: c.client_addr.port(),
+        secure_client_port: c.secure_client_addr.map_or(-1, |a| i32::from(a.port())),
         data_dir: shown(version_dir(shared)),
         data_dir_size,
         data_log_dir: shown(log_version_dir(shared)),

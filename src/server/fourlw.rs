@@ -188,7 +188,7 @@ fn conf(shared: &Shared) -> String {
     let f = figures::conf_figures(shared);
     let mut out = String::new();
     let _ = writeln!(out, "clientPort={}", f.client_port);
-    let _ = writeln!(out, "secureClientPort=-1");
+    let _ = writeln!(out, "secureClientPort={}", f.secure_client_port);
     let _ = writeln!(out, "dataDir={}", f.data_dir);
     let _ = writeln!(out, "dataDirSize={}", f.data_dir_size);
     let _ = writeln!(out, "dataLogDir={}", f.data_log_dir);
