@@ -143,6 +143,14 @@ pub struct ServerConfig {
     /// ZooKeeper's Prometheus provider, from `metricsProvider.httpHost` (default 0.0.0.0)
     /// and `metricsProvider.httpPort` (default 7000); `None` (the default) for none.
     pub metrics_addr: Option<SocketAddr>,
+    /// The AdminServer's address (`GET <admin_command_url>/<command>`, ZooKeeper's JSON):
+    /// from `admin.serverAddress` (default 127.0.0.1, as `clientPortAddress`) and
+    /// `admin.serverPort` (default 8080) while `admin.enableServer` is true, which a
+    /// `zoo.cfg` is unless it says otherwise (as ZooKeeper); `None` (no AdminServer) in
+    /// [`ServerConfig::default`], for embedders, who opt in.
+    pub admin_addr: Option<SocketAddr>,
+    /// The AdminServer's command path, `admin.commandURL` (default `/commands`).
+    pub admin_command_url: String,
     /// `zookeeper.DigestAuthenticationProvider.superDigest`: whoever proves this digest
     /// with `addauth digest` bypasses every ACL (default none).
     pub super_digest: Option<SuperDigest>,
@@ -229,6 +237,8 @@ impl Default for ServerConfig {
             max_outstanding: 1000,
             event_loops: cores,
             metrics_addr: None,
+            admin_addr: None,
+            admin_command_url: DEFAULT_ADMIN_COMMAND_URL.to_owned(),
             super_digest: None,
             acl_policy: AclPolicy::default(),
             jaas_config: None,
@@ -309,11 +319,9 @@ pub struct UnknownKey {
 
 /// Keys of a standard ZooKeeper `zoo.cfg` that have no meaning for a standalone,
 /// in-memory server; they are accepted silently.
-const IGNORED_KEYS: [&str; 9] = [
+const IGNORED_KEYS: [&str; 7] = [
     "initLimit",
     "syncLimit",
-    "admin.enableServer",
-    "admin.serverPort",
     "standaloneEnabled",
     // The TLS port is served by the event loops whatever connection factory is named.
     "serverCnxnFactory",
@@ -337,6 +345,12 @@ const TLS_KEYS: [&str; 11] = [
     "ssl.ciphersuites",
     "ssl.handshakeDetectionTimeoutMillis",
 ];
+
+/// ZooKeeper's default `admin.commandURL`.
+pub const DEFAULT_ADMIN_COMMAND_URL: &str = "/commands";
+
+/// ZooKeeper's default `admin.serverPort`.
+pub const DEFAULT_ADMIN_PORT: u16 = 8080;
 
 /// The key (and Java system property) naming the JAAS file.
 pub const JAAS_KEY: &str = "java.security.auth.login.config";
@@ -383,6 +397,9 @@ impl ServerConfig {
         let mut metrics = false;
         let mut metrics_port: u16 = 7000;
         let mut metrics_ip = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+        let mut admin = true;
+        let mut admin_port = DEFAULT_ADMIN_PORT;
+        let mut admin_ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
         for (i, raw) in text.lines().enumerate() {
             let line = raw.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -517,6 +534,31 @@ impl ServerConfig {
                         value: value.to_owned(),
                     })?
                 }
+                "admin.enableServer" => admin = boolean("admin.enableServer", value)?,
+                "admin.serverPort" => admin_port = number("admin.serverPort", value)?,
+                "admin.serverAddress" => {
+                    admin_ip = value.parse().map_err(|_| ConfigError::InvalidValue {
+                        key: "admin.serverAddress",
+                        value: value.to_owned(),
+                    })?
+                }
+                "admin.commandURL" => {
+                    if !value.starts_with('/') {
+                        return Err(ConfigError::InvalidValue {
+                            key: "admin.commandURL",
+                            value: value.to_owned(),
+                        });
+                    }
+                    c.admin_command_url = value.trim_end_matches('/').to_owned();
+                    if c.admin_command_url.is_empty() {
+                        c.admin_command_url.push('/');
+                    }
+                }
+                // Jetty's settings, which have no meaning for zksessiond's HTTP server.
+                "admin.idleTimeout"
+                | "admin.portUnification"
+                | "admin.forceHttps"
+                | "admin.needClientAuth" => {}
                 SUPER_DIGEST_KEY => {
                     c.super_digest = Some(SuperDigest::parse(value).map_err(|_| {
                         // The value is a password equivalent: never echoed.
@@ -603,6 +645,7 @@ impl ServerConfig {
             });
         }
         c.metrics_addr = metrics.then(|| SocketAddr::new(metrics_ip, metrics_port));
+        c.admin_addr = admin.then(|| SocketAddr::new(admin_ip, admin_port));
         c.enforcement = AuthEnforcement::new(
             require_sasl,
             enforce,
@@ -883,6 +926,41 @@ mod tests {
         assert!(unknown.is_empty(), "{unknown:?}");
         let (c, _) = ServerConfig::parse("metricsProvider.httpPort=9000\n").unwrap();
         assert_eq!(c.metrics_addr, None);
+    }
+
+    #[test]
+    fn the_admin_server_is_on_by_default_in_a_zoo_cfg_and_its_keys_are_read() {
+        let (c, unknown) = ServerConfig::parse("tickTime=2000\n").unwrap();
+        assert_eq!(c.admin_addr, Some("127.0.0.1:8080".parse().unwrap()));
+        assert_eq!(c.admin_command_url, "/commands");
+        assert!(unknown.is_empty());
+        assert_eq!(ServerConfig::default().admin_addr, None);
+
+        let (c, unknown) = ServerConfig::parse(
+            "admin.enableServer=true\nadmin.serverAddress=127.0.0.2\nadmin.serverPort=0\n\
+             admin.commandURL=/zk/cmds/\nadmin.idleTimeout=30000\n",
+        )
+        .unwrap();
+        assert_eq!(c.admin_addr, Some("127.0.0.2:0".parse().unwrap()));
+        assert_eq!(c.admin_command_url, "/zk/cmds");
+        assert!(unknown.is_empty());
+
+        let (c, _) = ServerConfig::parse("admin.enableServer=false\nadmin.serverPort=1\n").unwrap();
+        assert_eq!(c.admin_addr, None);
+        for bad in [
+            "admin.enableServer=maybe",
+            "admin.serverPort=http",
+            "admin.serverAddress=localhost",
+            "admin.commandURL=commands",
+        ] {
+            assert!(
+                matches!(
+                    ServerConfig::parse(bad),
+                    Err(ConfigError::InvalidValue { .. })
+                ),
+                "{bad}"
+            );
+        }
     }
 
     #[test]
