@@ -54,6 +54,7 @@ fn usage() -> ExitCode {
 
 #[cfg(not(loom))]
 fn main() -> ExitCode {
+    zksession::server::prepare_allocator();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

@@ -119,6 +119,7 @@ pub use config::{
 };
 pub use durable::{RecoverError, WriteFaults};
 pub use fourlw::{version_line, PROTOCOL_VERSION, VERSION};
+pub use memory::prepare_allocator;
 
 use crate::engine::{self, Engine, Expired};
 use crate::namespace::Namespace;
