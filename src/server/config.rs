@@ -173,6 +173,11 @@ pub struct ServerConfig {
     /// `sessionRequireClientSASLAuth`: the schemes a connection must have proved before any
     /// request but `addauth` and SASL is served.
     pub enforcement: AuthEnforcement,
+    /// `zksession.memoryBudget`: the bytes the data tree may hold (`None`: half of the
+    /// machine's memory or address-space limit, whichever is lower; `Some(0)`: no limit).
+    pub memory_budget: Option<u64>,
+    /// `zookeeper.enforceQuota`: whether hard quota limits refuse writes.
+    pub enforce_quota: bool,
     /// `extendedTypesEnabled` (or `zookeeper.extendedTypesEnabled`, the system property
     /// ZooKeeper reads it from; default false): TTL nodes may be created and are reaped.
     pub extended_types: bool,
@@ -186,6 +191,13 @@ pub struct ServerConfig {
     /// container that never had a child is reaped too.
     pub container_max_never_used_ms: i64,
 }
+
+/// The zoo.cfg key (and environment variable) of the memory budget.
+pub const MEMORY_BUDGET_KEY: &str = "zksession.memoryBudget";
+
+/// The zoo.cfg key and environment variable (ZooKeeper's system property) turning on the
+/// enforcement of hard quota limits.
+pub const ENFORCE_QUOTA_KEY: &str = "zookeeper.enforceQuota";
 
 /// A secret setting: never shown by `Debug`.
 #[derive(Clone, PartialEq, Eq)]
@@ -235,6 +247,8 @@ impl Default for ServerConfig {
             sasl_super_password: None,
             super_user: None,
             enforcement: AuthEnforcement::default(),
+            memory_budget: None,
+            enforce_quota: false,
             extended_types: false,
             container_check_interval_ms: 60_000,
             container_max_per_minute: 10_000,
@@ -582,6 +596,8 @@ impl ServerConfig {
                     c.acl_policy.digest =
                         boolean("zookeeper.DigestAuthenticationProvider.enabled", value)?
                 }
+                MEMORY_BUDGET_KEY => c.memory_budget = Some(memory_budget(value)?),
+                ENFORCE_QUOTA_KEY => c.enforce_quota = boolean(ENFORCE_QUOTA_KEY, value)?,
                 "extendedTypesEnabled" | "zookeeper.extendedTypesEnabled" => {
                     c.extended_types = boolean("extendedTypesEnabled", value)?
                 }
@@ -659,6 +675,34 @@ impl ServerConfig {
             }
         }
         Ok(())
+    }
+
+    /// Takes `zookeeper.enforceQuota` and `zksession.memoryBudget` from the environment
+    /// (`enforce` and `budget`, variables named like the keys) when the file set none.
+    pub fn quota_settings_from_env(
+        &mut self,
+        enforce: Option<&str>,
+        budget: Option<&str>,
+    ) -> Result<(), ConfigError> {
+        if let Some(v) = enforce {
+            if !self.enforce_quota {
+                self.enforce_quota = boolean(ENFORCE_QUOTA_KEY, v)?;
+            }
+        }
+        if let (Some(v), None) = (budget, self.memory_budget) {
+            self.memory_budget = Some(memory_budget(v)?);
+        }
+        Ok(())
+    }
+
+    /// The memory budget to run with: the configured one, else half of the lower of the
+    /// machine's physical memory and its address-space limit (`None`: no limit).
+    pub fn effective_memory_budget(&self) -> Option<u64> {
+        match self.memory_budget {
+            Some(0) => None,
+            Some(n) => Some(n),
+            None => super::memory::default_budget(),
+        }
     }
 
     /// Reads the SASL users from the JAAS file (`java.security.auth.login.config`, else
@@ -743,6 +787,13 @@ fn positive(key: &'static str, value: &str) -> Result<u64, ConfigError> {
 }
 
 /// A session timeout: `-1` means "the default", as in ZooKeeper.
+fn memory_budget(value: &str) -> Result<u64, ConfigError> {
+    crate::namespace::parse_size(value).map_err(|_| ConfigError::InvalidValue {
+        key: MEMORY_BUDGET_KEY,
+        value: value.to_owned(),
+    })
+}
+
 fn timeout(key: &'static str, value: &str) -> Result<Option<u32>, ConfigError> {
     if value == "-1" {
         return Ok(None);
@@ -1035,6 +1086,35 @@ mod tests {
         )
         .unwrap();
         assert!(c.enforcement.requires_sasl());
+    }
+
+    #[test]
+    fn memory_budget_and_quota_enforcement_are_read_from_the_file_or_the_environment() {
+        let (c, unknown) =
+            ServerConfig::parse("zksession.memoryBudget=64m\nzookeeper.enforceQuota=true\n")
+                .unwrap();
+        assert!(unknown.is_empty());
+        assert_eq!(c.memory_budget, Some(64 << 20));
+        assert_eq!(c.effective_memory_budget(), Some(64 << 20));
+        assert!(c.enforce_quota);
+        let (c, _) = ServerConfig::parse("zksession.memoryBudget=0\n").unwrap();
+        assert_eq!(c.effective_memory_budget(), None);
+        let e = ServerConfig::parse("zksession.memoryBudget=lots\n").unwrap_err();
+        assert!(matches!(
+            e,
+            ConfigError::InvalidValue {
+                key: MEMORY_BUDGET_KEY,
+                ..
+            }
+        ));
+        let (mut c, _) = ServerConfig::parse("").unwrap();
+        assert!(!c.enforce_quota && c.memory_budget.is_none());
+        assert!(c.effective_memory_budget().is_some_and(|b| b > 0));
+        c.quota_settings_from_env(Some("true"), Some("1g")).unwrap();
+        assert!(c.enforce_quota);
+        assert_eq!(c.memory_budget, Some(1 << 30));
+        let mut fresh = ServerConfig::default();
+        assert!(fresh.quota_settings_from_env(Some("maybe"), None).is_err());
     }
 
     #[test]

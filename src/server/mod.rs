@@ -103,6 +103,7 @@ mod fourlw;
 mod handshake;
 #[cfg(any(feature = "metrics", feature = "admin"))]
 mod http;
+mod memory;
 #[cfg(feature = "metrics")]
 mod metrics;
 mod mntr_names;
@@ -113,10 +114,12 @@ mod stats;
 
 pub use config::{
     ConfigError, FourLetterWords, Hidden, ServerConfig, UnknownKey, ALL_FOUR_LETTER_WORDS,
-    DEFAULT_ADMIN_COMMAND_URL, DEFAULT_ADMIN_PORT, JAAS_KEY, PROMETHEUS_PROVIDER,
+    DEFAULT_ADMIN_COMMAND_URL, DEFAULT_ADMIN_PORT, ENFORCE_QUOTA_KEY, JAAS_KEY, MEMORY_BUDGET_KEY,
+    PROMETHEUS_PROVIDER,
 };
 pub use durable::{RecoverError, WriteFaults};
 pub use fourlw::{version_line, PROTOCOL_VERSION, VERSION};
+pub use memory::prepare_allocator;
 
 use crate::engine::{self, Engine, Expired};
 use crate::namespace::Namespace;
@@ -287,6 +290,16 @@ impl Server {
             _ => (Namespace::new(), None),
         };
         let mut ns = ns;
+        let budget = config.effective_memory_budget();
+        let buffers = Arc::new(crate::namespace::BufferGauge::default());
+        ns.set_memory_budget_with_buffers(budget, buffers.clone());
+        ns.set_enforce_quota(config.enforce_quota);
+        tracing::info!(
+            budget = budget.map_or_else(|| "unlimited".to_owned(), |b| b.to_string()),
+            used = ns.memory_used(),
+            enforce_quota = config.enforce_quota,
+            "memory budget of the data tree"
+        );
         ns.set_extended_types(config.extended_types);
         let last_zxid = ns.last_zxid();
         let shared = Arc::new(Shared {
@@ -304,6 +317,7 @@ impl Server {
             last_zxid: AtomicI64::new(last_zxid),
             next_conn_id: AtomicU64::new(1),
             started: Instant::now(),
+            buffers,
         });
         // Built before the threads, so a failed spawn stops and joins those already running.
         let mut server = Server {
