@@ -9,6 +9,7 @@ packages=(
   zookeeper zookeeper-bin libzookeeper-java libzookeeper-mt-dev
   python3-kazoo junit4 valgrind pkg-config default-jdk-headless procps jq g++
   libcurator-framework-java libcurator-recipes-java libcurator-discovery-java
+  zktop python3-pyte python3-prometheus-client
 )
 
 missing=()

@@ -40,5 +40,7 @@ suite "stall suite" scripts/test-stall.sh
 suite "security suite" scripts/test-security.sh
 suite "curator suite" scripts/test-curator.sh
 suite "tls suite" scripts/test-tls.sh
+suite "admin suite" scripts/test-admin.sh
+suite "quota suite" scripts/test-quota.sh
 
 suite_end

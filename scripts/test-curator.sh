@@ -83,6 +83,7 @@ cat >"$work/ours.cfg" <<CFG
 tickTime=$TICK_MS
 clientPort=$ours
 clientPortAddress=127.0.0.1
+admin.enableServer=false
 dataDir=$work/ours
 4lw.commands.whitelist=ruok
 extendedTypesEnabled=true
@@ -155,7 +156,7 @@ if wait_ruok "$seed_port" \
     wait "$seed_pid" 2>/dev/null || true
     loaded_port=$(free_port)
     sed -e "s/^clientPort=.*/clientPort=$loaded_port/" -e '/^admin/d' "$work/seed.cfg" >"$work/loaded.cfg"
-    printf 'extendedTypesEnabled=true\nznode.container.checkIntervalMs=%s\n' "$CHECK_MS" >>"$work/loaded.cfg"
+    printf 'extendedTypesEnabled=true\nznode.container.checkIntervalMs=%s\nadmin.enableServer=false\n' "$CHECK_MS" >>"$work/loaded.cfg"
     RUST_LOG=info "$ZKSESSIOND" --config "$work/loaded.cfg" 2>"$work/loaded.log" &
     pids+=($!)
     if wait_ruok "$loaded_port"; then

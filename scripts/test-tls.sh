@@ -90,6 +90,7 @@ secure_port=$(free_port)
 cat >"$work/zks.cfg" <<CFG
 tickTime=500
 clientPort=$plain_port
+admin.enableServer=false
 secureClientPort=$secure_port
 clientPortAddress=127.0.0.1
 maxClientCnxns=0

@@ -46,6 +46,7 @@ impl Namespace {
         ns.ephemerals.clear();
         ns.reapable.clear();
         ns.data_size = 0;
+        ns.tree_bytes = 0;
         ns.last_zxid = last_zxid;
         ns
     }

@@ -150,6 +150,14 @@ pub struct ServerConfig {
     /// ZooKeeper's Prometheus provider, from `metricsProvider.httpHost` (default 0.0.0.0)
     /// and `metricsProvider.httpPort` (default 7000); `None` (the default) for none.
     pub metrics_addr: Option<SocketAddr>,
+    /// The AdminServer's address (`GET <admin_command_url>/<command>`, ZooKeeper's JSON):
+    /// from `admin.serverAddress` (default 127.0.0.1, as `clientPortAddress`) and
+    /// `admin.serverPort` (default 8080) while `admin.enableServer` is true, which a
+    /// `zoo.cfg` is unless it says otherwise (as ZooKeeper); `None` (no AdminServer) in
+    /// [`ServerConfig::default`], for embedders, who opt in.
+    pub admin_addr: Option<SocketAddr>,
+    /// The AdminServer's command path, `admin.commandURL` (default `/commands`).
+    pub admin_command_url: String,
     /// `zookeeper.DigestAuthenticationProvider.superDigest`: whoever proves this digest
     /// with `addauth digest` bypasses every ACL (default none).
     pub super_digest: Option<SuperDigest>,
@@ -172,6 +180,11 @@ pub struct ServerConfig {
     /// `sessionRequireClientSASLAuth`: the schemes a connection must have proved before any
     /// request but `addauth` and SASL is served.
     pub enforcement: AuthEnforcement,
+    /// `zksession.memoryBudget`: the bytes the data tree may hold (`None`: half of the
+    /// machine's memory or address-space limit, whichever is lower; `Some(0)`: no limit).
+    pub memory_budget: Option<u64>,
+    /// `zookeeper.enforceQuota`: whether hard quota limits refuse writes.
+    pub enforce_quota: bool,
     /// `extendedTypesEnabled` (or `zookeeper.extendedTypesEnabled`, the system property
     /// ZooKeeper reads it from; default false): TTL nodes may be created and are reaped.
     pub extended_types: bool,
@@ -185,6 +198,13 @@ pub struct ServerConfig {
     /// container that never had a child is reaped too.
     pub container_max_never_used_ms: i64,
 }
+
+/// The zoo.cfg key (and environment variable) of the memory budget.
+pub const MEMORY_BUDGET_KEY: &str = "zksession.memoryBudget";
+
+/// The zoo.cfg key and environment variable (ZooKeeper's system property) turning on the
+/// enforcement of hard quota limits.
+pub const ENFORCE_QUOTA_KEY: &str = "zookeeper.enforceQuota";
 
 /// A secret setting: never shown by `Debug`.
 #[derive(Clone, PartialEq, Eq)]
@@ -225,6 +245,8 @@ impl Default for ServerConfig {
             max_outstanding: 1000,
             event_loops: cores,
             metrics_addr: None,
+            admin_addr: None,
+            admin_command_url: DEFAULT_ADMIN_COMMAND_URL.to_owned(),
             super_digest: None,
             acl_policy: AclPolicy::default(),
             jaas_config: None,
@@ -233,6 +255,8 @@ impl Default for ServerConfig {
             sasl_super_password: None,
             super_user: None,
             enforcement: AuthEnforcement::default(),
+            memory_budget: None,
+            enforce_quota: false,
             extended_types: false,
             container_check_interval_ms: 60_000,
             container_max_per_minute: 10_000,
@@ -303,11 +327,9 @@ pub struct UnknownKey {
 
 /// Keys of a standard ZooKeeper `zoo.cfg` that have no meaning for a standalone,
 /// in-memory server; they are accepted silently.
-const IGNORED_KEYS: [&str; 9] = [
+const IGNORED_KEYS: [&str; 7] = [
     "initLimit",
     "syncLimit",
-    "admin.enableServer",
-    "admin.serverPort",
     "standaloneEnabled",
     // The TLS port is served by the event loops whatever connection factory is named.
     "serverCnxnFactory",
@@ -331,6 +353,12 @@ const TLS_KEYS: [&str; 11] = [
     "ssl.ciphersuites",
     "ssl.handshakeDetectionTimeoutMillis",
 ];
+
+/// ZooKeeper's default `admin.commandURL`.
+pub const DEFAULT_ADMIN_COMMAND_URL: &str = "/commands";
+
+/// ZooKeeper's default `admin.serverPort`.
+pub const DEFAULT_ADMIN_PORT: u16 = 8080;
 
 /// The key (and Java system property) naming the JAAS file.
 pub const JAAS_KEY: &str = "java.security.auth.login.config";
@@ -377,6 +405,9 @@ impl ServerConfig {
         let mut metrics = false;
         let mut metrics_port: u16 = 7000;
         let mut metrics_ip = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+        let mut admin = true;
+        let mut admin_port = DEFAULT_ADMIN_PORT;
+        let mut admin_ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
         for (i, raw) in text.lines().enumerate() {
             let line = raw.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -523,6 +554,31 @@ impl ServerConfig {
                         value: value.to_owned(),
                     })?
                 }
+                "admin.enableServer" => admin = boolean("admin.enableServer", value)?,
+                "admin.serverPort" => admin_port = number("admin.serverPort", value)?,
+                "admin.serverAddress" => {
+                    admin_ip = value.parse().map_err(|_| ConfigError::InvalidValue {
+                        key: "admin.serverAddress",
+                        value: value.to_owned(),
+                    })?
+                }
+                "admin.commandURL" => {
+                    if !value.starts_with('/') {
+                        return Err(ConfigError::InvalidValue {
+                            key: "admin.commandURL",
+                            value: value.to_owned(),
+                        });
+                    }
+                    c.admin_command_url = value.trim_end_matches('/').to_owned();
+                    if c.admin_command_url.is_empty() {
+                        c.admin_command_url.push('/');
+                    }
+                }
+                // Jetty's settings, which have no meaning for zksessiond's HTTP server.
+                "admin.idleTimeout"
+                | "admin.portUnification"
+                | "admin.forceHttps"
+                | "admin.needClientAuth" => {}
                 SUPER_DIGEST_KEY => {
                     c.super_digest = Some(SuperDigest::parse(value).map_err(|_| {
                         // The value is a password equivalent: never echoed.
@@ -560,6 +616,8 @@ impl ServerConfig {
                     c.acl_policy.digest =
                         boolean("zookeeper.DigestAuthenticationProvider.enabled", value)?
                 }
+                MEMORY_BUDGET_KEY => c.memory_budget = Some(memory_budget(value)?),
+                ENFORCE_QUOTA_KEY => c.enforce_quota = boolean(ENFORCE_QUOTA_KEY, value)?,
                 "extendedTypesEnabled" | "zookeeper.extendedTypesEnabled" => {
                     c.extended_types = boolean("extendedTypesEnabled", value)?
                 }
@@ -607,6 +665,7 @@ impl ServerConfig {
             });
         }
         c.metrics_addr = metrics.then(|| SocketAddr::new(metrics_ip, metrics_port));
+        c.admin_addr = admin.then(|| SocketAddr::new(admin_ip, admin_port));
         c.enforcement = AuthEnforcement::new(
             require_sasl,
             enforce,
@@ -636,6 +695,34 @@ impl ServerConfig {
             }
         }
         Ok(())
+    }
+
+    /// Takes `zookeeper.enforceQuota` and `zksession.memoryBudget` from the environment
+    /// (`enforce` and `budget`, variables named like the keys) when the file set none.
+    pub fn quota_settings_from_env(
+        &mut self,
+        enforce: Option<&str>,
+        budget: Option<&str>,
+    ) -> Result<(), ConfigError> {
+        if let Some(v) = enforce {
+            if !self.enforce_quota {
+                self.enforce_quota = boolean(ENFORCE_QUOTA_KEY, v)?;
+            }
+        }
+        if let (Some(v), None) = (budget, self.memory_budget) {
+            self.memory_budget = Some(memory_budget(v)?);
+        }
+        Ok(())
+    }
+
+    /// The memory budget to run with: the configured one, else half of the lower of the
+    /// machine's physical memory and its address-space limit (`None`: no limit).
+    pub fn effective_memory_budget(&self) -> Option<u64> {
+        match self.memory_budget {
+            Some(0) => None,
+            Some(n) => Some(n),
+            None => super::memory::default_budget(),
+        }
     }
 
     /// Reads the SASL users from the JAAS file (`java.security.auth.login.config`, else
@@ -720,6 +807,13 @@ fn positive(key: &'static str, value: &str) -> Result<u64, ConfigError> {
 }
 
 /// A session timeout: `-1` means "the default", as in ZooKeeper.
+fn memory_budget(value: &str) -> Result<u64, ConfigError> {
+    crate::namespace::parse_size(value).map_err(|_| ConfigError::InvalidValue {
+        key: MEMORY_BUDGET_KEY,
+        value: value.to_owned(),
+    })
+}
+
 fn timeout(key: &'static str, value: &str) -> Result<Option<u32>, ConfigError> {
     if value == "-1" {
         return Ok(None);
@@ -871,6 +965,41 @@ mod tests {
     }
 
     #[test]
+    fn the_admin_server_is_on_by_default_in_a_zoo_cfg_and_its_keys_are_read() {
+        let (c, unknown) = ServerConfig::parse("tickTime=2000\n").unwrap();
+        assert_eq!(c.admin_addr, Some("127.0.0.1:8080".parse().unwrap()));
+        assert_eq!(c.admin_command_url, "/commands");
+        assert!(unknown.is_empty());
+        assert_eq!(ServerConfig::default().admin_addr, None);
+
+        let (c, unknown) = ServerConfig::parse(
+            "admin.enableServer=true\nadmin.serverAddress=127.0.0.2\nadmin.serverPort=0\n\
+             admin.commandURL=/zk/cmds/\nadmin.idleTimeout=30000\n",
+        )
+        .unwrap();
+        assert_eq!(c.admin_addr, Some("127.0.0.2:0".parse().unwrap()));
+        assert_eq!(c.admin_command_url, "/zk/cmds");
+        assert!(unknown.is_empty());
+
+        let (c, _) = ServerConfig::parse("admin.enableServer=false\nadmin.serverPort=1\n").unwrap();
+        assert_eq!(c.admin_addr, None);
+        for bad in [
+            "admin.enableServer=maybe",
+            "admin.serverPort=http",
+            "admin.serverAddress=localhost",
+            "admin.commandURL=commands",
+        ] {
+            assert!(
+                matches!(
+                    ServerConfig::parse(bad),
+                    Err(ConfigError::InvalidValue { .. })
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
     fn star_whitelist_allows_everything() {
         let (c, _) = ServerConfig::parse("4lw.commands.whitelist=*").unwrap();
         assert!(ALL_FOUR_LETTER_WORDS
@@ -993,6 +1122,35 @@ mod tests {
         )
         .unwrap();
         assert!(c.enforcement.requires_sasl());
+    }
+
+    #[test]
+    fn memory_budget_and_quota_enforcement_are_read_from_the_file_or_the_environment() {
+        let (c, unknown) =
+            ServerConfig::parse("zksession.memoryBudget=64m\nzookeeper.enforceQuota=true\n")
+                .unwrap();
+        assert!(unknown.is_empty());
+        assert_eq!(c.memory_budget, Some(64 << 20));
+        assert_eq!(c.effective_memory_budget(), Some(64 << 20));
+        assert!(c.enforce_quota);
+        let (c, _) = ServerConfig::parse("zksession.memoryBudget=0\n").unwrap();
+        assert_eq!(c.effective_memory_budget(), None);
+        let e = ServerConfig::parse("zksession.memoryBudget=lots\n").unwrap_err();
+        assert!(matches!(
+            e,
+            ConfigError::InvalidValue {
+                key: MEMORY_BUDGET_KEY,
+                ..
+            }
+        ));
+        let (mut c, _) = ServerConfig::parse("").unwrap();
+        assert!(!c.enforce_quota && c.memory_budget.is_none());
+        assert!(c.effective_memory_budget().is_some_and(|b| b > 0));
+        c.quota_settings_from_env(Some("true"), Some("1g")).unwrap();
+        assert!(c.enforce_quota);
+        assert_eq!(c.memory_budget, Some(1 << 30));
+        let mut fresh = ServerConfig::default();
+        assert!(fresh.quota_settings_from_env(Some("maybe"), None).is_err());
     }
 
     #[test]

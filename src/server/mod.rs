@@ -49,6 +49,11 @@
 //!   `znode.container.checkIntervalMs` deletes empty containers and expired TTL nodes
 //!   through the write path, paced to `znode.container.maxPerMinute`; stopped and joined
 //!   with the loops.
+//! - **the AdminServer thread** `zksessiond-admin` (module `admin`, feature `admin`),
+//!   when `admin.enableServer` (on by default in a `zoo.cfg`, as ZooKeeper): answers
+//!   ZooKeeper's `/commands/<name>` as JSON from the same figures as the four-letter
+//!   words; stopped and joined with the loops. A port it cannot bind is logged and the
+//!   server runs without it.
 //! - **the engine's expiry workers** (owned by the [`Engine`], one per core): they decide
 //!   expiries and hand each batch to the server's expirer, which only queues it as a
 //!   message on one event loop's inbox (round robin) and wakes that loop. The expirer
@@ -84,13 +89,21 @@
 //! ```
 
 mod access;
+#[cfg(feature = "admin")]
+mod admin;
+#[cfg(feature = "admin")]
+mod admin_json;
 mod answers;
 mod config;
 mod conn;
 mod durable;
 mod event_loop;
+mod figures;
 mod fourlw;
 mod handshake;
+#[cfg(any(feature = "metrics", feature = "admin"))]
+mod http;
+mod memory;
 #[cfg(feature = "metrics")]
 mod metrics;
 mod mntr_names;
@@ -101,10 +114,12 @@ mod stats;
 
 pub use config::{
     ConfigError, FourLetterWords, Hidden, ServerConfig, UnknownKey, ALL_FOUR_LETTER_WORDS,
-    JAAS_KEY, PROMETHEUS_PROVIDER,
+    DEFAULT_ADMIN_COMMAND_URL, DEFAULT_ADMIN_PORT, ENFORCE_QUOTA_KEY, JAAS_KEY, MEMORY_BUDGET_KEY,
+    PROMETHEUS_PROVIDER,
 };
 pub use durable::{RecoverError, WriteFaults};
 pub use fourlw::{version_line, PROTOCOL_VERSION, VERSION};
+pub use memory::prepare_allocator;
 
 use crate::engine::{self, Engine, Expired};
 use crate::namespace::Namespace;
@@ -169,6 +184,9 @@ pub struct Server {
     /// The Prometheus endpoint, when configured.
     #[cfg(feature = "metrics")]
     metrics: Option<metrics::MetricsServer>,
+    /// The AdminServer, when configured and bound.
+    #[cfg(feature = "admin")]
+    admin: Option<admin::AdminServer>,
     local_addr: SocketAddr,
     secure_addr: Option<SocketAddr>,
     /// Dropped after the loops are joined, so every txn they queued is written.
@@ -275,6 +293,16 @@ impl Server {
             _ => (Namespace::new(), None),
         };
         let mut ns = ns;
+        let budget = config.effective_memory_budget();
+        let buffers = Arc::new(crate::namespace::BufferGauge::default());
+        ns.set_memory_budget_with_buffers(budget, buffers.clone());
+        ns.set_enforce_quota(config.enforce_quota);
+        tracing::info!(
+            budget = budget.map_or_else(|| "unlimited".to_owned(), |b| b.to_string()),
+            used = ns.memory_used(),
+            enforce_quota = config.enforce_quota,
+            "memory budget of the data tree"
+        );
         ns.set_extended_types(config.extended_types);
         let last_zxid = ns.last_zxid();
         let ns = Arc::new(Mutex::new(ns));
@@ -300,6 +328,7 @@ impl Server {
             last_zxid: AtomicI64::new(last_zxid),
             next_conn_id: AtomicU64::new(1),
             started: Instant::now(),
+            buffers,
         });
         // Built before the threads, so a failed spawn stops and joins those already running.
         let mut server = Server {
@@ -310,6 +339,8 @@ impl Server {
             reaper: None,
             #[cfg(feature = "metrics")]
             metrics: None,
+            #[cfg(feature = "admin")]
+            admin: None,
             local_addr,
             secure_addr,
             persister,
@@ -324,6 +355,19 @@ impl Server {
             );
         }
         server.reaper = Some(reaper::Reaper::start(server.shared.clone()).map_err(StartError::Io)?);
+        #[cfg(feature = "admin")]
+        if let Some(addr) = server.shared.config.admin_addr {
+            let url = server.shared.config.admin_command_url.clone();
+            match admin::AdminServer::start(addr, &url, server.shared.clone()) {
+                Ok(a) => server.admin = Some(a),
+                // As ZooKeeper's quorum servers do: the client port matters more than the
+                // AdminServer's, so the server runs on without it.
+                Err(error) => {
+                    tracing::warn!(addr = %addr, error = %error,
+                        "AdminServer not started; set admin.enableServer=false or another admin.serverPort")
+                }
+            }
+        }
         let (mut listener, mut secure_listener) = (listener, secure_listener);
         for (index, poll) in polls.into_iter().enumerate() {
             let el = EventLoop::new(
@@ -359,6 +403,12 @@ impl Server {
     #[cfg(feature = "metrics")]
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.metrics.as_ref().map(|m| m.addr())
+    }
+
+    /// The AdminServer's bound address, when one runs.
+    #[cfg(feature = "admin")]
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin.as_ref().map(|a| a.addr())
     }
 
     /// Whether the server stopped because its transaction log could not be written.
@@ -409,6 +459,10 @@ impl Server {
         }
         if let Some(mut r) = self.reaper.take() {
             r.stop();
+        }
+        #[cfg(feature = "admin")]
+        if let Some(mut a) = self.admin.take() {
+            a.stop();
         }
         // The loops ask no more: close the queue and let the answerer finish.
         self.shared.answers.close();

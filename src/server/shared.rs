@@ -229,6 +229,8 @@ pub(crate) struct Shared {
     pub(crate) last_zxid: AtomicI64,
     pub(crate) next_conn_id: AtomicU64,
     pub(crate) started: Instant,
+    /// The bytes of every connection's buffers, counted in the memory budget.
+    pub(crate) buffers: Arc<crate::namespace::BufferGauge>,
 }
 
 impl Shared {
