@@ -375,14 +375,19 @@ fn snapshots_roll_the_log_and_a_damaged_snapshot_falls_back_to_an_older_one() {
     cfg.snap_count = 10;
     let server = Server::start(cfg.clone()).unwrap();
     let (mut c, _) = Client::session(server.local_addr(), 6000);
-    for i in 0..60 {
-        created(&mut c, &create(&format!("/s{i}"), 0));
+    let v2 = dir.0.join("version-2");
+    // Snapshots every 5 to 10 txns, each once the previous one is written (a slow disk
+    // makes them fewer): write until there are five.
+    let mut made = 0;
+    while made < 60 || persist::list_files(&v2, FileKind::Snapshot).unwrap().len() < 5 {
+        assert!(made < 2000, "too few snapshots");
+        created(&mut c, &create(&format!("/s{made}"), 0));
+        made += 1;
     }
     drop(c);
     drop(server);
-    let v2 = dir.0.join("version-2");
     let snaps = persist::list_files(&v2, FileKind::Snapshot).unwrap();
-    assert!(snaps.len() >= 4, "snapshots every 5 to 10 txns: {snaps:?}");
+    assert!(snaps.len() >= 4, "{snaps:?}");
     assert!(persist::list_files(&v2, FileKind::Log).unwrap().len() >= 3);
     // Damage the newest snapshot: the older one plus the logs still give everything.
     let newest = &snaps.last().unwrap().1;
@@ -392,7 +397,7 @@ fn snapshots_roll_the_log_and_a_damaged_snapshot_falls_back_to_an_older_one() {
     std::fs::write(newest, &b).unwrap();
     let server = Server::start(cfg.clone()).unwrap();
     let (mut c, _) = Client::session(server.local_addr(), 6000);
-    assert_eq!(children(&mut c, "/").len(), 61);
+    assert_eq!(children(&mut c, "/").len(), made + 1);
     drop(c);
     drop(server);
     // Purge keeps the newest three snapshots and the logs they need.
@@ -404,7 +409,7 @@ fn snapshots_roll_the_log_and_a_damaged_snapshot_falls_back_to_an_older_one() {
     );
     let server = Server::start(cfg).unwrap();
     let (mut c, _) = Client::session(server.local_addr(), 6000);
-    assert_eq!(children(&mut c, "/").len(), 61);
+    assert_eq!(children(&mut c, "/").len(), made + 1);
 }
 
 /// Holds every fsync while closed: a slow disk.

@@ -26,7 +26,8 @@
 //!   replays the log from Z + 1, which converges because every logged change is
 //!   idempotent on replay (see `crate::namespace` restore). The file is written only
 //!   once every txn its copy may show is durable, so it never holds a change the log
-//!   could lose.
+//!   could lose; while one is being written no other is asked for (the next comes with
+//!   the first txn after it).
 //!
 //! Must never: block an event loop on the disk, acknowledge a txn before it is durable,
 //! or copy more than a page of the tree per namespace-lock hold for a snapshot.
@@ -126,6 +127,9 @@ pub(crate) struct Durable {
     since_snapshot: AtomicU64,
     /// The randomised count that triggers the next snapshot.
     snap_at: AtomicU64,
+    /// A snapshot is asked for and not yet written (set under the namespace lock, cleared
+    /// by the snapshot writer when it ends): the next one is due only after it.
+    snapshotting: AtomicBool,
     snap_count: u64,
 }
 
@@ -150,6 +154,7 @@ impl Durable {
             failed: AtomicBool::new(false),
             since_snapshot: AtomicU64::new(0),
             snap_at: AtomicU64::new(next_snap_at(snap_count)),
+            snapshotting: AtomicBool::new(false),
             snap_count,
         }
     }
@@ -181,12 +186,15 @@ impl Durable {
         }
         self.wake.notify_all();
         let n = self.since_snapshot.fetch_add(1, Ordering::Relaxed) + 1;
-        n >= self.snap_at.load(Ordering::Relaxed)
+        // While one is being written the next waits (ZooKeeper skips it; here it comes
+        // with the first txn after the writer is done).
+        n >= self.snap_at.load(Ordering::Relaxed) && !self.snapshotting.load(Ordering::Acquire)
     }
 
     /// Queues a snapshot from `zxid` on (after every txn up to it), `sessions` being the
     /// global sessions at `zxid`. Call under the namespace lock.
     pub(crate) fn snapshot(&self, sessions: Vec<(i64, i32)>, zxid: i64) {
+        self.snapshotting.store(true, Ordering::Release);
         self.since_snapshot.store(0, Ordering::Relaxed);
         self.snap_at
             .store(next_snap_at(self.snap_count), Ordering::Relaxed);
@@ -194,10 +202,11 @@ impl Durable {
         self.wake.notify_all();
     }
 
-    /// Waits until every txn up to `zxid` is durable; false when the log failed first.
+    /// Waits until every txn up to `zxid` is durable; false when the log failed first or
+    /// the server is stopping (the snapshot is then dropped: the log has every txn).
     fn wait_durable(&self, zxid: i64) -> bool {
         while self.durable_zxid() < zxid {
-            if self.failed() {
+            if self.failed() || self.queue.lock().stop {
                 return false;
             }
             std::thread::sleep(std::time::Duration::from_millis(1));
@@ -262,6 +271,15 @@ impl Drop for Persister {
 
 /// Nodes a snapshot copies per namespace-lock hold (a few hundred microseconds of work).
 pub(crate) const SNAPSHOT_PAGE: usize = 256;
+
+/// Clears [`Durable`]'s snapshot flag when the snapshot writer ends, however it ends.
+struct SnapshotDone<'a>(&'a Durable);
+
+impl Drop for SnapshotDone<'_> {
+    fn drop(&mut self) {
+        self.0.snapshotting.store(false, Ordering::Release);
+    }
+}
 
 /// How long the persist thread sleeps without work before checking the purge timer.
 const IDLE_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
@@ -351,17 +369,6 @@ impl Worker {
                     txns += 1;
                 }
                 Job::Snapshot(sessions, zxid) => {
-                    if self
-                        .snapshot_thread
-                        .as_ref()
-                        .is_some_and(|t| !t.is_finished())
-                    {
-                        tracing::warn!(
-                            zxid = format_args!("0x{zxid:x}"),
-                            "the last snapshot is still being written; this one is skipped"
-                        );
-                        continue;
-                    }
                     // Everything before the snapshot goes to the current log; the next
                     // txn starts a new one (log.<its zxid>).
                     if let Some(mut log) = self.log.take() {
@@ -415,6 +422,8 @@ impl Worker {
     }
 
     fn write_snapshot_in_background(&mut self, sessions: Vec<(i64, i32)>, zxid: i64) {
+        // No snapshot is asked for while one is written (`Durable::snapshotting`), so the
+        // previous writer has ended or is ending: this join does not wait on it.
         if let Some(t) = self.snapshot_thread.take() {
             let _ = t.join();
         }
@@ -424,6 +433,7 @@ impl Worker {
         let spawned = thread::Builder::new()
             .name("zksessiond-snapshot".into())
             .spawn(move || {
+                let _done = SnapshotDone(&durable);
                 let (snap, copy) = snapshot_paged(&ns, sessions, SNAPSHOT_PAGE);
                 if !durable.wait_durable(copy.last_zxid) {
                     return;
@@ -440,7 +450,10 @@ impl Worker {
             });
         match spawned {
             Ok(t) => self.snapshot_thread = Some(t),
-            Err(e) => tracing::warn!(error = %e, "cannot start the snapshot writer"),
+            Err(e) => {
+                self.durable.snapshotting.store(false, Ordering::Release);
+                tracing::warn!(error = %e, "cannot start the snapshot writer")
+            }
         }
     }
 
