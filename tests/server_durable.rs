@@ -580,3 +580,103 @@ fn in_zookeeper_password_mode_a_session_resumes_after_a_restart_with_zookeepers_
     let (_, stat) = get_data(&mut c, "/mine").expect("the ephemeral stayed");
     assert_eq!(stat.ephemeral_owner, id);
 }
+
+/// Every node's path, data and stat, walking from the root.
+fn dump(c: &mut Client) -> Vec<(String, Option<Vec<u8>>, zksession::wire::Stat)> {
+    let mut out = Vec::new();
+    let mut todo = vec!["/".to_owned()];
+    while let Some(p) = todo.pop() {
+        let (data, stat) = match c.call(&Request::GetData(PathWatchRequest {
+            path: p.clone(),
+            watch: false,
+        })) {
+            (0, Some(Response::GetData { data, stat }), _) => (data, stat),
+            other => panic!("getData {p}: {other:?}"),
+        };
+        for child in children(c, &p) {
+            todo.push(if p == "/" {
+                format!("/{child}")
+            } else {
+                format!("{p}/{child}")
+            });
+        }
+        out.push((p, data, stat));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+#[test]
+fn snapshots_taken_while_writers_go_on_restore_the_tree_exactly() {
+    let dir = TempDir::new("fuzzy");
+    let mut cfg = config(&dir.0);
+    cfg.snap_count = 40;
+    let server = Server::start(cfg.clone()).unwrap();
+    let addr = server.local_addr();
+    // A tree of several snapshot pages, made in one multi.
+    let (mut c, _) = Client::session(addr, 6000);
+    let mut ops = vec![MultiOp::Create(CreateRequest::new(
+        "/big",
+        b"b".to_vec(),
+        vec![Acl::world_anyone()],
+        CreateMode::Persistent,
+    ))];
+    for i in 0..700 {
+        ops.push(MultiOp::Create(CreateRequest::new(
+            &format!("/big/n{i:03}"),
+            vec![1; 20],
+            vec![Acl::world_anyone()],
+            CreateMode::Persistent,
+        )));
+    }
+    assert_eq!(c.call(&Request::Multi(ops)).0, 0);
+    // Writers create, set, delete and re-create under the big node and their own while
+    // snapshots copy the tree.
+    let threads: Vec<_> = (0..3)
+        .map(|t| {
+            std::thread::spawn(move || {
+                let (mut c, _) = Client::session(addr, 6000);
+                created(&mut c, &create(&format!("/w{t}"), 0));
+                for i in 0..120 {
+                    let n = format!("/big/n{:03}", (i * 7 + t * 101) % 700);
+                    match i % 4 {
+                        0 => {
+                            c.call(&Request::Delete(zksession::wire::DeleteRequest {
+                                path: n,
+                                version: -1,
+                            }));
+                        }
+                        1 => {
+                            c.call(&create(&n, 0));
+                        }
+                        2 => {
+                            c.call(&Request::SetData(SetDataRequest {
+                                path: n,
+                                data: (i % 8 == 2).then(|| vec![i as u8]),
+                                version: -1,
+                            }));
+                        }
+                        _ => {
+                            created(&mut c, &create(&format!("/w{t}/s-"), 2));
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let want = dump(&mut c);
+    drop(c);
+    drop(server);
+    let v2 = dir.0.join("version-2");
+    assert!(persist::list_files(&v2, FileKind::Snapshot).unwrap().len() >= 3);
+    let server = Server::start(cfg).unwrap();
+    let (mut c, _) = Client::session(server.local_addr(), 6000);
+    let got = dump(&mut c);
+    assert_eq!(got.len(), want.len());
+    for (w, g) in want.iter().zip(&got) {
+        assert_eq!(w, g, "node differs after the restart");
+    }
+}
