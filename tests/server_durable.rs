@@ -623,7 +623,7 @@ fn snapshots_taken_while_writers_go_on_restore_the_tree_exactly() {
     ))];
     for i in 0..700 {
         ops.push(MultiOp::Create(CreateRequest::new(
-            &format!("/big/n{i:03}"),
+            format!("/big/n{i:03}"),
             vec![1; 20],
             vec![Acl::world_anyone()],
             CreateMode::Persistent,
