@@ -4,7 +4,9 @@
 #     sequence counters, zxids, sessions and ephemerals; sessions that never return
 #     expire after a restart; the log cut inside its last records or with a flipped byte;
 #     an injected disk-full failure acknowledges nothing; group commit under concurrent
-#     writers; snapshots, log rolls, fallback from a damaged snapshot, purge;
+#     writers; snapshots, log rolls, fallback from a damaged snapshot, purge; fuzzy
+#     snapshots taken while writers go on restore the tree node for node; null data
+#     stays null across a snapshot; zksession.passwordMode=zookeeper sessions resume;
 #  2. kazoo against the binary (scripts/durable-check.py): restart and session
 #     resumption with id + password; kill -9 during a write load from several client
 #     processes, three rounds: every acknowledged create present, nothing unrequested;
