@@ -59,7 +59,7 @@ pub use budget::{
 pub use kind::{create_owner_rule, ttl_owner, NodeKind, MAX_TTL_MS};
 pub use quota::{QuotaFigures, LIMITS_NODE, QUOTA_ROOT, STATS_NODE};
 pub use reap::{ReapPage, ReapRules};
-pub use restore::NodeParts;
+pub use restore::{NodeParts, PagedWalk};
 pub use tree::Namespace;
 pub use watch::{WatchMode, WatcherId};
 pub use write::{check_multi, create_mode, MultiRefusal};

@@ -111,6 +111,13 @@ pub struct ServerConfig {
     /// `forceSync` (default yes): fsync the log before acknowledging a write. `no` is
     /// unsafe: a crash of the machine can lose acknowledged writes.
     pub force_sync: bool,
+    /// `zksession.passwordMode` (zksessiond's own key; `secret`, the default, or
+    /// `zookeeper`): with `zookeeper`, session passwords are Apache ZooKeeper's (derived
+    /// from the session id and a constant every ZooKeeper server shares), so clients of
+    /// sessions carried over in a dataDir written by ZooKeeper can resume them. Anyone
+    /// who knows a session id can then compute its password and take the session over,
+    /// as with ZooKeeper itself; the default keys passwords with a secret of the dataDir.
+    pub zookeeper_passwords: bool,
     /// `snapCount` (default 100000): a snapshot is written after about this many txns
     /// (ZooKeeper's randomised rule: somewhere between half of it and all of it).
     pub snap_count: u64,
@@ -223,6 +230,7 @@ impl Default for ServerConfig {
             data_dir: None,
             data_log_dir: None,
             force_sync: true,
+            zookeeper_passwords: false,
             snap_count: 100_000,
             autopurge_snap_retain_count: 3,
             autopurge_purge_interval_hours: 0,
@@ -448,6 +456,18 @@ impl ServerConfig {
                 "dataDir" => c.data_dir = Some(PathBuf::from(value)),
                 "dataLogDir" => c.data_log_dir = Some(PathBuf::from(value)),
                 "forceSync" => c.force_sync = boolean("forceSync", value)?,
+                "zksession.passwordMode" => {
+                    c.zookeeper_passwords = match value {
+                        "zookeeper" => true,
+                        "secret" => false,
+                        _ => {
+                            return Err(ConfigError::InvalidValue {
+                                key: "zksession.passwordMode",
+                                value: value.to_owned(),
+                            })
+                        }
+                    }
+                }
                 "snapCount" => {
                     c.snap_count = number("snapCount", value)?;
                     if c.snap_count < 2 {
@@ -829,6 +849,22 @@ mod tests {
         assert!(c.four_letter_words.allows("srvr"));
         assert!(!c.four_letter_words.allows("ruok"));
         assert!(unknown.is_empty());
+    }
+
+    #[test]
+    fn password_mode_is_secret_by_default_and_zookeeper_on_request() {
+        assert!(!ServerConfig::parse("").unwrap().0.zookeeper_passwords);
+        let (c, _) = ServerConfig::parse("zksession.passwordMode=zookeeper\n").unwrap();
+        assert!(c.zookeeper_passwords);
+        let (c, _) = ServerConfig::parse("zksession.passwordMode=secret\n").unwrap();
+        assert!(!c.zookeeper_passwords);
+        assert!(matches!(
+            ServerConfig::parse("zksession.passwordMode=java\n"),
+            Err(ConfigError::InvalidValue {
+                key: "zksession.passwordMode",
+                ..
+            })
+        ));
     }
 
     #[test]

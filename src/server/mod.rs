@@ -237,7 +237,13 @@ impl Server {
             None => None,
         };
         let mut engine_config = config.engine_config();
-        if let Some(dir) = &config.data_dir {
+        if config.zookeeper_passwords {
+            tracing::warn!(
+                "zksession.passwordMode=zookeeper: session passwords are ZooKeeper's, which \
+                 anyone knowing a session id can compute"
+            );
+            engine_config.password_mode = engine::PasswordMode::ZooKeeperCompatible;
+        } else if let Some(dir) = &config.data_dir {
             let secret = durable::load_secret(dir).map_err(StartError::Io)?;
             engine_config.password_mode = engine::PasswordMode::Hmac { secret };
         }
@@ -279,13 +285,10 @@ impl Server {
             (None, None) => config.client_addr,
         };
         let (answers, answer_queue) = answers::Answers::new();
-        let (ns, persister) = match (recovered, settings) {
+        let (ns, settings) = match (recovered, settings) {
             (Some(r), Some(s)) => {
                 durable::restore_sessions(&engine, &r, &config);
-                let last = r.ns.last_zxid();
-                let p = durable::Persister::start(s, last, loops.clone(), faults)
-                    .map_err(StartError::Io)?;
-                (r.ns, Some(p))
+                (r.ns, Some(s))
             }
             _ => (Namespace::new(), None),
         };
@@ -302,13 +305,21 @@ impl Server {
         );
         ns.set_extended_types(config.extended_types);
         let last_zxid = ns.last_zxid();
+        let ns = Arc::new(Mutex::new(ns));
+        let persister = match settings {
+            Some(s) => Some(
+                durable::Persister::start(s, last_zxid, loops.clone(), faults, ns.clone())
+                    .map_err(StartError::Io)?,
+            ),
+            None => None,
+        };
         let shared = Arc::new(Shared {
             answers,
             config,
             tls,
             engine,
             durable: persister.as_ref().map(|p| p.durable.clone()),
-            ns: Mutex::new(ns),
+            ns,
             loops: loops.clone(),
             conns: Mutex::new(HashMap::new()),
             sessions: Mutex::new(HashMap::new()),

@@ -145,7 +145,7 @@ fn usage_is_rebuilt_from_a_restored_tree_whatever_the_order() {
     ns.for_each_node_parents_first(|path, parts| {
         assert!(copy.restore_node(
             path.to_owned(),
-            parts.data.to_vec(),
+            parts.data.map(<[u8]>::to_vec),
             parts.acl.clone(),
             *parts.stat
         ));
