@@ -20,49 +20,11 @@ for jar in jetty9-server jetty9-servlet jetty9-http jetty9-io jetty9-util jetty9
     ZK_CLASSPATH="$ZK_CLASSPATH:$J/$jar.jar"
 done
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do
-        if kill -0 "$pid" 2>/dev/null; then
-            kill -TERM "$pid" 2>/dev/null || true
-            for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
-    done
-    rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
+# shellcheck source=lib/procs.sh
+source scripts/lib/procs.sh
+procs_begin
 # shellcheck source=lib/suite.sh
 source scripts/lib/suite.sh
-
-free_port() {
-    "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-four() { # port word → stdout
-    "$PYTHON" - "$1" "$2" <<'PY'
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
-s.sendall(sys.argv[2].encode())
-out = b""
-while True:
-    d = s.recv(65536)
-    if not d:
-        break
-    out += d
-sys.stdout.write(out.decode())
-PY
-}
-
-wait_ruok() { # port → 0 once the server answers
-    for _ in $(seq 300); do
-        [[ "$(four "$1" ruok 2>/dev/null)" == "imok" ]] && return 0
-        sleep 0.1
-    done
-    return 1
-}
 
 admin_ruok() { # port → 0 when the AdminServer there answers ruok
     "$PYTHON" - "$1" <<'PY'

@@ -29,43 +29,11 @@ for jar in ${CP//:/ }; do
     [[ -f "$jar" ]] || { echo "missing $jar (run scripts/setup.sh)" >&2; exit 1; }
 done
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do
-        if kill -0 "$pid" 2>/dev/null; then
-            kill -TERM "$pid" 2>/dev/null || true
-            for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
-    done
-    rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
+# shellcheck source=lib/procs.sh
+source scripts/lib/procs.sh
+procs_begin
 # shellcheck source=lib/suite.sh
 source scripts/lib/suite.sh
-
-free_port() {
-    "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-wait_ruok() { # port → 0 once the server answers
-    "$PYTHON" - "$1" <<'PY'
-import socket, sys, time
-end = time.time() + 30
-while time.time() < end:
-    try:
-        s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2)
-        s.sendall(b"ruok")
-        if s.recv(16) == b"imok":
-            sys.exit(0)
-    except OSError:
-        pass
-    time.sleep(0.1)
-sys.exit(1)
-PY
-}
 
 if [[ -z "${ZKSESSIOND:-}" ]]; then
     echo "== building zksessiond"

@@ -21,40 +21,9 @@ PYTHON=/usr/bin/python3
 ZKCLI=/usr/share/zookeeper/bin/zkCli.sh
 SUPER_PASSWORD=super-secret-$RANDOM
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    local p
-    for p in "${pids[@]}"; do
-        kill -TERM "$p" 2>/dev/null || true
-    done
-    for p in "${pids[@]}"; do
-        for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$p" 2>/dev/null || true
-    done
-    rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-free_port() {
-    "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-four() { # PORT WORD → stdout
-    "$PYTHON" - "$1" "$2" <<'PY'
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
-s.sendall(sys.argv[2].encode())
-out = b""
-while True:
-    d = s.recv(65536)
-    if not d:
-        break
-    out += d
-sys.stdout.write(out.decode())
-PY
-}
-
+# shellcheck source=lib/procs.sh
+source scripts/lib/procs.sh
+procs_begin
 wait_port() { # PORT: until it answers ruok-free TCP connects (30 s at most)
     for _ in $(seq 300); do
         "$PYTHON" -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),timeout=1)" \

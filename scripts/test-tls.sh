@@ -26,24 +26,9 @@ source scripts/lib/suite.sh
 source bindings/java/classpath.sh
 
 PYTHON=/usr/bin/python3
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    local p
-    for p in "${pids[@]}"; do
-        kill -TERM "$p" 2>/dev/null || true
-    done
-    for p in "${pids[@]}"; do
-        for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$p" 2>/dev/null || true
-    done
-    rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-free_port() {
-    "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+# shellcheck source=lib/procs.sh
+source scripts/lib/procs.sh
+procs_begin
 
 wait_port() { # PORT: until it accepts TCP connections (30 s at most)
     for _ in $(seq 300); do
