@@ -3,6 +3,11 @@
 //! learner_touch, drain_touched), against a plain reference model of ZooKeeper's expiry
 //! rule; the set of sessions expired at each step, every result and the counts must be
 //! identical.
+//!
+//! The engine's plain touch only ever raises a deadline (the lock-free touch is a CAS
+//! towards the later deadline); the model sets it exactly. With a clock that never goes
+//! back, a touch with the session's own timeout never asks for an earlier deadline than the
+//! one in force, so the two rules agree and the test holds them to the same sets.
 
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};

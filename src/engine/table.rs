@@ -323,6 +323,12 @@ mod reclaim {
             // replaced); touches that loaded it pinned before the swap, so the deferred
             // free waits for them.
             unsafe { g.defer_destroy(old) };
+            drop(g);
+            // Growth is rare: push the old table towards its free now (a few epoch advances
+            // when no touch holds a pin) rather than leaving it to later pins.
+            for _ in 0..3 {
+                epoch::pin().flush();
+            }
         }
     }
 
