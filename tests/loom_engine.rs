@@ -441,18 +441,19 @@ fn touch_racing_refiling() {
     });
 }
 
-/// A lock-free touch racing a reconnect's new, shorter timeout: whichever lands first, the
-/// session ends up due by the new timeout (a touch never writes a deadline computed from a
-/// timeout that is no longer in force).
+/// A lock-free touch racing a reconnect's new, shorter timeout that happens to leave the
+/// deadline where it was: whichever lands first, the session ends up due by the new timeout
+/// (a touch never writes a deadline computed from a timeout no longer in force, even when
+/// the state word it read looks unchanged: the version tells them apart).
 #[test]
 fn touch_racing_a_timeout_change() {
     model(|| {
         let (e, clock) = tiny_engine(1, false);
-        let s = e.create(1000, SessionKind::Global);
+        let s = e.create(300, SessionKind::Global); // due T0+400
         clock.advance(100);
         let e2 = e.clone();
         let toucher = thread::spawn(move || e2.touch(s.id));
-        e.touch_with_timeout(s.id, 200).unwrap(); // due T0+400
+        e.touch_with_timeout(s.id, 200).unwrap(); // due T0+400 again
         assert_eq!(toucher.join().unwrap(), Ok(()));
         clock.advance(300); // T0+400
         assert_eq!(e.expire_due(), 1);
