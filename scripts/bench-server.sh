@@ -80,6 +80,7 @@ tickTime=$TICK
 dataDir=$3
 clientPort=$2
 clientPortAddress=127.0.0.1
+admin.enableServer=false
 maxClientCnxns=0
 4lw.commands.whitelist=*
 CFG

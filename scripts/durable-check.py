@@ -44,7 +44,7 @@ def start_ours(binary, workdir, data, extra=""):
     cfg = os.path.join(workdir, "zks.cfg")
     with open(cfg, "w") as f:
         f.write(f"tickTime=2000\ndataDir={data}\nclientPort={port}\n"
-                f"clientPortAddress=127.0.0.1\nmaxClientCnxns=0\n{extra}")
+                f"clientPortAddress=127.0.0.1\nmaxClientCnxns=0\nadmin.enableServer=false\n{extra}")
     log = open(os.path.join(workdir, "zksessiond.log"), "a")
     proc = subprocess.Popen([binary, "--config", cfg], stdout=log, stderr=subprocess.STDOUT)
     return proc, port

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs everything the tests need on a fresh Debian machine (idempotent, quick when
 # already installed): the real ZooKeeper server, its Java client and zkCli, the C client
-# (cli_mt), kazoo, JUnit, valgrind and pkg-config, plus the Rust components CI checks with.
+# (cli_mt), kazoo, JUnit, Apache Curator (framework, recipes, discovery), valgrind and
+# pkg-config, plus the Rust components CI checks with.
 set -euo pipefail
 
 packages=(
   zookeeper zookeeper-bin libzookeeper-java libzookeeper-mt-dev
   python3-kazoo junit4 valgrind pkg-config default-jdk-headless procps jq g++
+  libcurator-framework-java libcurator-recipes-java libcurator-discovery-java
+  zktop python3-pyte python3-prometheus-client
 )
 
 missing=()

@@ -38,5 +38,8 @@ done
 suite "soak (1 min a server)" scripts/soak.sh 1
 suite "stall suite" scripts/test-stall.sh
 suite "security suite" scripts/test-security.sh
+suite "curator suite" scripts/test-curator.sh
+suite "tls suite" scripts/test-tls.sh
+suite "admin suite" scripts/test-admin.sh
 
 suite_end

@@ -77,6 +77,7 @@ cat >"$work/ours.cfg" <<CFG
 tickTime=2000
 clientPort=$ours
 clientPortAddress=127.0.0.1
+admin.enableServer=false
 dataDir=$work/ours
 4lw.commands.whitelist=*
 metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider
@@ -158,6 +159,7 @@ cat >"$work/wl.cfg" <<CFG
 tickTime=2000
 clientPort=$wl
 clientPortAddress=127.0.0.1
+admin.enableServer=false
 4lw.commands.whitelist=stat, ruok, conf, isro, frob
 CFG
 "$ZKSESSIOND" --config "$work/wl.cfg" 2>"$work/wl.log" &
@@ -178,7 +180,8 @@ fi
 echo "== the sample configuration in dist/"
 sample=$(free_port)
 sed -e "s/^clientPort=.*/clientPort=$sample/" -e "s/^clientPortAddress=.*/clientPortAddress=127.0.0.1/" \
-    -e "s|^dataDir=.*|dataDir=$work/sample|" dist/zoo.cfg >"$work/sample.cfg"
+    -e "s|^dataDir=.*|dataDir=$work/sample|" -e "s/^admin.enableServer=.*/admin.enableServer=false/" \
+    dist/zoo.cfg >"$work/sample.cfg"
 "$ZKSESSIOND" --config "$work/sample.cfg" 2>"$work/sample.log" &
 pids+=($!)
 if wait_ruok "$sample"; then

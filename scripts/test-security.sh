@@ -105,6 +105,7 @@ cat >"$work/zks.cfg" <<CFG
 tickTime=2000
 clientPort=$zks_port
 clientPortAddress=127.0.0.1
+admin.enableServer=false
 maxClientCnxns=0
 4lw.commands.whitelist=*
 authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider
@@ -252,6 +253,7 @@ cat >"$work/zks2.cfg" <<CFG
 tickTime=2000
 clientPort=$zks2_port
 clientPortAddress=127.0.0.1
+admin.enableServer=false
 enforce.auth.enabled=true
 enforce.auth.schemes=digest
 CFG

@@ -35,6 +35,7 @@ cat >"$work/zoo.cfg" <<CFG
 tickTime=$TICK_MS
 clientPort=$port
 clientPortAddress=127.0.0.1
+admin.enableServer=false
 dataDir=$work/data
 4lw.commands.whitelist=*
 CFG

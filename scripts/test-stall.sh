@@ -50,6 +50,7 @@ cat >"$work/zoo.cfg" <<CFG
 tickTime=2000
 clientPort=$port
 clientPortAddress=127.0.0.1
+admin.enableServer=false
 dataDir=$work/data
 maxClientCnxns=0
 4lw.commands.whitelist=*

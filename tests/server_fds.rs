@@ -50,7 +50,10 @@ fn start_limited(nofile: u32) -> (Daemon, SocketAddr) {
     let cfg = dir.join("zoo.cfg");
     std::fs::write(
         &cfg,
-        format!("tickTime=200\nclientPort={port}\nclientPortAddress=127.0.0.1\nmaxClientCnxns=0\n"),
+        format!(
+            "tickTime=200\nclientPort={port}\nclientPortAddress=127.0.0.1\nmaxClientCnxns=0\n\
+             admin.enableServer=false\n"
+        ),
     )
     .unwrap();
     let child = Command::new("prlimit")

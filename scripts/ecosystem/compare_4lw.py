@@ -17,7 +17,7 @@ import sys
 from kazoo.client import KazooClient
 from kazoo.recipe.queue import LockingQueue
 
-WORDS = "conf cons crst dump envi ruok srst srvr stat wchs wchc wchp dirs isro hash".split()
+WORDS = "conf cons crst dump envi ruok srst srvr stat wchs wchc wchp dirs isro hash gtmk".split()
 EXPECTED_VERSION = (3, 8, 0)
 failed = 0
 

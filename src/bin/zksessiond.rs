@@ -1,8 +1,9 @@
 //! `zksessiond`: a standalone ZooKeeper-compatible server.
 //!
 //! Usage: `zksessiond [--config FILE]`, `zksessiond --help`, `zksessiond --version`.
-//! Without a file it listens on 127.0.0.1:2181 with tickTime 2000 and keeps everything in
-//! memory; with `dataDir` in the file its state is durable (ZooKeeper 3.8's files). It
+//! Without a file it listens on 127.0.0.1:2181 with tickTime 2000, keeps everything in
+//! memory and serves no HTTP (with a file, the AdminServer is on unless
+//! `admin.enableServer=false`, as in ZooKeeper); with `dataDir` in the file its state is durable (ZooKeeper 3.8's files). It
 //! exits with status 1 if the log cannot be written. SIGTERM and SIGINT stop it cleanly.
 //! Logs go to stderr; `RUST_LOG` selects the level (default `info`).
 
@@ -31,11 +32,17 @@ Usage: zksessiond [--config FILE]
 Options:
   -c, --config FILE  read settings from a ZooKeeper zoo.cfg file (clientPort,
                      clientPortAddress, tickTime, min/maxSessionTimeout, maxClientCnxns,
-                     maxCnxns, 4lw.commands.whitelist, ...); unknown keys are warnings
+                     maxCnxns, 4lw.commands.whitelist, dataDir, admin.*,
+                     metricsProvider.*, ...); unknown keys are warnings
   -h, --help         print this help and exit
   -V, --version      print the version and exit
 
-Without --config it listens on 127.0.0.1:2181 with tickTime 2000.
+Without --config it listens on 127.0.0.1:2181 with tickTime 2000 and serves no HTTP.
+With a zoo.cfg, the AdminServer answers ZooKeeper's JSON commands on
+http://127.0.0.1:8080/commands unless admin.enableServer=false (admin.serverAddress,
+admin.serverPort, admin.commandURL move it); metricsProvider.className=
+org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider serves Prometheus
+metrics on metricsProvider.httpHost:httpPort (default 0.0.0.0:7000) at /metrics.
 SIGTERM or SIGINT stops it. Logs go to stderr; RUST_LOG sets the level (default info).
 ";
 

@@ -13,6 +13,9 @@
 //! `u64` the server chose for a connection). Errors are ZooKeeper's [`ErrorCode`]s, found
 //! in ZooKeeper's order of checks, and a failed write changes no node and fires no watch.
 //!
+//! Container and TTL nodes (module `kind`) are found and deleted by the server's reaper
+//! through [`Namespace::reap_candidates`] and [`Namespace::reap`] (module `reap`).
+//!
 //! Must never: do I/O, read the clock, check sessions (the server asks the engine whether a
 //! session is live before calling in), or call back into the server.
 //!
@@ -36,7 +39,9 @@
 //! ```
 
 mod acl;
+mod kind;
 mod path;
+mod reap;
 mod restore;
 mod tree;
 mod watch;
@@ -46,6 +51,8 @@ mod write;
 mod tests;
 
 pub use acl::{Access, Anyone};
+pub use kind::{create_owner_rule, ttl_owner, NodeKind, MAX_TTL_MS};
+pub use reap::{ReapPage, ReapRules};
 pub use restore::NodeParts;
 pub use tree::Namespace;
 pub use watch::{WatchMode, WatcherId};

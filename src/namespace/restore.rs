@@ -36,6 +36,7 @@ impl Namespace {
         let mut ns = Namespace::new();
         ns.nodes.clear();
         ns.ephemerals.clear();
+        ns.reapable.clear();
         ns.data_size = 0;
         ns.last_zxid = last_zxid;
         ns

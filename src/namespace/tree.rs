@@ -9,7 +9,8 @@
 //! (ZooKeeper's persisted form, which also numbers sequential children), and clients see
 //! it as `2 * creates - live children`, i.e. creates plus deletes, via
 //! [`Node::client_stat`]; a node with a session owner is in that session's ephemeral set and
-//! nowhere else; `data_size` is the sum over nodes of path length plus data length.
+//! nowhere else; a container or TTL node (see `kind`) is in `reapable` and nothing else
+//! is; `data_size` is the sum over nodes of path length plus data length.
 //!
 //! Must never: fire watches from a read; reads only register watches.
 
@@ -24,8 +25,8 @@ use crate::wire::{
     WatcherType,
 };
 
-/// `ephemeralOwner` of container nodes (`EphemeralType.CONTAINER_EPHEMERAL_OWNER`).
-pub(crate) const CONTAINER_OWNER: i64 = i64::MIN;
+use super::kind::NodeKind;
+pub(crate) use super::kind::CONTAINER_OWNER;
 
 /// Paths that can never be deleted (ZooKeeper's `isSpecialPath`).
 pub(crate) const SPECIAL_PATHS: [&str; 4] =
@@ -52,20 +53,25 @@ impl Node {
     }
 
     /// The stat as clients see it (ZooKeeper's `DataNode.copyStat`): cversion is
-    /// `2 * creates - live children`, and containers show ephemeralOwner 0.
+    /// `2 * creates - live children`, and containers and TTL nodes show ephemeralOwner 0.
     pub(crate) fn client_stat(&self) -> Stat {
         let mut s = self.stat;
         s.cversion = s.cversion.wrapping_mul(2).wrapping_sub(s.num_children);
-        if s.ephemeral_owner == CONTAINER_OWNER {
-            s.ephemeral_owner = 0;
-        }
+        s.ephemeral_owner = self.kind().client_owner();
         s
+    }
+
+    /// What the node is, from its stored owner.
+    pub(crate) fn kind(&self) -> NodeKind {
+        NodeKind::of_owner(self.stat.ephemeral_owner)
     }
 
     /// The session owning this node, if it is a session ephemeral.
     pub(crate) fn session_owner(&self) -> Option<SessionId> {
-        let owner = self.stat.ephemeral_owner;
-        (owner != 0 && owner != CONTAINER_OWNER).then_some(owner as SessionId)
+        match self.kind() {
+            NodeKind::Ephemeral(s) => Some(s),
+            _ => None,
+        }
     }
 }
 
@@ -80,6 +86,10 @@ pub struct Namespace {
     pub(crate) last_zxid: i64,
     pub(crate) data_size: u64,
     pub(crate) acls: AclInterner,
+    /// Paths of the container and TTL nodes, for the reaper's paged scan.
+    pub(crate) reapable: BTreeSet<String>,
+    /// Whether TTL creates are allowed and TTL nodes reaped (`extendedTypesEnabled`).
+    pub(crate) extended_types: bool,
 }
 
 impl Default for Namespace {
@@ -102,6 +112,8 @@ impl Namespace {
             last_zxid: 0,
             data_size: 0,
             acls: AclInterner::default(),
+            reapable: BTreeSet::new(),
+            extended_types: false,
         };
         ns.insert_node(
             ROOT.to_owned(),
@@ -152,6 +164,8 @@ impl Namespace {
                 .entry(owner)
                 .or_default()
                 .insert(path.clone());
+        } else if node.kind().is_reapable() {
+            self.reapable.insert(path.clone());
         }
         self.data_size += (path.len() + data_len(&node.data)) as u64;
         self.nodes.insert(path, node);
@@ -172,6 +186,8 @@ impl Namespace {
                     self.ephemerals.remove(&owner);
                 }
             }
+        } else if node.kind().is_reapable() {
+            self.reapable.remove(path);
         }
         self.data_size -= (path.len() + data_len(&node.data)) as u64;
         Some(node)

@@ -11,6 +11,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::acl::{Access, AclList, Anyone};
+use super::kind::create_owner_rule;
 use super::path;
 use super::tree::{Node, CONTAINER_OWNER, SPECIAL_PATHS};
 use super::{error_results, Applied, Notification, SessionId};
@@ -43,7 +44,7 @@ enum Effect {
 }
 
 /// A txn in progress.
-struct Txn {
+pub(super) struct Txn {
     zxid: i64,
     time: i64,
     undo: Vec<Undo>,
@@ -172,7 +173,7 @@ impl Namespace {
     }
 
     /// Runs `f` as one txn: commit on success, roll back on error.
-    fn run<T>(
+    pub(super) fn run<T>(
         &mut self,
         now_ms: i64,
         f: impl FnOnce(&mut Namespace, &mut Txn) -> Result<T, ErrorCode>,
@@ -199,13 +200,9 @@ impl Namespace {
         data: Option<Vec<u8>>,
         acl: &[Acl],
         mode: CreateMode,
+        ttl: i64,
     ) -> Result<(String, Stat), ErrorCode> {
-        if matches!(
-            mode,
-            CreateMode::PersistentWithTtl | CreateMode::PersistentSequentialWithTtl
-        ) {
-            return Err(ErrorCode::Unimplemented);
-        }
+        let ttl_owner = create_owner_rule(mode, ttl, self.extended_types)?;
         let parent_path = path::parent_for_write(path)?;
         let acl = who.fixup(acl)?;
         let parent = self.node(parent_path)?;
@@ -226,7 +223,9 @@ impl Namespace {
         txn.undo.push(Undo::Stat(parent_path.clone(), parent.stat));
         parent.stat.cversion = parent.stat.cversion.wrapping_add(1);
         parent.stat.pzxid = txn.zxid;
-        let owner = if mode == CreateMode::Container {
+        let owner = if let Some(owner) = ttl_owner {
+            owner
+        } else if mode == CreateMode::Container {
             CONTAINER_OWNER
         } else if mode.is_ephemeral() {
             session as i64
@@ -279,7 +278,7 @@ impl Namespace {
     /// Removes a childless node: the parent's pzxid is raised to the txn's zxid and its
     /// stored create count is kept (so clients see its cversion grow by one, since one
     /// child fewer is live).
-    fn unlink(&mut self, txn: &mut Txn, path: &str) {
+    pub(super) fn unlink(&mut self, txn: &mut Txn, path: &str) {
         let parent_path = path::split(path).0.to_owned();
         let parent = self.nodes.get_mut(&parent_path).expect("parent of a node");
         txn.undo.push(Undo::Stat(parent_path, parent.stat));
@@ -334,7 +333,7 @@ impl Namespace {
             MultiOp::Create(c) | MultiOp::Create2(c) | MultiOp::CreateContainer(c) => {
                 let mode = create_mode(kind, c.flags)?;
                 let (path, stat) =
-                    self.apply_create(who, txn, session, &c.path, c.data, &c.acl, mode)?;
+                    self.apply_create(who, txn, session, &c.path, c.data, &c.acl, mode, -1)?;
                 if kind == OpCode::Create {
                     MultiResult::Create(path)
                 } else {
@@ -352,7 +351,13 @@ impl Namespace {
                 self.apply_check(who, &c.path, c.version)?;
                 MultiResult::Check
             }
-            MultiOp::CreateTtl(_) | MultiOp::GetChildren(_) | MultiOp::GetData(_) => {
+            MultiOp::CreateTtl(c) => {
+                let mode = create_mode(kind, c.flags)?;
+                let (path, stat) =
+                    self.apply_create(who, txn, session, &c.path, c.data, &c.acl, mode, c.ttl)?;
+                MultiResult::Create2 { path, stat }
+            }
+            MultiOp::GetChildren(_) | MultiOp::GetData(_) => {
                 debug_assert!(false, "{kind:?} in a write multi passed check_multi");
                 return Err(ErrorCode::Unimplemented);
             }
@@ -365,13 +370,14 @@ impl Namespace {
     /// created path (with the `%010d` suffix of the parent's cversion for sequential
     /// modes) and the new node's stat.
     ///
-    /// Checks, in ZooKeeper's order: TTL modes → `Unimplemented` (TTL nodes are not
-    /// supported); a path without `/` or with NUL → `BadArguments`; ACL → `InvalidAcl`;
+    /// Checks, in ZooKeeper's order: a TTL mode → `Unimplemented` with extended types off
+    /// (see [`Namespace::set_extended_types`]), else `BadArguments` (this call carries no
+    /// TTL; [`create_ttl_as`](Self::create_ttl_as) does); a path without `/` or with NUL → `BadArguments`; ACL → `InvalidAcl`;
     /// missing parent → `NoNode`; parent without CREATE → `NoAuth`; the final path's
     /// syntax → `BadArguments`; `NodeExists`; an ephemeral parent →
     /// `NoChildrenForEphemerals`. Containers are stored like persistent nodes with
-    /// ephemeralOwner `0x8000000000000000` (clients see 0; containers are not reaped
-    /// when emptied).
+    /// ephemeralOwner `0x8000000000000000` (clients see 0); the server's reaper deletes
+    /// them once emptied (see [`Namespace::reap`]).
     pub fn create(
         &mut self,
         session: SessionId,
@@ -399,7 +405,30 @@ impl Namespace {
     ) -> Result<Applied<(String, Stat)>, ErrorCode> {
         let data = data.into();
         self.run(now_ms, |ns, txn| {
-            ns.apply_create(who, txn, session, path, data, acl, mode)
+            ns.apply_create(who, txn, session, path, data, acl, mode, -1)
+        })
+    }
+
+    /// createTTL by caller `who`: [`create_as`](Self::create_as) with the request's
+    /// `ttl` (ms). With extended types on, TTL modes need a TTL in 1 ..= 2^40 − 1
+    /// (`BadArguments` otherwise) and are stored with ephemeralOwner `0xff << 56 | ttl`
+    /// (clients see 0); other modes must send a negative TTL and are created as their
+    /// mode says. With extended types off, TTL modes are `Unimplemented`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn create_ttl_as(
+        &mut self,
+        who: &dyn Access,
+        session: SessionId,
+        path: &str,
+        data: impl Into<Option<Vec<u8>>>,
+        acl: &[Acl],
+        mode: CreateMode,
+        ttl: i64,
+        now_ms: i64,
+    ) -> Result<Applied<(String, Stat)>, ErrorCode> {
+        let data = data.into();
+        self.run(now_ms, |ns, txn| {
+            ns.apply_create(who, txn, session, path, data, acl, mode, ttl)
         })
     }
 
@@ -550,15 +579,13 @@ impl Namespace {
     }
 }
 
-/// The creation mode a create's `flags` ask for, as this namespace supports them: TTL
-/// modes → `Unimplemented` (ZooKeeper's extended types are not enabled), unknown flags →
-/// `BadArguments`, and the container mode exactly with the createContainer opcode.
+/// The creation mode a create's `flags` ask for: unknown flags → `BadArguments`, and the
+/// container mode exactly with the createContainer opcode. TTL modes pass here; the
+/// namespace checks them against its extended-types setting and the TTL when it runs
+/// the create.
 pub fn create_mode(op: OpCode, flags: i32) -> Result<CreateMode, ErrorCode> {
     let mode = CreateMode::from_flags(flags)?;
     match (op, mode) {
-        (_, CreateMode::PersistentWithTtl | CreateMode::PersistentSequentialWithTtl) => {
-            Err(ErrorCode::Unimplemented)
-        }
         (OpCode::CreateContainer, CreateMode::Container) => Ok(mode),
         (OpCode::CreateContainer, _) | (_, CreateMode::Container) => Err(ErrorCode::BadArguments),
         _ => Ok(mode),
@@ -594,7 +621,11 @@ pub fn check_multi(ops: &[MultiOp]) -> Result<bool, MultiRefusal> {
                     .map_err(refuse)?
                     .is_ephemeral();
             }
-            MultiOp::CreateTtl(_) => return Err(refuse(ErrorCode::Unimplemented)),
+            MultiOp::CreateTtl(c) => {
+                ephemeral |= create_mode(op.op(), c.flags)
+                    .map_err(refuse)?
+                    .is_ephemeral();
+            }
             MultiOp::Delete(_) | MultiOp::SetData(_) | MultiOp::Check(_) => {}
             MultiOp::GetChildren(_) | MultiOp::GetData(_) => {
                 return Err(MultiRefusal::Request(ErrorCode::MarshallingError))

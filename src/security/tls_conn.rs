@@ -135,6 +135,18 @@ impl TlsConn {
             .map_err(|_| TlsError::Closed)
     }
 
+    /// Queues as much of `plaintext` as rustls's outgoing buffer limit takes; returns how
+    /// many bytes it took (0 when the buffer is full: write the ciphertext out first).
+    pub fn send_some(&mut self, plaintext: &[u8]) -> Result<usize, TlsError> {
+        if self.failed {
+            return Err(TlsError::Closed);
+        }
+        self.conn
+            .writer()
+            .write(plaintext)
+            .map_err(|_| TlsError::Closed)
+    }
+
     /// Whether ciphertext is waiting for [`take_outgoing`](Self::take_outgoing).
     pub fn wants_write(&self) -> bool {
         self.conn.wants_write()

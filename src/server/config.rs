@@ -9,8 +9,11 @@
 
 use crate::engine::{self, Config as EngineConfig};
 use crate::security::digest::{SuperDigest, SUPER_DIGEST_KEY};
-use crate::security::{AclPolicy, AuthEnforcement, JaasConfig, SaslUsers, DEFAULT_SERVER_SECTION};
-use std::collections::BTreeSet;
+use crate::security::{
+    AclPolicy, AuthEnforcement, JaasConfig, SaslUsers, TlsConfigError, TlsSettings,
+    DEFAULT_SERVER_SECTION,
+};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -91,6 +94,15 @@ pub struct ServerConfig {
     pub tick_ms: u32,
     /// `clientPortAddress`:`clientPort` (default 127.0.0.1:2181; port 0 picks a free one).
     pub client_addr: SocketAddr,
+    /// Whether the plaintext client port is served (default true). A `zoo.cfg` with
+    /// `secureClientPort` and no `clientPort` turns it off, as in ZooKeeper.
+    pub plain_port: bool,
+    /// `secureClientPortAddress` (default: `clientPortAddress`):`secureClientPort`: the
+    /// TLS client port, `None` (the default) for none.
+    pub secure_client_addr: Option<SocketAddr>,
+    /// The `ssl.*` settings of the TLS client port (key and trust stores, client
+    /// authentication, protocols, cipher suites); `None` when no `ssl.*` key is given.
+    pub tls: Option<TlsSettings>,
     /// `dataDir`: where snapshots (and, without `dataLogDir`, transaction logs) are kept,
     /// in ZooKeeper 3.8's layout. `None`: state lives in memory only.
     pub data_dir: Option<PathBuf>,
@@ -137,6 +149,14 @@ pub struct ServerConfig {
     /// ZooKeeper's Prometheus provider, from `metricsProvider.httpHost` (default 0.0.0.0)
     /// and `metricsProvider.httpPort` (default 7000); `None` (the default) for none.
     pub metrics_addr: Option<SocketAddr>,
+    /// The AdminServer's address (`GET <admin_command_url>/<command>`, ZooKeeper's JSON):
+    /// from `admin.serverAddress` (default 127.0.0.1, as `clientPortAddress`) and
+    /// `admin.serverPort` (default 8080) while `admin.enableServer` is true, which a
+    /// `zoo.cfg` is unless it says otherwise (as ZooKeeper); `None` (no AdminServer) in
+    /// [`ServerConfig::default`], for embedders, who opt in.
+    pub admin_addr: Option<SocketAddr>,
+    /// The AdminServer's command path, `admin.commandURL` (default `/commands`).
+    pub admin_command_url: String,
     /// `zookeeper.DigestAuthenticationProvider.superDigest`: whoever proves this digest
     /// with `addauth digest` bypasses every ACL (default none).
     pub super_digest: Option<SuperDigest>,
@@ -159,6 +179,18 @@ pub struct ServerConfig {
     /// `sessionRequireClientSASLAuth`: the schemes a connection must have proved before any
     /// request but `addauth` and SASL is served.
     pub enforcement: AuthEnforcement,
+    /// `extendedTypesEnabled` (or `zookeeper.extendedTypesEnabled`, the system property
+    /// ZooKeeper reads it from; default false): TTL nodes may be created and are reaped.
+    pub extended_types: bool,
+    /// `znode.container.checkIntervalMs` (default 60000): how often the reaper looks for
+    /// empty containers and expired TTL nodes.
+    pub container_check_interval_ms: u64,
+    /// `znode.container.maxPerMinute` (default 10000): most container and TTL nodes the
+    /// reaper deletes in a minute.
+    pub container_max_per_minute: u64,
+    /// `znode.container.maxNeverUsedIntervalMs` (default 0: never): age after which a
+    /// container that never had a child is reaped too.
+    pub container_max_never_used_ms: i64,
 }
 
 /// A secret setting: never shown by `Debug`.
@@ -179,6 +211,9 @@ impl Default for ServerConfig {
         ServerConfig {
             tick_ms: 2000,
             client_addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 2181),
+            plain_port: true,
+            secure_client_addr: None,
+            tls: None,
             data_dir: None,
             data_log_dir: None,
             force_sync: true,
@@ -197,6 +232,8 @@ impl Default for ServerConfig {
             event_loops: cores,
             stall_threshold_ms: None,
             metrics_addr: None,
+            admin_addr: None,
+            admin_command_url: DEFAULT_ADMIN_COMMAND_URL.to_owned(),
             super_digest: None,
             acl_policy: AclPolicy::default(),
             jaas_config: None,
@@ -205,6 +242,10 @@ impl Default for ServerConfig {
             sasl_super_password: None,
             super_user: None,
             enforcement: AuthEnforcement::default(),
+            extended_types: false,
+            container_check_interval_ms: 60_000,
+            container_max_per_minute: 10_000,
+            container_max_never_used_ms: 0,
         }
     }
 }
@@ -233,6 +274,13 @@ pub enum ConfigError {
     },
     /// The engine refused the resulting session settings (the variant names the setting).
     Engine(engine::ConfigError),
+    /// A setting another one needs is missing.
+    Missing {
+        /// The missing key.
+        key: &'static str,
+        /// The key that needs it.
+        needed_by: &'static str,
+    },
 }
 
 impl fmt::Display for ConfigError {
@@ -246,6 +294,7 @@ impl fmt::Display for ConfigError {
                 write!(f, "invalid value for {key}: {value:?}")
             }
             ConfigError::Engine(e) => write!(f, "session settings refused: {e}"),
+            ConfigError::Missing { key, needed_by } => write!(f, "{needed_by} needs {key}"),
         }
     }
 }
@@ -263,13 +312,38 @@ pub struct UnknownKey {
 
 /// Keys of a standard ZooKeeper `zoo.cfg` that have no meaning for a standalone,
 /// in-memory server; they are accepted silently.
-const IGNORED_KEYS: [&str; 5] = [
+const IGNORED_KEYS: [&str; 7] = [
     "initLimit",
     "syncLimit",
-    "admin.enableServer",
-    "admin.serverPort",
     "standaloneEnabled",
+    // The TLS port is served by the event loops whatever connection factory is named.
+    "serverCnxnFactory",
+    // Client-side and quorum TLS settings, meaningless for a standalone server.
+    "ssl.hostnameVerification",
+    "ssl.authProvider",
+    "sslQuorum",
 ];
+
+/// The `ssl.*` keys of the client port that are read (also accepted as `zookeeper.ssl.*`).
+const TLS_KEYS: [&str; 11] = [
+    "ssl.keyStore.location",
+    "ssl.keyStore.type",
+    "ssl.keyStore.password",
+    "ssl.trustStore.location",
+    "ssl.trustStore.type",
+    "ssl.trustStore.password",
+    "ssl.clientAuth",
+    "ssl.protocol",
+    "ssl.enabledProtocols",
+    "ssl.ciphersuites",
+    "ssl.handshakeDetectionTimeoutMillis",
+];
+
+/// ZooKeeper's default `admin.commandURL`.
+pub const DEFAULT_ADMIN_COMMAND_URL: &str = "/commands";
+
+/// ZooKeeper's default `admin.serverPort`.
+pub const DEFAULT_ADMIN_PORT: u16 = 8080;
 
 /// The key (and Java system property) naming the JAAS file.
 pub const JAAS_KEY: &str = "java.security.auth.login.config";
@@ -308,11 +382,17 @@ impl ServerConfig {
         let mut c = ServerConfig::default();
         let mut unknown = Vec::new();
         let mut port = c.client_addr.port();
+        let mut port_given = false;
+        let (mut secure_port, mut secure_ip): (Option<u16>, Option<IpAddr>) = (None, None);
+        let mut ssl: BTreeMap<&'static str, String> = BTreeMap::new();
         let (mut enforce, mut enforce_schemes, mut require_sasl) = (false, None, false);
         let mut ip = c.client_addr.ip();
         let mut metrics = false;
         let mut metrics_port: u16 = 7000;
         let mut metrics_ip = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+        let mut admin = true;
+        let mut admin_port = DEFAULT_ADMIN_PORT;
+        let mut admin_ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
         for (i, raw) in text.lines().enumerate() {
             let line = raw.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -332,7 +412,26 @@ impl ServerConfig {
                         });
                     }
                 }
-                "clientPort" => port = number("clientPort", value)?,
+                "clientPort" => {
+                    port = number("clientPort", value)?;
+                    port_given = true;
+                }
+                "secureClientPort" => secure_port = Some(number("secureClientPort", value)?),
+                "secureClientPortAddress" => {
+                    secure_ip = Some(value.parse().map_err(|_| ConfigError::InvalidValue {
+                        key: "secureClientPortAddress",
+                        value: value.to_owned(),
+                    })?)
+                }
+                k if TLS_KEYS.contains(&k.strip_prefix("zookeeper.").unwrap_or(k)) => {
+                    let k = k.strip_prefix("zookeeper.").unwrap_or(k);
+                    if let Some(name) = TLS_KEYS.iter().find(|n| **n == k) {
+                        ssl.insert(name, value.to_owned());
+                    }
+                }
+                "zookeeper.X509AuthenticationProvider.superUser" => {
+                    c.acl_policy.x509_super_user = Some(value.to_owned())
+                }
                 "clientPortAddress" => {
                     ip = value.parse().map_err(|_| ConfigError::InvalidValue {
                         key: "clientPortAddress",
@@ -431,6 +530,31 @@ impl ServerConfig {
                         value: value.to_owned(),
                     })?
                 }
+                "admin.enableServer" => admin = boolean("admin.enableServer", value)?,
+                "admin.serverPort" => admin_port = number("admin.serverPort", value)?,
+                "admin.serverAddress" => {
+                    admin_ip = value.parse().map_err(|_| ConfigError::InvalidValue {
+                        key: "admin.serverAddress",
+                        value: value.to_owned(),
+                    })?
+                }
+                "admin.commandURL" => {
+                    if !value.starts_with('/') {
+                        return Err(ConfigError::InvalidValue {
+                            key: "admin.commandURL",
+                            value: value.to_owned(),
+                        });
+                    }
+                    c.admin_command_url = value.trim_end_matches('/').to_owned();
+                    if c.admin_command_url.is_empty() {
+                        c.admin_command_url.push('/');
+                    }
+                }
+                // Jetty's settings, which have no meaning for zksessiond's HTTP server.
+                "admin.idleTimeout"
+                | "admin.portUnification"
+                | "admin.forceHttps"
+                | "admin.needClientAuth" => {}
                 SUPER_DIGEST_KEY => {
                     c.super_digest = Some(SuperDigest::parse(value).map_err(|_| {
                         // The value is a password equivalent: never echoed.
@@ -443,6 +567,9 @@ impl ServerConfig {
                 k if k.starts_with("authProvider.") => {
                     if value.ends_with(".SASLAuthenticationProvider") {
                         c.acl_policy.sasl = true;
+                    }
+                    if value.ends_with(".X509AuthenticationProvider") {
+                        c.acl_policy.x509 = true;
                     }
                 }
                 JAAS_KEY => c.jaas_config = Some(PathBuf::from(value)),
@@ -465,7 +592,29 @@ impl ServerConfig {
                     c.acl_policy.digest =
                         boolean("zookeeper.DigestAuthenticationProvider.enabled", value)?
                 }
-                k if IGNORED_KEYS.contains(&k)
+                "extendedTypesEnabled" | "zookeeper.extendedTypesEnabled" => {
+                    c.extended_types = boolean("extendedTypesEnabled", value)?
+                }
+                "znode.container.checkIntervalMs" => {
+                    c.container_check_interval_ms =
+                        positive("znode.container.checkIntervalMs", value)?
+                }
+                "znode.container.maxPerMinute" => {
+                    c.container_max_per_minute = positive("znode.container.maxPerMinute", value)?
+                }
+                "znode.container.maxNeverUsedIntervalMs" => {
+                    c.container_max_never_used_ms =
+                        number("znode.container.maxNeverUsedIntervalMs", value)?;
+                    if c.container_max_never_used_ms < 0 {
+                        return Err(ConfigError::InvalidValue {
+                            key: "znode.container.maxNeverUsedIntervalMs",
+                            value: value.to_owned(),
+                        });
+                    }
+                }
+                k if IGNORED_KEYS.contains(&k.strip_prefix("zookeeper.").unwrap_or(k))
+                    || k.starts_with("ssl.quorum.")
+                    || k.starts_with("zookeeper.ssl.quorum.")
                     || k.starts_with("server.")
                     || k.starts_with("metricsProvider.") => {}
                 k => unknown.push(UnknownKey {
@@ -475,7 +624,22 @@ impl ServerConfig {
             }
         }
         c.client_addr = SocketAddr::new(ip, port);
+        if let Some(sp) = secure_port {
+            c.secure_client_addr = Some(SocketAddr::new(secure_ip.unwrap_or(ip), sp));
+            // ZooKeeper: secureClientPort without clientPort serves TLS only.
+            c.plain_port = port_given;
+        }
+        if secure_port.is_some() || !ssl.is_empty() {
+            c.tls = Some(tls_settings(&ssl)?);
+        }
+        if secure_port.is_some() && c.tls.as_ref().is_some_and(|t| t.key_store.is_none()) {
+            return Err(ConfigError::Missing {
+                key: "ssl.keyStore.location",
+                needed_by: "secureClientPort",
+            });
+        }
         c.metrics_addr = metrics.then(|| SocketAddr::new(metrics_ip, metrics_port));
+        c.admin_addr = admin.then(|| SocketAddr::new(admin_ip, admin_port));
         c.enforcement = AuthEnforcement::new(
             require_sasl,
             enforce,
@@ -529,6 +693,20 @@ impl ServerConfig {
         Ok(())
     }
 
+    /// Builds the TLS server configuration of the secure client port (reads the key and
+    /// trust stores); `None` when no secure port is configured.
+    pub fn tls_server_config(
+        &self,
+    ) -> Result<Option<std::sync::Arc<rustls::ServerConfig>>, TlsConfigError> {
+        if self.secure_client_addr.is_none() {
+            return Ok(None);
+        }
+        match &self.tls {
+            Some(t) => t.server_config().map(Some),
+            None => Err(TlsConfigError::MissingKeyStore),
+        }
+    }
+
     /// The engine settings these server settings imply.
     pub fn engine_config(&self) -> EngineConfig {
         let mut e = EngineConfig::with_tick(self.tick_ms);
@@ -544,6 +722,36 @@ impl ServerConfig {
             e.stall_threshold_ms = ms;
         }
         e
+    }
+}
+
+/// The `ssl.*` settings from the keys collected; a refused value names its key.
+fn tls_settings(ssl: &BTreeMap<&'static str, String>) -> Result<TlsSettings, ConfigError> {
+    TlsSettings::from_properties(|k| ssl.get(k).cloned()).map_err(|e| {
+        let given = |key: &'static str| ConfigError::InvalidValue {
+            key,
+            value: ssl.get(key).cloned().unwrap_or_default(),
+        };
+        match e {
+            TlsConfigError::UnsupportedStoreType { setting, value } => ConfigError::InvalidValue {
+                key: setting,
+                value,
+            },
+            TlsConfigError::BadClientAuth(_) => given("ssl.clientAuth"),
+            _ if ssl.contains_key("ssl.enabledProtocols") => given("ssl.enabledProtocols"),
+            _ => given("ssl.protocol"),
+        }
+    })
+}
+
+/// A count or interval that must be above 0.
+fn positive(key: &'static str, value: &str) -> Result<u64, ConfigError> {
+    match number::<u64>(key, value)? {
+        0 => Err(ConfigError::InvalidValue {
+            key,
+            value: value.to_owned(),
+        }),
+        n => Ok(n),
     }
 }
 
@@ -583,6 +791,40 @@ mod tests {
         assert!(c.four_letter_words.allows("srvr"));
         assert!(!c.four_letter_words.allows("ruok"));
         assert!(unknown.is_empty());
+    }
+
+    #[test]
+    fn container_and_ttl_keys_are_read_with_zookeepers_defaults() {
+        let (d, _) = ServerConfig::parse("").unwrap();
+        assert!(!d.extended_types);
+        assert_eq!(d.container_check_interval_ms, 60_000);
+        assert_eq!(d.container_max_per_minute, 10_000);
+        assert_eq!(d.container_max_never_used_ms, 0);
+        let text = "extendedTypesEnabled=true\nznode.container.checkIntervalMs=500\n\
+                    znode.container.maxPerMinute=120\n\
+                    znode.container.maxNeverUsedIntervalMs=9000\n";
+        let (c, unknown) = ServerConfig::parse(text).unwrap();
+        assert!(unknown.is_empty());
+        assert!(c.extended_types);
+        assert_eq!(c.container_check_interval_ms, 500);
+        assert_eq!(c.container_max_per_minute, 120);
+        assert_eq!(c.container_max_never_used_ms, 9000);
+        let (c, _) = ServerConfig::parse("zookeeper.extendedTypesEnabled=true\n").unwrap();
+        assert!(c.extended_types);
+        for bad in [
+            "znode.container.checkIntervalMs=0",
+            "znode.container.maxPerMinute=0",
+            "znode.container.maxNeverUsedIntervalMs=-5",
+            "extendedTypesEnabled=maybe",
+        ] {
+            assert!(
+                matches!(
+                    ServerConfig::parse(bad),
+                    Err(ConfigError::InvalidValue { .. })
+                ),
+                "{bad}"
+            );
+        }
     }
 
     #[test]
@@ -654,6 +896,41 @@ mod tests {
         assert!(unknown.is_empty(), "{unknown:?}");
         let (c, _) = ServerConfig::parse("metricsProvider.httpPort=9000\n").unwrap();
         assert_eq!(c.metrics_addr, None);
+    }
+
+    #[test]
+    fn the_admin_server_is_on_by_default_in_a_zoo_cfg_and_its_keys_are_read() {
+        let (c, unknown) = ServerConfig::parse("tickTime=2000\n").unwrap();
+        assert_eq!(c.admin_addr, Some("127.0.0.1:8080".parse().unwrap()));
+        assert_eq!(c.admin_command_url, "/commands");
+        assert!(unknown.is_empty());
+        assert_eq!(ServerConfig::default().admin_addr, None);
+
+        let (c, unknown) = ServerConfig::parse(
+            "admin.enableServer=true\nadmin.serverAddress=127.0.0.2\nadmin.serverPort=0\n\
+             admin.commandURL=/zk/cmds/\nadmin.idleTimeout=30000\n",
+        )
+        .unwrap();
+        assert_eq!(c.admin_addr, Some("127.0.0.2:0".parse().unwrap()));
+        assert_eq!(c.admin_command_url, "/zk/cmds");
+        assert!(unknown.is_empty());
+
+        let (c, _) = ServerConfig::parse("admin.enableServer=false\nadmin.serverPort=1\n").unwrap();
+        assert_eq!(c.admin_addr, None);
+        for bad in [
+            "admin.enableServer=maybe",
+            "admin.serverPort=http",
+            "admin.serverAddress=localhost",
+            "admin.commandURL=commands",
+        ] {
+            assert!(
+                matches!(
+                    ServerConfig::parse(bad),
+                    Err(ConfigError::InvalidValue { .. })
+                ),
+                "{bad}"
+            );
+        }
     }
 
     #[test]
@@ -779,6 +1056,100 @@ mod tests {
         )
         .unwrap();
         assert!(c.enforcement.requires_sasl());
+    }
+
+    #[test]
+    fn tls_keys_are_read_under_both_names() {
+        let (c, unknown) = ServerConfig::parse(
+            "clientPort=2181\nsecureClientPort=2281\n\
+             serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory\n\
+             authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider\n\
+             zookeeper.X509AuthenticationProvider.superUser=CN=admin\n\
+             ssl.keyStore.location=/k.pem\nssl.keyStore.type=PEM\nssl.keyStore.password=\n\
+             zookeeper.ssl.trustStore.location=/t.pem\nssl.clientAuth=want\n\
+             ssl.enabledProtocols=TLSv1.3\nssl.quorum.keyStore.location=/q.pem\n\
+             ssl.hostnameVerification=false\n",
+        )
+        .unwrap();
+        assert!(unknown.is_empty(), "{unknown:?}");
+        assert!(c.plain_port);
+        assert_eq!(
+            c.secure_client_addr,
+            Some("127.0.0.1:2281".parse().unwrap())
+        );
+        let t = c.tls.unwrap();
+        assert_eq!(t.key_store.as_deref(), Some("/k.pem"));
+        assert_eq!(t.trust_store.as_deref(), Some("/t.pem"));
+        assert_eq!(t.client_auth, crate::security::ClientAuth::Want);
+        assert!(t.tls13 && !t.tls12);
+        assert!(c.acl_policy.x509);
+        assert_eq!(c.acl_policy.x509_super_user.as_deref(), Some("CN=admin"));
+    }
+
+    #[test]
+    fn a_secure_port_without_client_port_serves_tls_only() {
+        let (c, _) = ServerConfig::parse(
+            "secureClientPort=2281\nsecureClientPortAddress=127.0.0.2\n\
+             ssl.keyStore.location=/k.pem\nssl.clientAuth=none\n",
+        )
+        .unwrap();
+        assert!(!c.plain_port);
+        assert_eq!(
+            c.secure_client_addr,
+            Some("127.0.0.2:2281".parse().unwrap())
+        );
+        let (c, _) = ServerConfig::parse("clientPort=2181\n").unwrap();
+        assert!(c.plain_port && c.secure_client_addr.is_none() && c.tls.is_none());
+    }
+
+    #[test]
+    fn bad_tls_settings_name_their_key() {
+        for (text, key) in [
+            ("ssl.clientAuth=sometimes", "ssl.clientAuth"),
+            ("ssl.protocol=TLSv1.1", "ssl.protocol"),
+            ("ssl.enabledProtocols=SSLv3", "ssl.enabledProtocols"),
+            (
+                "ssl.keyStore.location=/k.p12\nssl.keyStore.type=PKCS12",
+                "ssl.keyStore.type",
+            ),
+            ("secureClientPort=x", "secureClientPort"),
+            ("secureClientPortAddress=nowhere", "secureClientPortAddress"),
+        ] {
+            match ServerConfig::parse(text) {
+                Err(ConfigError::InvalidValue { key: k, .. }) => assert_eq!(k, key, "{text}"),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+        assert_eq!(
+            ServerConfig::parse("secureClientPort=2281\n"),
+            Err(ConfigError::Missing {
+                key: "ssl.keyStore.location",
+                needed_by: "secureClientPort"
+            })
+        );
+    }
+
+    #[test]
+    fn tls_server_config_reports_unreadable_stores() {
+        let (c, _) = ServerConfig::parse(
+            "secureClientPort=0\nssl.keyStore.location=/nonexistent/k.pem\nssl.clientAuth=none\n",
+        )
+        .unwrap();
+        let e = c.tls_server_config().unwrap_err();
+        assert!(
+            matches!(
+                e,
+                TlsConfigError::Read {
+                    setting: "ssl.keyStore.location",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(ServerConfig::default()
+            .tls_server_config()
+            .unwrap()
+            .is_none());
     }
 
     #[test]

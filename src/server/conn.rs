@@ -1,9 +1,19 @@
 //! One client connection on its event loop: buffered reads and writes, framing, and the
 //! protocol state machine (four-letter word or handshake, then requests, then closing).
 //!
-//! Owns: [`Conn`]: the socket, the [`FrameDecoder`], the output buffer, back-pressure
+//! Owns: [`Conn`]: the socket, its transport (plain, or TLS through a
+//! [`TlsConn`](security::TlsConn)), the [`FrameDecoder`], the output buffer, back-pressure
 //! (reading stops while too many replies are unsent) and per-request bookkeeping (touch,
 //! decode, execute, reply).
+//!
+//! Plain and TLS connections share everything above the bytes: a TLS connection feeds
+//! the plaintext it decrypts to the same frame decoder and hands the same output to
+//! rustls instead of the socket. The TLS handshake advances with the reads and writes
+//! the loop already does (never blocking); it counts as part of the ConnectRequest wait,
+//! so the loop's deadline for connections without a session bounds it too. When it ends,
+//! the client certificate's subject becomes the connection's `x509` identity (with the
+//! `x509` scheme enabled). A TLS failure writes the alert rustls queued and closes this
+//! connection only.
 //!
 //! Invariants: requests of a connection are executed in arrival order and answered in
 //! that order; queued watch events are moved into the output before each reply; after a
@@ -28,6 +38,7 @@ use crate::wire::{
     Record, ReplyHeader, Request, RequestHeader, Response,
 };
 use mio::net::TcpStream;
+use security::TlsConn;
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::sync::Arc;
@@ -65,6 +76,9 @@ struct Proto {
     unsent_replies: usize,
     /// The nonce of a SASL DIGEST-MD5 exchange under way (after its challenge).
     sasl_nonce: Option<String>,
+    /// The client certificate's subject, on a TLS connection that presented one (for
+    /// `addauth x509`).
+    peer_x509: Option<String>,
     /// The persist thread's progress, with a data directory.
     durable: Option<Arc<Durable>>,
     /// (offset in `out`, zxid): output from the offset on waits until the zxid is
@@ -97,9 +111,105 @@ impl Proto {
     }
 }
 
+/// How a connection's bytes travel.
+enum Transport {
+    /// As they are.
+    Plain,
+    /// Through TLS.
+    Tls(Box<TlsLayer>),
+}
+
+/// The TLS state of a connection on the secure port.
+struct TlsLayer {
+    tls: TlsConn,
+    /// Ciphertext taken from rustls, written from `cipher_pos` on.
+    cipher: Vec<u8>,
+    cipher_pos: usize,
+    /// The plaintext of the last read, on its way to the frame decoder.
+    plain: Vec<u8>,
+    /// Whether the end of the handshake has been handled.
+    established: bool,
+    /// Whether close_notify was queued.
+    close_sent: bool,
+}
+
+/// How far a write pass got.
+enum Written {
+    /// Everything handed over was written.
+    Done,
+    /// The socket would block (or rustls's buffer is full): wait for writable.
+    Blocked,
+    /// The socket failed.
+    Closed,
+}
+
+/// Writes `out[*pos..]` to the socket, advancing `pos`.
+fn write_plain(stream: &mut TcpStream, out: &[u8], pos: &mut usize) -> Written {
+    while *pos < out.len() {
+        match stream.write(&out[*pos..]) {
+            Ok(0) => return Written::Closed,
+            Ok(n) => *pos += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Written::Blocked,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => return Written::Closed,
+        }
+    }
+    Written::Done
+}
+
+impl TlsLayer {
+    fn new(tls: TlsConn) -> TlsLayer {
+        TlsLayer {
+            tls,
+            cipher: Vec::new(),
+            cipher_pos: 0,
+            plain: Vec::new(),
+            established: false,
+            close_sent: false,
+        }
+    }
+
+    /// Encrypts `out[*pos..]` (advancing `pos` as rustls takes it) and writes the
+    /// ciphertext, handshake messages and alerts included, until done or blocked.
+    fn write(&mut self, stream: &mut TcpStream, out: &[u8], pos: &mut usize) -> Written {
+        loop {
+            match write_plain(stream, &self.cipher, &mut self.cipher_pos) {
+                Written::Done => {}
+                other => return other,
+            }
+            self.cipher.clear();
+            self.cipher_pos = 0;
+            if self.cipher.capacity() > KEEP_CAPACITY {
+                // A burst is over: an idle connection keeps no large buffer.
+                self.cipher = Vec::new();
+            }
+            if self.tls.wants_write() {
+                self.tls.take_outgoing(&mut self.cipher);
+                continue;
+            }
+            if *pos == out.len() {
+                return Written::Done;
+            }
+            match self.tls.send_some(&out[*pos..]) {
+                Ok(0) if !self.tls.wants_write() => return Written::Blocked,
+                Ok(n) => *pos += n,
+                Err(_) => return Written::Closed,
+            }
+        }
+    }
+
+    /// Ciphertext not yet written.
+    fn pending(&self) -> usize {
+        self.cipher.len() - self.cipher_pos + usize::from(self.tls.wants_write())
+    }
+}
+
 /// A client connection owned by one event loop.
 pub(crate) struct Conn {
     stream: TcpStream,
+    transport: Transport,
+    /// The TLS peer sent close_notify: close once the frames read are handled.
+    peer_closed: bool,
     pub(crate) shared: Arc<ConnShared>,
     frames: FrameDecoder,
     proto: Proto,
@@ -109,11 +219,24 @@ pub(crate) struct Conn {
 }
 
 const READ_CHUNK: usize = 64 * 1024;
+/// The largest TLS staging buffer a connection keeps between bursts.
+const KEEP_CAPACITY: usize = 16 * 1024;
 
 impl Conn {
-    pub(crate) fn new(stream: TcpStream, shared: Arc<ConnShared>, max_frame: usize) -> Conn {
+    /// A connection; `tls` is set for one accepted on the secure port.
+    pub(crate) fn new(
+        stream: TcpStream,
+        shared: Arc<ConnShared>,
+        max_frame: usize,
+        tls: Option<TlsConn>,
+    ) -> Conn {
         Conn {
             stream,
+            transport: match tls {
+                Some(t) => Transport::Tls(Box::new(TlsLayer::new(t))),
+                None => Transport::Plain,
+            },
+            peer_closed: false,
             shared,
             frames: FrameDecoder::new(max_frame),
             proto: Proto {
@@ -121,6 +244,7 @@ impl Conn {
                 out: Vec::new(),
                 unsent_replies: 0,
                 sasl_nonce: None,
+                peer_x509: None,
                 durable: None,
                 holds: VecDeque::new(),
             },
@@ -163,18 +287,14 @@ impl Conn {
                 Frames::Drained => false,
                 Frames::Held => true,
             };
-            if self.flush() == Status::Closed {
+            if self.flush() == Status::Closed || self.peer_closed {
                 return Status::Closed;
             }
             if self.proto.phase == Phase::Answering {
                 return Status::Open;
             }
             if self.proto.phase == Phase::Closing {
-                return if self.pending_output() == 0 {
-                    Status::Closed
-                } else {
-                    Status::Open
-                };
+                return self.finish_close();
             }
             if self.backlogged(server) {
                 // Stop reading until the peer drains its replies (writable → service).
@@ -190,7 +310,9 @@ impl Conn {
                 Ok(n) => {
                     tracing::trace!(n, "read");
                     server.stats.bytes_received.fetch_add(n as u64, Relaxed);
-                    self.frames.push(&buf[..n]);
+                    if self.take_input(server, &buf[..n]) == Status::Closed {
+                        return Status::Closed;
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Status::Open,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -201,7 +323,80 @@ impl Conn {
 
     /// Bytes queued but not yet written.
     pub(crate) fn pending_output(&self) -> usize {
-        self.proto.out.len() - self.out_pos
+        let tls = match &self.transport {
+            Transport::Plain => 0,
+            Transport::Tls(t) => t.pending(),
+        };
+        self.proto.out.len() - self.out_pos + tls
+    }
+
+    /// Feeds bytes read from the socket to the frame decoder, through TLS on the secure
+    /// port; on a TLS failure writes the alert (best effort) and tells the caller to close.
+    fn take_input(&mut self, server: &Shared, data: &[u8]) -> Status {
+        let Transport::Tls(t) = &mut self.transport else {
+            self.frames.push(data);
+            return Status::Open;
+        };
+        t.plain.clear();
+        match t.tls.receive(data, &mut t.plain) {
+            Ok(r) => {
+                self.frames.push(&t.plain);
+                self.peer_closed |= r.peer_closed;
+                if t.plain.capacity() > KEEP_CAPACITY {
+                    t.plain = Vec::new();
+                }
+            }
+            Err(e) => {
+                tracing::info!(peer = %self.shared.peer, error = %e, "TLS failed; closing");
+                Stats::bump(&server.stats.connections_dropped);
+                t.tls.take_outgoing(&mut t.cipher);
+                let _ = write_plain(&mut self.stream, &t.cipher, &mut t.cipher_pos);
+                return Status::Closed;
+            }
+        }
+        if !t.established && !t.tls.is_handshaking() {
+            t.established = true;
+            let negotiated = t.tls.negotiated();
+            tracing::debug!(peer = %self.shared.peer, ?negotiated, "TLS handshake done");
+            match t.tls.peer_subject() {
+                Some(Ok(subject)) => {
+                    if server.config.acl_policy.x509 {
+                        let mut auth = (*self.shared.auth()).clone();
+                        security::add_x509(&mut auth, &subject, &server.config.acl_policy);
+                        self.shared.set_auth(auth);
+                        tracing::debug!(peer = %self.shared.peer, %subject, "x509 identity");
+                    }
+                    self.proto.peer_x509 = Some(subject);
+                }
+                Some(Err(e)) => {
+                    tracing::warn!(peer = %self.shared.peer, error = ?e,
+                        "client certificate subject unreadable; no x509 identity");
+                }
+                _ => {}
+            }
+        }
+        Status::Open
+    }
+
+    /// A closing connection: on TLS, queues close_notify once the replies are out; closes
+    /// when everything is written.
+    fn finish_close(&mut self) -> Status {
+        if self.proto.out.len() == self.out_pos {
+            if let Transport::Tls(t) = &mut self.transport {
+                if !t.close_sent {
+                    t.close_sent = true;
+                    t.tls.close();
+                    if self.flush() == Status::Closed {
+                        return Status::Closed;
+                    }
+                }
+            }
+        }
+        if self.pending_output() == 0 {
+            Status::Closed
+        } else {
+            Status::Open
+        }
     }
 
     /// Moves watch events queued by other threads into the output and writes. A client
@@ -227,24 +422,25 @@ impl Conn {
         let start = self.proto.out.len();
         self.shared.take_pending(&mut self.proto.out);
         self.proto.hold_from(start);
-        if self.flush() == Status::Closed || self.pending_output() == 0 {
-            Status::Closed
-        } else {
-            Status::Open
+        if self.flush() == Status::Closed {
+            return Status::Closed;
         }
+        self.finish_close()
     }
 
-    /// Writes queued output until done or the socket would block.
+    /// Writes queued output (through TLS on the secure port) until done or the socket
+    /// would block.
     fn flush(&mut self) -> Status {
         let limit = self.proto.release_limit();
-        while self.out_pos < limit {
-            match self.stream.write(&self.proto.out[self.out_pos..limit]) {
-                Ok(0) => return Status::Closed,
-                Ok(n) => self.out_pos += n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Status::Open,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => return Status::Closed,
-            }
+        let out = &self.proto.out[..limit];
+        let written = match &mut self.transport {
+            Transport::Plain => write_plain(&mut self.stream, out, &mut self.out_pos),
+            Transport::Tls(t) => t.write(&mut self.stream, out, &mut self.out_pos),
+        };
+        match written {
+            Written::Done => {}
+            Written::Blocked => return Status::Open,
+            Written::Closed => return Status::Closed,
         }
         if limit < self.proto.out.len() {
             return Status::Open;
@@ -440,7 +636,7 @@ impl Proto {
                     &mut auth,
                     &server.config.acl_policy,
                     server.config.super_digest.as_ref(),
-                    None,
+                    self.peer_x509.as_deref(),
                 );
                 match done {
                     Ok(()) => {

@@ -1,5 +1,7 @@
 //! One mio event loop: a `Poll`, the connections it owns, its inbox and waker; loop 0
-//! also owns the listening socket and spreads accepted connections over all loops.
+//! also owns the listening sockets (the client port and, with TLS, the secure client
+//! port) and spreads accepted connections over all loops; a connection from the secure
+//! port gets a TLS transport on the loop that adopts it.
 //!
 //! Owns: accepting (with the per-IP and global connection limits), registering,
 //! servicing and tearing down connections, draining the inbox (adopted connections,
@@ -25,6 +27,7 @@
 use super::conn::{Conn, Status};
 use super::shared::{ConnShared, LoopMsg, Shared, CURRENT_LOOP};
 use super::stats::Stats;
+use crate::security::TlsConn;
 use crate::sync::Ordering;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
@@ -54,6 +57,8 @@ pub(crate) fn wake_up_now_ms() -> Option<u64> {
 pub(crate) const WAKER: Token = Token(0);
 /// The listener's token (loop 0 only).
 const LISTENER: Token = Token(1);
+/// The secure listener's token (loop 0 only).
+const SECURE_LISTENER: Token = Token(2);
 /// How long a connection may take to send its ConnectRequest (ZooKeeper's
 /// `sessionlessCnxnTimeout`).
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -70,6 +75,8 @@ pub(crate) struct EventLoop {
     poll: Poll,
     shared: Arc<Shared>,
     listener: Option<TcpListener>,
+    /// The secure client port's listening socket (loop 0 only, with TLS).
+    secure_listener: Option<TcpListener>,
     /// A descriptor held back for shedding connections when the process has no other
     /// (loop 0 only; `None` while released or when it could not be opened).
     reserve: Option<std::fs::File>,
@@ -90,18 +97,22 @@ impl EventLoop {
         poll: Poll,
         shared: Arc<Shared>,
         listener: Option<TcpListener>,
+        secure_listener: Option<TcpListener>,
     ) -> EventLoop {
-        let reserve = listener.as_ref().and_then(|_| open_reserve());
+        let reserve = (listener.is_some() || secure_listener.is_some())
+            .then(open_reserve)
+            .flatten();
         EventLoop {
             index,
             poll,
             shared,
             listener,
+            secure_listener,
             reserve,
             accept_starved: false,
             starved_warned: None,
             conns: HashMap::new(),
-            next_token: 2,
+            next_token: 3,
             next_loop: 0,
             buf: vec![0; 64 * 1024],
         }
@@ -110,12 +121,12 @@ impl EventLoop {
     /// Runs until a `Shutdown` message arrives.
     pub(crate) fn run(mut self) {
         CURRENT_LOOP.with(|c| c.set(self.index));
-        if let Some(l) = self.listener.as_mut() {
-            if let Err(e) = self
-                .poll
-                .registry()
-                .register(l, LISTENER, Interest::READABLE)
-            {
+        for (l, token) in [
+            (self.listener.as_mut(), LISTENER),
+            (self.secure_listener.as_mut(), SECURE_LISTENER),
+        ] {
+            let Some(l) = l else { continue };
+            if let Err(e) = self.poll.registry().register(l, token, Interest::READABLE) {
                 tracing::error!(error = %e, "cannot register the listener");
                 return;
             }
@@ -141,7 +152,8 @@ impl EventLoop {
             for ev in events.iter() {
                 match ev.token() {
                     WAKER => {}
-                    LISTENER => self.accept(),
+                    LISTENER => self.accept(false),
+                    SECURE_LISTENER => self.accept(true),
                     t => self.service(t),
                 }
             }
@@ -149,7 +161,7 @@ impl EventLoop {
                 break;
             }
             if self.accept_starved {
-                self.accept();
+                self.accept_all();
             }
             if last_sweep.elapsed() >= SWEEP_EVERY {
                 last_sweep = Instant::now();
@@ -162,17 +174,34 @@ impl EventLoop {
         }
     }
 
-    /// Accepts every queued connection. When descriptors run out, sheds the queue through
-    /// the reserve descriptor and leaves accepting marked starved, to be retried.
-    fn accept(&mut self) {
+    /// Retries accepting on both ports (after running out of descriptors).
+    fn accept_all(&mut self) {
+        self.accept(false);
+        if !self.accept_starved {
+            self.accept(true);
+        }
+    }
+
+    fn listener(&self, secure: bool) -> Option<&TcpListener> {
+        if secure {
+            self.secure_listener.as_ref()
+        } else {
+            self.listener.as_ref()
+        }
+    }
+
+    /// Accepts every queued connection of the client port (`secure`: the secure one).
+    /// When descriptors run out, sheds the queue through the reserve descriptor and leaves
+    /// accepting marked starved, to be retried.
+    fn accept(&mut self, secure: bool) {
         loop {
-            let Some(listener) = self.listener.as_ref() else {
+            let Some(listener) = self.listener(secure) else {
                 return;
             };
             match listener.accept() {
                 Ok((stream, peer)) => {
                     self.accept_starved = false;
-                    self.admit(stream, peer);
+                    self.admit(stream, peer, secure);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.accept_starved = false;
@@ -192,7 +221,7 @@ impl EventLoop {
                         tracing::warn!(error = %e, "accept failed; shedding queued connections");
                     }
                     self.accept_starved = true;
-                    self.shed_queue();
+                    self.shed_queue(secure);
                     return;
                 }
             }
@@ -201,8 +230,12 @@ impl EventLoop {
 
     /// Releases the reserve descriptor to accept and close queued connections one by one,
     /// so their clients see a close instead of waiting in a queue nobody drains.
-    fn shed_queue(&mut self) {
-        let Some(listener) = self.listener.as_ref() else {
+    fn shed_queue(&mut self, secure: bool) {
+        let Some(listener) = (if secure {
+            self.secure_listener.as_ref()
+        } else {
+            self.listener.as_ref()
+        }) else {
             return;
         };
         if self.reserve.is_none() {
@@ -234,7 +267,7 @@ impl EventLoop {
     }
 
     /// Applies the connection limits and hands the connection to a loop.
-    fn admit(&mut self, stream: TcpStream, peer: SocketAddr) {
+    fn admit(&mut self, stream: TcpStream, peer: SocketAddr, secure: bool) {
         let cfg = &self.shared.config;
         let alive = Stats::get(&self.shared.stats.alive_connections);
         if cfg.max_cnxns != 0 && alive >= cfg.max_cnxns as u64 {
@@ -261,13 +294,13 @@ impl EventLoop {
         let target = self.next_loop % self.shared.loops.len();
         self.next_loop = self.next_loop.wrapping_add(1);
         if target == self.index {
-            self.adopt(stream, peer, id);
+            self.adopt(stream, peer, id, secure);
         } else {
-            self.shared.loops[target].send(LoopMsg::Accept(stream, peer, id));
+            self.shared.loops[target].send(LoopMsg::Accept(stream, peer, id, secure));
         }
     }
 
-    fn adopt(&mut self, mut stream: TcpStream, peer: SocketAddr, id: u64) {
+    fn adopt(&mut self, mut stream: TcpStream, peer: SocketAddr, id: u64, secure: bool) {
         let token = Token(self.next_token);
         self.next_token += 1;
         let _ = stream.set_nodelay(true);
@@ -280,12 +313,24 @@ impl EventLoop {
             self.forget(&ConnShared::new(id, self.index, token, peer));
             return;
         }
+        // A secure listener exists only with a TLS configuration.
+        let config = self.shared.tls.as_ref().filter(|_| secure);
+        let tls = match config.map(|c| TlsConn::new(c.clone())) {
+            None => None,
+            Some(Ok(t)) => Some(t),
+            Some(Err(e)) => {
+                tracing::warn!(peer = %peer, error = %e, "cannot start TLS; closed");
+                let _ = self.poll.registry().deregister(&mut stream);
+                self.forget(&ConnShared::new(id, self.index, token, peer));
+                return;
+            }
+        };
         let cs = Arc::new(ConnShared::new(id, self.index, token, peer));
         self.shared.conns.lock().insert(id, cs.clone());
         tracing::debug!(peer = %peer, conn = id, loop_index = self.index, "connection accepted");
         self.conns.insert(
             token,
-            Conn::new(stream, cs, self.shared.config.max_buffer)
+            Conn::new(stream, cs, self.shared.config.max_buffer, tls)
                 .with_durable(self.shared.durable.clone()),
         );
         self.service(token);
@@ -312,7 +357,9 @@ impl EventLoop {
             let mut running = true;
             for m in msgs {
                 match m {
-                    LoopMsg::Accept(stream, peer, id) => self.adopt(stream, peer, id),
+                    LoopMsg::Accept(stream, peer, id, secure) => {
+                        self.adopt(stream, peer, id, secure)
+                    }
                     LoopMsg::Flush(t) => {
                         if let Some(c) = self.conns.get_mut(&t) {
                             if c.flush_events() == Status::Closed {
@@ -381,7 +428,7 @@ impl EventLoop {
         drop(conn);
         if self.accept_starved {
             // A descriptor was just freed: use it for a queued connection.
-            self.accept();
+            self.accept_all();
         }
     }
 

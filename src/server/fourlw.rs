@@ -7,20 +7,19 @@
 //! the version zksessiond reports ([`VERSION`], [`version_line`]).
 //!
 //! `run` is called on the four-letter-word thread (`answers`), never on an event loop.
+//! The figures come from `figures`, which the AdminServer reads too: this module only
+//! writes them in ZooKeeper's text layout.
 //!
-//! Must never: hold a lock the request path needs for work proportional to the data. Each
-//! figure is O(1) (kept incrementally) or gathered one connection or one session at a
-//! time, with the namespace lock taken and released around each.
+//! Must never: hold a lock the request path needs for work proportional to the data (the
+//! figures are gathered a connection, a session or a page of watches at a time).
 
 use super::config::ALL_FOUR_LETTER_WORDS;
+use super::figures::{self, ConnFigures};
 use super::mntr_names;
-use super::shared::{wall_ms, ConnShared, Shared};
+use super::shared::{wall_ms, Shared};
 use super::stats::Stats;
-use crate::sync::Ordering::Relaxed;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::path::Path;
-use std::sync::Arc;
 
 /// The ZooKeeper version whose protocol zksessiond speaks.
 pub const PROTOCOL_VERSION: &str = "3.8.0";
@@ -69,13 +68,11 @@ pub(crate) fn run(shared: &Shared, cmd: &str) -> String {
         "conf" => conf(shared),
         "envi" => envi(),
         "dirs" => {
-            let (data, log) = dir_sizes(shared);
+            let (data, log) = figures::dir_sizes(shared);
             format!("datadir_size: {data}\nlogdir_size: {log}\n")
         }
         "crst" => {
-            for c in connections(shared) {
-                c.reset_figures();
-            }
+            figures::reset_connection_figures(shared);
             "Connection stats reset.\n".to_owned()
         }
         "srst" => {
@@ -84,7 +81,7 @@ pub(crate) fn run(shared: &Shared, cmd: &str) -> String {
         }
         "cons" => {
             let mut out = String::new();
-            for c in connections(shared) {
+            for c in figures::all_conn_figures(shared) {
                 connection_line(&mut out, &c, true);
             }
             out.push('\n');
@@ -100,7 +97,7 @@ pub(crate) fn run(shared: &Shared, cmd: &str) -> String {
         }
         "wchc" => {
             let mut out = String::new();
-            for (sid, paths) in watches_by_connection(shared) {
+            for (sid, paths) in figures::watches_by_connection(shared) {
                 let _ = writeln!(out, "0x{sid:x}");
                 for p in paths {
                     let _ = writeln!(out, "\t{p}");
@@ -110,14 +107,8 @@ pub(crate) fn run(shared: &Shared, cmd: &str) -> String {
             out
         }
         "wchp" => {
-            let mut by_path: BTreeMap<String, BTreeSet<u64>> = BTreeMap::new();
-            for (sid, paths) in watches_by_connection(shared) {
-                for p in paths {
-                    by_path.entry(p).or_default().insert(sid);
-                }
-            }
             let mut out = String::new();
-            for (p, sids) in by_path {
+            for (p, sids) in figures::watches_by_path(shared) {
                 let _ = writeln!(out, "{p}");
                 for sid in sids {
                     let _ = writeln!(out, "\t0x{sid:x}");
@@ -131,75 +122,31 @@ pub(crate) fn run(shared: &Shared, cmd: &str) -> String {
     }
 }
 
-/// Open connections, sorted by id (one short `conns` lock).
-fn connections(shared: &Shared) -> Vec<Arc<ConnShared>> {
-    let mut v: Vec<_> = shared.conns.lock().values().cloned().collect();
-    v.sort_by_key(|c| c.id);
-    v
-}
-
-/// Paths copied per namespace-lock hold by `wchc`/`wchp`: bounds how long a request
-/// waits behind them, whatever one connection watches.
-const WATCH_PAGE: usize = 512;
-
-/// Each watching connection's session id and its data watches, sorted. The namespace lock
-/// is taken per page of [`WATCH_PAGE`] paths, never for a whole connection, so requests
-/// interleave with the copy; like ZooKeeper's, the listing is not one atomic view.
-fn watches_by_connection(shared: &Shared) -> Vec<(u64, Vec<String>)> {
-    let mut out = Vec::new();
-    for c in connections(shared) {
-        let mut paths: Vec<String> = Vec::new();
-        loop {
-            let page = shared.ns.lock().data_watches_page(
-                c.id,
-                paths.last().map(String::as_str),
-                WATCH_PAGE,
-            );
-            let last_page = page.len() < WATCH_PAGE;
-            paths.extend(page);
-            if last_page {
-                break;
-            }
-        }
-        if paths.is_empty() {
-            continue;
-        }
-        out.push((c.session.load(Relaxed), paths));
-    }
-    out
-}
-
-fn connection_line(out: &mut String, c: &ConnShared, full: bool) {
-    let sid = c.session.load(Relaxed);
+fn connection_line(out: &mut String, c: &ConnFigures, full: bool) {
     let _ = write!(
         out,
         " /{}[{}](queued={},recved={},sent={}",
         c.peer,
-        u8::from(sid != 0),
-        c.queued.load(Relaxed),
-        c.received.load(Relaxed),
-        c.sent.load(Relaxed)
+        u8::from(c.session != 0),
+        c.queued,
+        c.received,
+        c.sent
     );
-    if full && sid != 0 {
-        let i = c.info.lock().clone();
-        let avg = i.latency_sum_us.checked_div(i.requests).unwrap_or(0) / 1000;
-        let min = if i.min_latency_us == u64::MAX {
-            0
-        } else {
-            i.min_latency_us / 1000
-        };
+    if let (true, Some(f)) = (full, &c.session_figures) {
         let _ = write!(
             out,
-            ",sid=0x{sid:x},lop={},est={},to={},lcxid=0x{:x},lzxid=0x{:x},lresp={},llat={},minlat={},avglat={avg},maxlat={}",
-            i.last_op,
-            c.established_ms,
-            c.timeout_ms.load(Relaxed),
-            i.last_cxid,
-            i.last_zxid,
-            i.last_response_ms,
-            i.last_latency_us / 1000,
-            min,
-            i.max_latency_us / 1000,
+            ",sid=0x{:x},lop={},est={},to={},lcxid=0x{:x},lzxid=0x{:x},lresp={},llat={},minlat={},avglat={},maxlat={}",
+            c.session,
+            f.last_op,
+            f.established_ms,
+            f.timeout_ms,
+            f.last_cxid,
+            f.last_zxid,
+            f.last_response_ms,
+            f.last_latency_ms,
+            f.min_latency_ms,
+            f.avg_latency_ms,
+            f.max_latency_ms,
         );
     }
     out.push_str(")\n");
@@ -212,186 +159,71 @@ fn java_double(v: f64) -> String {
 
 fn server_stats(shared: &Shared, with_clients: bool) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "Zookeeper version: {}", version_line());
+    let f = figures::server_figures(shared);
+    let _ = writeln!(out, "Zookeeper version: {}", f.version);
     if with_clients {
         out.push_str("Clients:\n");
-        for c in connections(shared) {
+        for c in figures::all_conn_figures(shared) {
             connection_line(&mut out, &c, false);
         }
         out.push('\n');
     }
-    let s = &shared.stats;
-    let (min, avg, max) = s.latency_ms();
+    let (min, avg, max) = f.latency_ms;
     let _ = writeln!(
         out,
         "Latency min/avg/max: {min:.0}/{}/{max:.0}",
         java_double(avg)
     );
-    let _ = writeln!(out, "Received: {}", Stats::get(&s.received));
-    let _ = writeln!(out, "Sent: {}", Stats::get(&s.sent));
-    let _ = writeln!(out, "Connections: {}", Stats::get(&s.alive_connections));
+    let _ = writeln!(out, "Received: {}", f.packets_received);
+    let _ = writeln!(out, "Sent: {}", f.packets_sent);
+    let _ = writeln!(out, "Connections: {}", f.alive_connections);
     let _ = writeln!(out, "Outstanding: 0");
-    let _ = writeln!(out, "Zxid: 0x{:x}", shared.last_zxid.load(Relaxed));
-    let _ = writeln!(out, "Mode: standalone");
-    let _ = writeln!(out, "Node count: {}", shared.ns.lock().node_count());
+    let _ = writeln!(out, "Zxid: 0x{:x}", f.last_zxid);
+    let _ = writeln!(out, "Mode: {}", figures::SERVER_STATE);
+    let _ = writeln!(out, "Node count: {}", f.node_count);
     out
-}
-
-/// ZooKeeper keeps its snapshots under `<dataDir>/version-2`.
-fn version_dir(shared: &Shared) -> Option<std::path::PathBuf> {
-    shared.config.data_dir.as_ref().map(|d| d.join("version-2"))
-}
-
-/// And its logs under `<dataLogDir>/version-2` (`dataLogDir` defaults to `dataDir`).
-fn log_version_dir(shared: &Shared) -> Option<std::path::PathBuf> {
-    let c = &shared.config;
-    c.data_log_dir
-        .as_ref()
-        .or(c.data_dir.as_ref())
-        .map(|d| d.join("version-2"))
-}
-
-/// Total size of the regular files directly in `dir` (0 when unreadable).
-fn dir_size(dir: &Path) -> u64 {
-    std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .flatten()
-                .filter_map(|e| e.metadata().ok())
-                .filter(|m| m.is_file())
-                .map(|m| m.len())
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
-/// `(data dir size, log dir size)`.
-fn dir_sizes(shared: &Shared) -> (u64, u64) {
-    let size = |d: Option<std::path::PathBuf>| d.map(|d| dir_size(&d)).unwrap_or(0);
-    (size(version_dir(shared)), size(log_version_dir(shared)))
 }
 
 fn conf(shared: &Shared) -> String {
-    let c = &shared.config;
-    let e = c.engine_config();
-    let shown = |d: Option<std::path::PathBuf>| d.map(|d| d.display().to_string());
-    let dir = shown(version_dir(shared)).unwrap_or_default();
-    let log_dir = shown(log_version_dir(shared)).unwrap_or_default();
-    let (data, log) = dir_sizes(shared);
+    let f = figures::conf_figures(shared);
     let mut out = String::new();
-    let _ = writeln!(out, "clientPort={}", c.client_addr.port());
-    let _ = writeln!(out, "secureClientPort=-1");
-    let _ = writeln!(out, "dataDir={dir}");
-    let _ = writeln!(out, "dataDirSize={data}");
-    let _ = writeln!(out, "dataLogDir={log_dir}");
-    let _ = writeln!(out, "dataLogSize={log}");
-    let _ = writeln!(out, "tickTime={}", c.tick_ms);
-    let _ = writeln!(out, "maxClientCnxns={}", c.max_client_cnxns);
-    let _ = writeln!(out, "minSessionTimeout={}", e.min_session_timeout_ms);
-    let _ = writeln!(out, "maxSessionTimeout={}", e.max_session_timeout_ms);
-    let _ = writeln!(out, "clientPortListenBacklog=-1");
-    let _ = writeln!(out, "serverId=0");
+    let _ = writeln!(out, "clientPort={}", f.client_port);
+    let _ = writeln!(out, "secureClientPort={}", f.secure_client_port);
+    let _ = writeln!(out, "dataDir={}", f.data_dir);
+    let _ = writeln!(out, "dataDirSize={}", f.data_dir_size);
+    let _ = writeln!(out, "dataLogDir={}", f.data_log_dir);
+    let _ = writeln!(out, "dataLogSize={}", f.data_log_size);
+    let _ = writeln!(out, "tickTime={}", f.tick_ms);
+    let _ = writeln!(out, "maxClientCnxns={}", f.max_client_cnxns);
+    let _ = writeln!(out, "minSessionTimeout={}", f.min_session_timeout_ms);
+    let _ = writeln!(out, "maxSessionTimeout={}", f.max_session_timeout_ms);
+    let _ = writeln!(
+        out,
+        "clientPortListenBacklog={}",
+        f.client_port_listen_backlog
+    );
+    let _ = writeln!(out, "serverId={}", f.server_id);
     out
 }
 
-/// A one-line file of `/proc`, trimmed.
-fn proc_line(path: &str) -> Option<String> {
-    std::fs::read_to_string(path)
-        .ok()
-        .map(|s| s.trim().to_owned())
-}
-
-/// A `kB` field of a `/proc` status-like file, in MB.
-fn proc_mb(path: &str, field: &str) -> u64 {
-    std::fs::read_to_string(path)
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix(field))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        })
-        .map(|kb| kb / 1024)
-        .unwrap_or(0)
-}
-
-/// ZooKeeper's `envi`: the same keys, in the same order. The `java.*` keys have no meaning
-/// for zksessiond and read `<NA>`; `os.memory.*` are the machine's available and total
-/// memory and the process's resident size.
+/// ZooKeeper's `envi`: `Environment:` then `key=value` lines.
 fn envi() -> String {
-    let na = "<NA>".to_owned();
-    let arch = match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        other => other,
-    };
-    let os = match std::env::consts::OS {
-        "linux" => "Linux",
-        "macos" => "Mac OS X",
-        other => other,
-    };
-    let lines: [(&str, String); 19] = [
-        ("zookeeper.version", version_line()),
-        (
-            "host.name",
-            proc_line("/proc/sys/kernel/hostname").unwrap_or_else(|| "localhost".into()),
-        ),
-        ("java.version", na.clone()),
-        ("java.vendor", na.clone()),
-        ("java.home", na.clone()),
-        ("java.class.path", na.clone()),
-        ("java.library.path", na.clone()),
-        ("java.io.tmpdir", std::env::temp_dir().display().to_string()),
-        ("java.compiler", na),
-        ("os.name", os.to_owned()),
-        ("os.arch", arch.to_owned()),
-        (
-            "os.version",
-            proc_line("/proc/sys/kernel/osrelease").unwrap_or_default(),
-        ),
-        (
-            "user.name",
-            std::env::var("USER").unwrap_or_else(|_| "?".into()),
-        ),
-        (
-            "user.home",
-            std::env::var("HOME").unwrap_or_else(|_| "?".into()),
-        ),
-        (
-            "user.dir",
-            std::env::current_dir()
-                .map(|d| d.display().to_string())
-                .unwrap_or_default(),
-        ),
-        (
-            "os.memory.free",
-            format!("{}MB", proc_mb("/proc/meminfo", "MemAvailable:")),
-        ),
-        (
-            "os.memory.max",
-            format!("{}MB", proc_mb("/proc/meminfo", "MemTotal:")),
-        ),
-        (
-            "os.memory.total",
-            format!("{}MB", proc_mb("/proc/self/status", "VmRSS:")),
-        ),
-        ("", String::new()),
-    ];
     let mut out = String::from("Environment:\n");
-    for (k, v) in lines.iter().filter(|(k, _)| !k.is_empty()) {
+    for (k, v) in figures::environment() {
         let _ = writeln!(out, "{k}={v}");
     }
     out
 }
 
 fn dump(shared: &Shared) -> String {
+    let d = figures::dump_figures(shared);
     let mut out = String::from("SessionTracker dump:\nSession Sets (");
-    let map = shared.engine.expiry_map();
-    let total: usize = map.values().map(Vec::len).sum();
-    let _ = writeln!(out, "{})/({}):", map.len(), total);
+    let total: usize = d.expiry.iter().map(|(_, ids)| ids.len()).sum();
+    let _ = writeln!(out, "{})/({}):", d.expiry.len(), total);
     let now_wall = wall_ms() as i64;
-    let now_engine = shared.engine.now_ms() as i64;
-    let wall_of = |deadline: u64| now_wall + (deadline as i64 - now_engine);
+    let wall_of = |deadline: u64| now_wall + (deadline as i64 - d.engine_now_ms as i64);
     let mut deadline_of: BTreeMap<u64, i64> = BTreeMap::new();
-    for (deadline, ids) in &map {
+    for (deadline, ids) in &d.expiry {
         let _ = writeln!(
             out,
             "{} expire at {}:",
@@ -403,21 +235,12 @@ fn dump(shared: &Shared) -> String {
             deadline_of.insert(*id, wall_of(*deadline));
         }
     }
-    // One short namespace lock per session, never one for the whole table.
-    let mut eph = Vec::new();
-    for id in deadline_of.keys() {
-        let paths = shared.ns.lock().get_ephemerals(*id, "/");
-        if !paths.is_empty() {
-            eph.push((*id, paths));
-        }
-    }
     let _ = writeln!(
         out,
         "ephemeral nodes dump:\nSessions with Ephemerals ({}):",
-        eph.len()
+        d.ephemerals.len()
     );
-    for (sid, mut paths) in eph {
-        paths.sort_unstable();
+    for (sid, paths) in &d.ephemerals {
         let _ = writeln!(out, "0x{sid:x}:");
         for p in paths {
             let _ = writeln!(out, "\t{p}");
@@ -426,9 +249,9 @@ fn dump(shared: &Shared) -> String {
     // Connections by the time they would be dropped: their session's deadline, or the
     // handshake deadline for a connection without one.
     let mut sets: BTreeMap<i64, Vec<(u64, String)>> = BTreeMap::new();
-    let conns = connections(shared);
+    let conns = figures::connections(shared);
     for c in &conns {
-        let sid = c.session.load(Relaxed);
+        let sid = c.session.load(crate::sync::Ordering::Relaxed);
         let at = deadline_of
             .get(&sid)
             .copied()
@@ -501,23 +324,6 @@ fn java_date(ms: i64) -> String {
     )
 }
 
-/// Descriptors open by this process and its limit (`/proc`; 0 where unreadable).
-fn descriptors() -> (u64, u64) {
-    let open = std::fs::read_dir("/proc/self/fd")
-        .map(|d| d.count() as u64)
-        .unwrap_or(0);
-    let max = std::fs::read_to_string("/proc/self/limits")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Max open files"))
-                .and_then(|l| l.split_whitespace().nth(3))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0);
-    (open, max)
-}
-
 /// Every `mntr` line, in order: ZooKeeper's keys (zero where zksessiond has no such
 /// figure), then zksessiond's own `zks_` keys.
 pub(crate) fn mntr_lines(shared: &Shared) -> Vec<(String, String)> {
@@ -535,7 +341,7 @@ pub(crate) fn mntr_lines(shared: &Shared) -> Vec<(String, String)> {
             ns.approximate_data_size(),
         )
     };
-    let (open_fds, max_fds) = descriptors();
+    let (open_fds, max_fds) = figures::descriptors();
     let get = |c: &crate::sync::AtomicU64| Stats::get(c).to_string();
     let mut lines: Vec<(String, String)> = [
         ("zk_version", version_line()),

@@ -1,88 +1,184 @@
 //! The Prometheus endpoint: `GET /metrics` on `metricsProvider.httpHost`:`httpPort` when
 //! `metricsProvider.className` names ZooKeeper's Prometheus provider.
 //!
-//! Owns: the HTTP thread `zksessiond-metrics` (a `tiny_http` server) and the encoding of a
-//! scrape with `prometheus-client`: every numeric `mntr` figure under ZooKeeper's metric
-//! name (the `mntr` key without `zk_`, so ZooKeeper's dashboards find them), and the
-//! engine's session figures: `zks_sessions{kind=...}` (global, local, closing),
+//! Owns: the HTTP thread `zksessiond-metrics` (an `http::HttpThread`) and the encoding of
+//! a scrape with `prometheus-client`: every numeric `mntr` figure under ZooKeeper's metric
+//! name and type (the `mntr` key without `zk_`, so ZooKeeper's dashboards find them):
+//! ZooKeeper's counters ([`ZK_COUNTERS`]) as counters, its summaries (`mntr`'s
+//! `avg_/min_/max_/cnt_/sum_<name>` and percentiles) as one summary `<name>` each, the
+//! rest as gauges; and the engine's session figures: `zks_sessions{kind=...}` (global, local, closing),
 //! `zks_sessions_created`, `zks_session_touches` and `zks_session_expirations` (counters),
 //! and `zks_expiry_lag_ms` (a histogram of how late expiries ran, from the engine's
 //! buckets).
+//!
+//! ZooKeeper's own counters and summaries are written after `prometheus-client`'s output,
+//! before its closing `# EOF`, in the same text format: `prometheus-client` has no
+//! summary type, and it names a counter's sample `<name>_total` where ZooKeeper's
+//! provider (simpleclient 0.9) names it `<name>`, the series ZooKeeper's dashboards and
+//! alerts query.
+//!
+//! Deliberate differences from ZooKeeper's provider: no `jvm_*`/`process_*` figures (there
+//! is no JVM), no per-namespace summary sets (`read_per_namespace`, `write_per_namespace`,
+//! `ack_latency`, `learner_handler_qp_*`: quorum or per-key figures zksessiond does not
+//! keep). zksessiond's own counters (`zks_*`) are `prometheus-client`'s: OpenMetrics
+//! naming, a `<name>_total` sample under `# TYPE <name> counter`, which Prometheus
+//! ingests under the sample's name.
 //!
 //! Must never: run on an event loop or hold a lock the request path needs for work
 //! proportional to the data (it reads the same figures as `mntr`); outlive the server
 //! ([`MetricsServer::stop`] unblocks and joins its thread).
 
 use super::fourlw;
+use super::http::{HttpThread, Reply};
+use super::mntr_names;
 use super::shared::Shared;
 use crate::engine::lag_bucket_upper_ms;
-use crate::sync::thread;
 use prometheus_client::encoding::{EncodeMetric, MetricEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 /// The running endpoint.
 pub(crate) struct MetricsServer {
-    http: Arc<tiny_http::Server>,
-    thread: Option<thread::JoinHandle<()>>,
-    addr: SocketAddr,
+    http: HttpThread,
 }
 
 impl MetricsServer {
     /// Binds `addr` and starts answering scrapes.
     pub(crate) fn start(addr: SocketAddr, shared: Arc<Shared>) -> std::io::Result<MetricsServer> {
-        let http = tiny_http::Server::http(addr).map_err(std::io::Error::other)?;
-        let http = Arc::new(http);
-        let bound = http.server_addr().to_ip().unwrap_or(addr);
-        let server = http.clone();
-        let thread = thread::Builder::new()
-            .name("zksessiond-metrics".into())
-            .spawn(move || {
-                for req in server.incoming_requests() {
-                    let path = req.url().split('?').next().unwrap_or("");
-                    let response = if path == "/metrics" {
-                        tiny_http::Response::from_string(scrape(&shared)).with_header(
-                            tiny_http::Header::from_bytes(
-                                "Content-Type",
-                                "text/plain; version=0.0.4; charset=utf-8",
-                            )
-                            .expect("a valid header"),
-                        )
-                    } else {
-                        tiny_http::Response::from_string("not found\n").with_status_code(404)
-                    };
-                    if let Err(e) = req.respond(response) {
-                        tracing::debug!(error = %e, "metrics scrape not answered");
-                    }
-                }
-            })?;
-        tracing::info!(addr = %bound, "Prometheus metrics on /metrics");
-        Ok(MetricsServer {
-            http,
-            thread: Some(thread),
-            addr: bound,
-        })
+        let http = HttpThread::start("zksessiond-metrics", addr, move |path| {
+            if path == "/metrics" {
+                Reply::ok(CONTENT_TYPE, scrape(&shared))
+            } else {
+                Reply::error(404, "not found")
+            }
+        })?;
+        tracing::info!(addr = %http.addr(), "Prometheus metrics on /metrics");
+        Ok(MetricsServer { http })
     }
 
     /// The bound address.
     pub(crate) fn addr(&self) -> SocketAddr {
-        self.addr
+        self.http.addr()
     }
 
     /// Stops answering and joins the thread (which drops its reference to the state).
     pub(crate) fn stop(&mut self) {
-        self.http.unblock();
-        if let Some(t) = self.thread.take() {
-            if t.join().is_err() {
-                tracing::error!("the metrics thread panicked");
+        self.http.stop();
+    }
+}
+
+/// The exposition format served.
+const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// ZooKeeper 3.8's counters (its `ServerMetrics` counters, as Debian's ZooKeeper 3.8
+/// registers them); every other plain `mntr` figure is a gauge there.
+pub(crate) const ZK_COUNTERS: &[&str] = &[
+    "add_dead_watcher_stall_time",
+    "bytes_received_count",
+    "cnxn_closed_without_zk_server_running",
+    "commit_count",
+    "connection_drop_count",
+    "connection_rejected",
+    "connection_request_count",
+    "connection_revalidate_count",
+    "dead_watchers_cleared",
+    "dead_watchers_queued",
+    "diff_count",
+    "digest_mismatches_count",
+    "ensemble_auth_fail",
+    "ensemble_auth_skip",
+    "ensemble_auth_success",
+    "insecure_admin_count",
+    "large_requests_rejected",
+    "learner_commit_received_count",
+    "learner_proposal_received_count",
+    "looking_count",
+    "outstanding_changes_queued",
+    "outstanding_changes_removed",
+    "prep_processor_request_queued",
+    "proposal_count",
+    "quit_leading_due_to_disloyal_voter",
+    "request_commit_queued",
+    "request_throttle_wait_count",
+    "requests_not_forwarded_to_commit_processor",
+    "response_bytes",
+    "response_packet_cache_hits",
+    "response_packet_cache_misses",
+    "response_packet_get_children_cache_hits",
+    "response_packet_get_children_cache_misses",
+    "revalidate_count",
+    "sessionless_connections_expired",
+    "skip_learner_request_to_next_processor_count",
+    "snap_count",
+    "stale_replies",
+    "stale_requests",
+    "stale_requests_dropped",
+    "stale_sessions_expired",
+    "sync_processor_request_queued",
+    "throttled_ops",
+    "tls_handshake_exceeded",
+    "unrecoverable_error_count",
+    "unsuccessful_handshake",
+    "watch_bytes",
+];
+
+/// The `mntr` prefixes of a summary's figures.
+const SUMMARY_PARTS: [&str; 9] = [
+    "avg_", "min_", "max_", "cnt_", "sum_", "p50_", "p95_", "p99_", "p999_",
+];
+
+/// Whether `name` (an `mntr` key without `zk_`) is one figure of a summary.
+fn is_summary_part(name: &str) -> bool {
+    SUMMARY_PARTS.iter().any(|p| {
+        name.strip_prefix(p).is_some_and(|rest| {
+            mntr_names::SUMMARIES.contains(&rest) || mntr_names::QUANTILE_SUMMARIES.contains(&rest)
+        })
+    })
+}
+
+/// Writes ZooKeeper's counters and summaries from the `mntr` figures (`lines`, keys
+/// without `zk_`), as ZooKeeper's provider names their samples: a counter's sample is
+/// its bare name (no `_total`); a summary has `_sum` and `_count`, plus the quantiles 0.5,
+/// 0.9 and 0.99 of the detailed ones (NaN while nothing was observed; 0.9 reads `mntr`'s
+/// p95, the nearest percentile it keeps at or above 0.9).
+fn write_zookeeper_families(out: &mut String, lines: &HashMap<&str, &str>) {
+    use std::fmt::Write;
+    for name in ZK_COUNTERS {
+        let Some(v) = lines.get(name).and_then(|v| v.parse::<u64>().ok()) else {
+            continue;
+        };
+        let _ = writeln!(out, "# HELP {name} ZooKeeper's {name}.");
+        let _ = writeln!(out, "# TYPE {name} counter");
+        let _ = writeln!(out, "{name} {v}");
+    }
+    let get = |key: String| lines.get(key.as_str()).copied().unwrap_or("0");
+    let summaries = mntr_names::SUMMARIES.iter().map(|n| (*n, false));
+    for (name, quantiles) in
+        summaries.chain(mntr_names::QUANTILE_SUMMARIES.iter().map(|n| (*n, true)))
+    {
+        let count: u64 = get(format!("cnt_{name}")).parse().unwrap_or(0);
+        let sum: f64 = get(format!("sum_{name}")).parse().unwrap_or(0.0);
+        let _ = writeln!(out, "# HELP {name} ZooKeeper's {name}.");
+        let _ = writeln!(out, "# TYPE {name} summary");
+        if quantiles {
+            for (q, p) in [("0.5", "p50"), ("0.9", "p95"), ("0.99", "p99")] {
+                let v = if count == 0 {
+                    "NaN".to_owned()
+                } else {
+                    get(format!("{p}_{name}")).to_owned()
+                };
+                let _ = writeln!(out, "{name}{{quantile=\"{q}\"}} {v}");
             }
         }
+        let _ = writeln!(out, "{name}_sum {sum:?}");
+        let _ = writeln!(out, "{name}_count {count}");
     }
 }
 
@@ -108,16 +204,28 @@ impl EncodeMetric for LagHistogram {
 /// One scrape in Prometheus' text format.
 pub(crate) fn scrape(shared: &Shared) -> String {
     let mut registry = Registry::default();
-    for (key, value) in fourlw::mntr_lines(shared) {
+    let mntr = fourlw::mntr_lines(shared);
+    let zk: HashMap<&str, &str> = mntr
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("zk_")?, v.as_str())))
+        .collect();
+    for (key, value) in &mntr {
         let Some(name) = key.strip_prefix("zk_") else {
             continue;
         };
+        if is_summary_part(name) {
+            continue;
+        }
+        if ZK_COUNTERS.contains(&name) {
+            // Written by `write_zookeeper_families`, under ZooKeeper's sample names.
+            continue;
+        }
         let Ok(v) = value.parse::<f64>() else {
             continue;
         };
         let g = Gauge::<f64, AtomicU64>::default();
         g.set(v);
-        registry.register(name, format!("ZooKeeper's {key}"), g);
+        registry.register(name, format!("ZooKeeper's {name}"), g);
     }
     let counts = shared.engine.counts();
     let sessions = Family::<Vec<(String, String)>, Gauge>::default();
@@ -169,6 +277,11 @@ pub(crate) fn scrape(shared: &Shared) -> String {
     if prometheus_client::encoding::text::encode(&mut out, &registry).is_err() {
         tracing::error!("metrics encoding failed");
     }
+    // The summaries go before the closing `# EOF`.
+    let eof = out.rfind("# EOF").unwrap_or(out.len());
+    let tail = out.split_off(eof);
+    write_zookeeper_families(&mut out, &zk);
+    out.push_str(&tail);
     out
 }
 
@@ -261,10 +374,23 @@ mod tests {
         ] {
             assert_eq!(types.get(name).map(String::as_str), Some("gauge"), "{name}");
         }
+        assert_eq!(types["readlatency"], "summary");
+        assert_eq!(types["fsynctime"], "summary");
+        assert!(
+            !types.contains_key("avg_readlatency"),
+            "summaries are not gauges"
+        );
+        assert!(values.contains_key("readlatency_count"));
+        // ZooKeeper's counters under its sample names (no `_total`).
+        assert!(values.contains_key("connection_request_count"));
+        assert!(!values.contains_key("connection_request_count_total"));
+        assert!(values["readlatency{quantile=\"0.5\"}"].is_nan());
         for name in [
             "zks_sessions_created",
             "zks_session_touches",
             "zks_session_expirations",
+            "connection_request_count",
+            "stale_sessions_expired",
         ] {
             assert_eq!(
                 types.get(name).map(String::as_str),

@@ -5,7 +5,8 @@
 //! per loop for cross-loop messages), connections and their handshake, request execution,
 //! expiry handling (the engine's [`Expirer`](crate::engine::Expirer) hands expired ids to
 //! the server, which deletes their ephemerals, closes their connection and forgets them),
-//! four-letter words, limits, and the `zoo.cfg` reader ([`ServerConfig`]).
+//! four-letter words, limits, TLS client connections on `secureClientPort` (see
+//! `conn`), and the `zoo.cfg` reader ([`ServerConfig`]).
 //!
 //! # Durability
 //!
@@ -32,9 +33,11 @@
 //! Threads:
 //! - **event loops** `zksessiond-loop-{i}` (`event_loops` of them, one per core by
 //!   default): each owns a mio `Poll`, the connections adopted on it and their sockets;
-//!   loop 0 also owns the listening socket and deals accepted connections out to every
-//!   loop. Each holds an `Arc` of the shared state. They are the only threads doing socket
-//!   I/O and the only ones cleaning up after expired sessions.
+//!   loop 0 also owns the listening sockets (the client port and, with TLS, the secure
+//!   client port) and deals accepted connections out to every loop; TLS is done on the
+//!   loop that owns the connection (handshake included, never blocking). Each holds an
+//!   `Arc` of the shared state. They are the only threads doing socket I/O and the only
+//!   ones cleaning up after expired sessions.
 //! - **the four-letter-word thread** `zksessiond-4lw` (module `answers`): loops hand it
 //!   each four-letter word; it computes the answer, queues it on the connection and asks
 //!   the connection's loop to write it and close. It holds an `Arc` of the shared state
@@ -42,6 +45,15 @@
 //! - **the metrics thread** `zksessiond-metrics` (module `metrics`, feature `metrics`),
 //!   when `metricsProvider.className` asks for Prometheus: answers `GET /metrics` with
 //!   the `mntr` figures; stopped and joined with the loops.
+//! - **the reaper** `zksessiond-reaper` (module `reaper`): every
+//!   `znode.container.checkIntervalMs` deletes empty containers and expired TTL nodes
+//!   through the write path, paced to `znode.container.maxPerMinute`; stopped and joined
+//!   with the loops.
+//! - **the AdminServer thread** `zksessiond-admin` (module `admin`, feature `admin`),
+//!   when `admin.enableServer` (on by default in a `zoo.cfg`, as ZooKeeper): answers
+//!   ZooKeeper's `/commands/<name>` as JSON from the same figures as the four-letter
+//!   words; stopped and joined with the loops. A port it cannot bind is logged and the
+//!   server runs without it.
 //! - **the engine's expiry workers** (owned by the [`Engine`], one per core): they decide
 //!   expiries and hand each batch to the server's expirer, which only queues it as a
 //!   message on one event loop's inbox (round robin) and wakes that loop. The expirer
@@ -77,23 +89,31 @@
 //! ```
 
 mod access;
+#[cfg(feature = "admin")]
+mod admin;
+#[cfg(feature = "admin")]
+mod admin_json;
 mod answers;
 mod config;
 mod conn;
 mod durable;
 mod event_loop;
+mod figures;
 mod fourlw;
 mod handshake;
+#[cfg(any(feature = "metrics", feature = "admin"))]
+mod http;
 #[cfg(feature = "metrics")]
 mod metrics;
 mod mntr_names;
+mod reaper;
 mod requests;
 mod shared;
 mod stats;
 
 pub use config::{
     ConfigError, FourLetterWords, Hidden, ServerConfig, UnknownKey, ALL_FOUR_LETTER_WORDS,
-    JAAS_KEY, PROMETHEUS_PROVIDER,
+    DEFAULT_ADMIN_COMMAND_URL, DEFAULT_ADMIN_PORT, JAAS_KEY, PROMETHEUS_PROVIDER,
 };
 pub use durable::{RecoverError, WriteFaults};
 pub use fourlw::{version_line, PROTOCOL_VERSION, VERSION};
@@ -127,6 +147,9 @@ pub enum StartError {
     Io(std::io::Error),
     /// The data directory could not be loaded.
     Recover(RecoverError),
+    /// The secure client port's TLS configuration could not be built (missing or bad
+    /// key or trust store, ...).
+    Tls(crate::security::TlsConfigError),
 }
 
 impl std::fmt::Display for StartError {
@@ -136,6 +159,7 @@ impl std::fmt::Display for StartError {
             StartError::Bind { addr, error } => write!(f, "cannot listen on {addr}: {error}"),
             StartError::Io(e) => write!(f, "cannot start event loops: {e}"),
             StartError::Recover(e) => write!(f, "cannot load the data directory: {e}"),
+            StartError::Tls(e) => write!(f, "secure client port: {e}"),
         }
     }
 }
@@ -152,10 +176,16 @@ pub struct Server {
     threads: Vec<thread::JoinHandle<()>>,
     /// The four-letter-word thread, joined after the loops.
     answerer: Option<thread::JoinHandle<()>>,
+    /// The container and TTL reaper, stopped after the loops.
+    reaper: Option<reaper::Reaper>,
     /// The Prometheus endpoint, when configured.
     #[cfg(feature = "metrics")]
     metrics: Option<metrics::MetricsServer>,
+    /// The AdminServer, when configured and bound.
+    #[cfg(feature = "admin")]
+    admin: Option<admin::AdminServer>,
     local_addr: SocketAddr,
+    secure_addr: Option<SocketAddr>,
     /// Dropped after the loops are joined, so every txn they queued is written.
     persister: Option<durable::Persister>,
 }
@@ -197,6 +227,7 @@ impl Server {
         faults: Option<Arc<dyn WriteFaults>>,
     ) -> Result<Server, StartError> {
         let n = config.event_loops.max(1);
+        let tls = config.tls_server_config().map_err(StartError::Tls)?;
         let settings = durable::Settings::from_config(&config);
         let recovered = match &settings {
             Some(s) => Some(durable::recover(s).map_err(StartError::Recover)?),
@@ -224,11 +255,26 @@ impl Server {
             .expirer(expirer(loops.clone()))
             .build()
             .map_err(StartError::Engine)?;
-        let listener = TcpListener::bind(config.client_addr).map_err(|error| StartError::Bind {
-            addr: config.client_addr,
-            error,
-        })?;
-        let local_addr = listener.local_addr().map_err(StartError::Io)?;
+        let bind = |addr: SocketAddr| {
+            TcpListener::bind(addr).map_err(|error| StartError::Bind { addr, error })
+        };
+        let listener = match config.plain_port {
+            true => Some(bind(config.client_addr)?),
+            false => None,
+        };
+        let secure_listener = match (config.secure_client_addr, &tls) {
+            (Some(addr), Some(_)) => Some(bind(addr)?),
+            _ => None,
+        };
+        let secure_addr = match &secure_listener {
+            Some(l) => Some(l.local_addr().map_err(StartError::Io)?),
+            None => None,
+        };
+        let local_addr = match (&listener, secure_addr) {
+            (Some(l), _) => l.local_addr().map_err(StartError::Io)?,
+            (None, Some(a)) => a,
+            (None, None) => config.client_addr,
+        };
         let (answers, answer_queue) = answers::Answers::new();
         let (ns, persister) = match (recovered, settings) {
             (Some(r), Some(s)) => {
@@ -240,10 +286,13 @@ impl Server {
             }
             _ => (Namespace::new(), None),
         };
+        let mut ns = ns;
+        ns.set_extended_types(config.extended_types);
         let last_zxid = ns.last_zxid();
         let shared = Arc::new(Shared {
             answers,
             config,
+            tls,
             engine,
             durable: persister.as_ref().map(|p| p.durable.clone()),
             ns: Mutex::new(ns),
@@ -262,9 +311,13 @@ impl Server {
             loops,
             threads: Vec::with_capacity(n),
             answerer: None,
+            reaper: None,
             #[cfg(feature = "metrics")]
             metrics: None,
+            #[cfg(feature = "admin")]
+            admin: None,
             local_addr,
+            secure_addr,
             persister,
         };
         server.answerer =
@@ -276,29 +329,61 @@ impl Server {
                     .map_err(|error| StartError::Bind { addr, error })?,
             );
         }
-        let mut listener = Some(listener);
+        server.reaper = Some(reaper::Reaper::start(server.shared.clone()).map_err(StartError::Io)?);
+        #[cfg(feature = "admin")]
+        if let Some(addr) = server.shared.config.admin_addr {
+            let url = server.shared.config.admin_command_url.clone();
+            match admin::AdminServer::start(addr, &url, server.shared.clone()) {
+                Ok(a) => server.admin = Some(a),
+                // As ZooKeeper's quorum servers do: the client port matters more than the
+                // AdminServer's, so the server runs on without it.
+                Err(error) => {
+                    tracing::warn!(addr = %addr, error = %error,
+                        "AdminServer not started; set admin.enableServer=false or another admin.serverPort")
+                }
+            }
+        }
+        let (mut listener, mut secure_listener) = (listener, secure_listener);
         for (index, poll) in polls.into_iter().enumerate() {
-            let el = EventLoop::new(index, poll, server.shared.clone(), listener.take());
+            let el = EventLoop::new(
+                index,
+                poll,
+                server.shared.clone(),
+                listener.take(),
+                secure_listener.take(),
+            );
             let t = thread::Builder::new()
                 .name(format!("zksessiond-loop-{index}"))
                 .spawn(move || el.run())
                 .map_err(StartError::Io)?;
             server.threads.push(t);
         }
-        tracing::info!(addr = %local_addr, loops = n, tick_ms = server.shared.config.tick_ms,
-            "zksessiond listening");
+        tracing::info!(addr = %local_addr, secure_addr = ?secure_addr, loops = n,
+            tick_ms = server.shared.config.tick_ms, "zksessiond listening");
         Ok(server)
     }
 
-    /// The address the client port is bound to.
+    /// The address the client port is bound to (the secure client port's when only that
+    /// one is served).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The address the secure (TLS) client port is bound to, when one is served.
+    pub fn secure_addr(&self) -> Option<SocketAddr> {
+        self.secure_addr
     }
 
     /// The Prometheus endpoint's bound address, when one is configured.
     #[cfg(feature = "metrics")]
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.metrics.as_ref().map(|m| m.addr())
+    }
+
+    /// The AdminServer's bound address, when one runs.
+    #[cfg(feature = "admin")]
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin.as_ref().map(|a| a.addr())
     }
 
     /// Whether the server stopped because its transaction log could not be written.
@@ -346,6 +431,13 @@ impl Server {
         #[cfg(feature = "metrics")]
         if let Some(mut m) = self.metrics.take() {
             m.stop();
+        }
+        if let Some(mut r) = self.reaper.take() {
+            r.stop();
+        }
+        #[cfg(feature = "admin")]
+        if let Some(mut a) = self.admin.take() {
+            a.stop();
         }
         // The loops ask no more: close the queue and let the answerer finish.
         self.shared.answers.close();

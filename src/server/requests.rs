@@ -127,10 +127,19 @@ pub(crate) fn execute(
                 ..ok(Response::Empty, last())
             }
         }
-        Request::Create(c) => create(&w, who, OpCode::Create, c),
-        Request::Create2(c) => create(&w, who, OpCode::Create2, c),
-        Request::CreateContainer(c) => create(&w, who, OpCode::CreateContainer, c),
-        Request::CreateTtl(_) => fail(ErrorCode::Unimplemented, last()),
+        Request::Create(c) => create(&w, who, OpCode::Create, c, -1),
+        Request::Create2(c) => create(&w, who, OpCode::Create2, c, -1),
+        Request::CreateContainer(c) => create(&w, who, OpCode::CreateContainer, c, -1),
+        Request::CreateTtl(c) => {
+            let ttl = c.ttl;
+            let c = CreateRequest {
+                path: c.path,
+                data: c.data,
+                acl: c.acl,
+                flags: c.flags,
+            };
+            create(&w, who, OpCode::CreateTtl, c, ttl)
+        }
         Request::Delete(d) => write(
             &w,
             |ns| {
@@ -316,7 +325,8 @@ fn read(
     from_result(r, ns.last_zxid())
 }
 
-fn create(w: &Write<'_>, who: &Caller<'_>, op: OpCode, c: CreateRequest) -> Answer {
+/// A create of `op`; `ttl` is the createTTL request's TTL, −1 for the other opcodes.
+fn create(w: &Write<'_>, who: &Caller<'_>, op: OpCode, c: CreateRequest, ttl: i64) -> Answer {
     let (shared, session) = (w.shared, w.session);
     let zxid = shared.last_zxid.load(Ordering::Acquire);
     let mode = match create_mode(op, c.flags) {
@@ -337,7 +347,7 @@ fn create(w: &Write<'_>, who: &Caller<'_>, op: OpCode, c: CreateRequest) -> Answ
     };
     let created = check
         .map_err(session_error)
-        .and_then(|_| ns.create_as(who, session, &c.path, c.data, &c.acl, mode, w.now));
+        .and_then(|_| ns.create_ttl_as(who, session, &c.path, c.data, &c.acl, mode, ttl, w.now));
     let made = created.as_ref().map(|a| a.value.0.clone()).map_err(|e| *e);
     w.log(&ns, before, &made, |ns| {
         TxnBuilder::create(ns, op, made.as_deref().unwrap_or_default())

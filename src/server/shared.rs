@@ -47,8 +47,9 @@ thread_local! {
 /// A message to an event loop.
 #[derive(Debug)]
 pub(crate) enum LoopMsg {
-    /// Adopt an accepted connection.
-    Accept(TcpStream, SocketAddr, u64),
+    /// Adopt an accepted connection (with its id, and whether it came in on the secure
+    /// port).
+    Accept(TcpStream, SocketAddr, u64, bool),
     /// A connection has frames queued by another thread.
     Flush(Token),
     /// Close a connection once its output is flushed.
@@ -210,6 +211,8 @@ pub(crate) struct Shared {
     /// Four-letter words waiting for the four-letter-word thread.
     pub(crate) answers: super::answers::Answers,
     pub(crate) config: ServerConfig,
+    /// The secure client port's TLS configuration, when it is served.
+    pub(crate) tls: Option<Arc<rustls::ServerConfig>>,
     pub(crate) engine: Engine,
     pub(crate) ns: Mutex<Namespace>,
     pub(crate) loops: Loops,

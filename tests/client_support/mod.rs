@@ -79,7 +79,8 @@ impl ZkServer {
             dir.join("zoo.cfg"),
             format!(
                 "tickTime={tick_ms}\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\n\
-                 admin.enableServer=false\n4lw.commands.whitelist=ruok,srvr,stat,mntr\n",
+                 admin.enableServer=false\n4lw.commands.whitelist=ruok,srvr,stat,mntr\n\
+                 extendedTypesEnabled=true\n",
                 dir.join("data").display()
             ),
         )

@@ -407,14 +407,7 @@ pub fn every_create_mode_makes_the_right_kind_of_node(kind: Kind) {
     );
     // The server stores a marker owner for containers and TTL nodes but shows clients 0.
     assert_eq!(owner("/c"), 0);
-    if kind == Kind::Zksessiond {
-        // zksessiond does not implement TTL nodes (as ZooKeeper without extended types).
-        assert_eq!(
-            zk.create_ttl("/t", b"", &open(), CreateMode::PersistentWithTtl, 60_000),
-            Err(Error::Zk(ErrorCode::Unimplemented))
-        );
-        return;
-    }
+    // Both servers run with extendedTypesEnabled=true.
     let t = zk
         .create_ttl("/t", b"", &open(), CreateMode::PersistentWithTtl, 60_000)
         .unwrap();

@@ -19,6 +19,8 @@ pub const WAIT: Duration = Duration::from_secs(15);
 pub struct TestServer {
     server: Option<Server>,
     pub addr: SocketAddr,
+    /// The secure (TLS) client port, when one is configured.
+    pub secure_addr: Option<SocketAddr>,
 }
 
 impl TestServer {
@@ -37,9 +39,11 @@ impl TestServer {
         edit(&mut c);
         let server = Server::start(c).expect("server starts");
         let addr = server.local_addr();
+        let secure_addr = server.secure_addr();
         TestServer {
             server: Some(server),
             addr,
+            secure_addr,
         }
     }
 }

@@ -15,7 +15,9 @@
 //!
 //! Prints one `RESULT key=value ...` line per session count. `loadgen probe ADDR` only
 //! checks that the server hands out a session (for start-up scripts). `loadgen creates`
-//! and `loadgen sessions` measure durable writes instead (module `writes`).
+//! and `loadgen sessions` measure durable writes instead (module `writes`). `loadgen
+//! pings` and `loadgen handshakes` measure pings and session handshakes over plaintext or
+//! TLS from client threads (module `tls`).
 //!
 //! Build and run: `cargo run --release --features loadgen --bin loadgen -- --help`.
 //! A tool, not a bench: nothing runs it unless asked.
@@ -25,6 +27,7 @@
 mod hist;
 mod procfs;
 mod proto;
+mod tls;
 mod worker;
 mod writes;
 
@@ -87,6 +90,12 @@ enum Cmd {
         #[arg(long, default_value = "server")]
         label: String,
     },
+    /// Closed-loop pings from THREADS sessions, over TLS with --tls-ca, plaintext
+    /// otherwise; prints one RESULT line (rate, latency, server CPU per ping).
+    Pings(tls::TlsLoad),
+    /// Session open (TCP, TLS with --tls-ca, ConnectRequest) + closeSession from THREADS
+    /// threads; prints one RESULT line (rate, server CPU per handshake).
+    Handshakes(tls::TlsLoad),
     /// A worker process (started by the coordinator; commands on stdin).
     #[command(hide = true)]
     Worker {
@@ -409,6 +418,8 @@ fn main() {
             timeout_ms,
         }) => worker_main(src, dst, sessions, window, timeout_ms),
         Some(Cmd::Probe { addr }) => probe_main(addr),
+        Some(Cmd::Pings(o)) => tls::pings(&o),
+        Some(Cmd::Handshakes(o)) => tls::handshakes(&o),
         Some(Cmd::Creates {
             addr,
             inflight,

@@ -136,7 +136,7 @@ fn create_container_is_persistent_like_with_container_owner() {
 }
 
 #[test]
-fn create_ttl_modes_are_unimplemented() {
+fn create_ttl_modes_are_unimplemented_without_extended_types() {
     let mut ns = Namespace::new();
     for m in [
         CreateMode::PersistentWithTtl,

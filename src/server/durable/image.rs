@@ -127,8 +127,11 @@ pub(crate) fn namespace_of(s: &Snapshot, zxid: i64) -> Namespace {
     ns
 }
 
+/// The owner of a logged TTL node; a TTL out of range (ZooKeeper refuses to load such a
+/// log) keeps the TTL marker with the TTL's low 40 bits.
 fn ttl_owner(ttl: i64) -> i64 {
-    (0xff00_0000_0000_0000u64 as i64) | ttl
+    crate::namespace::ttl_owner(ttl)
+        .unwrap_or((0xff00_0000_0000_0000u64 as i64) | (ttl & crate::namespace::MAX_TTL_MS))
 }
 
 /// Applies logged transactions to a tree and a session table.

@@ -225,3 +225,99 @@ fn txns_built_from_writes_replay_to_the_same_tree() {
     assert_eq!(snapshot_of(&loaded, &[]).encode(), snap.encode());
     assert_eq!(loaded.node_count(), ns.node_count());
 }
+
+#[test]
+fn ttl_creates_and_reaper_deletions_replay_to_the_same_tree() {
+    use crate::namespace::ReapRules;
+    use crate::persist::SubTxn;
+    use crate::wire::CreateTtlRequest;
+    let mut ns = Namespace::new();
+    ns.set_extended_types(true);
+    let start = snapshot_of(&ns, &[]);
+    let mut log = Log {
+        entries: Vec::new(),
+    };
+    let s1 = 0x100;
+    // A single createTTL, logged as ZooKeeper's CreateTTLTxn.
+    let before = ns.last_zxid();
+    let made = ns
+        .create_ttl_as(
+            &crate::namespace::Anyone,
+            s1,
+            "/t",
+            b"t".to_vec(),
+            &open(),
+            CreateMode::PersistentWithTtl,
+            700,
+            10,
+        )
+        .unwrap();
+    let txn = TxnBuilder::create(&ns, OpCode::CreateTtl, &made.value.0);
+    assert!(matches!(&txn, Txn::CreateTtl(t) if t.ttl == 700 && t.path == "/t"));
+    log.push(&ns, before, s1, 10, txn);
+    // A TTL create inside a multi, and a createTTL op of a plain mode (logged as a create).
+    let ops = vec![
+        MultiOp::CreateTtl(CreateTtlRequest {
+            path: "/t/s-".into(),
+            data: Some(b"m".to_vec()),
+            acl: open(),
+            flags: CreateMode::PersistentSequentialWithTtl as i32,
+            ttl: 300,
+        }),
+        MultiOp::CreateTtl(CreateTtlRequest {
+            path: "/plain".into(),
+            data: Some(b"m".to_vec()),
+            acl: open(),
+            flags: CreateMode::Persistent as i32,
+            ttl: -1,
+        }),
+    ];
+    let before = ns.last_zxid();
+    let applied = ns.multi(s1, ops.clone(), 20);
+    let txn = TxnBuilder::multi(&ns, &ops, &applied.value);
+    let Txn::Multi(items) = &txn else {
+        panic!("{txn:?}")
+    };
+    assert!(matches!(&items[0], SubTxn::CreateTtl(t) if t.ttl == 300 && t.parent_cversion == 1));
+    assert!(matches!(&items[1], SubTxn::Create(c) if c.path == "/plain"));
+    log.push(&ns, before, s1, 20, txn);
+    // The reaper deletes the expired child, logged as deleteContainer by client 0.
+    let before = ns.last_zxid();
+    assert!(ns
+        .reap("/t/s-0000000000", 1000, &ReapRules::default())
+        .is_some());
+    log.push(
+        &ns,
+        before,
+        0,
+        1000,
+        Txn::DeleteContainer {
+            path: "/t/s-0000000000".into(),
+        },
+    );
+
+    let mut replayed = namespace_of(&Snapshot::decode(&start.encode()).unwrap(), 0);
+    let mut sessions = BTreeMap::new();
+    let mut replay = Replay {
+        ns: &mut replayed,
+        sessions: &mut sessions,
+    };
+    for e in &log.entries {
+        replay.apply(&LogEntry::decode(&e.encode()).unwrap());
+    }
+    assert_eq!(
+        snapshot_of(&replayed, &[]).encode(),
+        snapshot_of(&ns, &[]).encode(),
+        "replayed tree differs"
+    );
+    // Loaded back, the TTL node keeps its kind and is due once its TTL has passed.
+    replayed.set_extended_types(true);
+    assert_eq!(replayed.ephemeral_count(), 0);
+    let page = replayed.reap_candidates(None, 10, 10 + 701, &ReapRules::default());
+    assert_eq!(page.due, ["/t"]);
+    let loaded = namespace_of(
+        &Snapshot::decode(&snapshot_of(&ns, &[]).encode()).unwrap(),
+        ns.last_zxid(),
+    );
+    assert_eq!(loaded.reapable_count(), 1);
+}

@@ -2,7 +2,7 @@
 //!
 //! Owns: [`TxnBuilder`], which maps a request (and the tree right after it ran, under
 //! the same lock) to the txn ZooKeeper 3.8 would log for it: `create`/`create2`/
-//! `createContainer` with the node's final path, data, ACL, ephemeral flag and the
+//! `createContainer`/`createTTL` with the node's final path, data, ACL, ephemeral flag and the
 //! parent's new cversion; `delete`; `setData` and `setACL` with the new versions;
 //! `multi` with one item per op (all `error` items when it failed); `error` for a failed
 //! single write; `closeSession` with the ephemerals it deleted.
@@ -13,9 +13,10 @@
 //! Must never: change the namespace, or be called without the namespace lock held since
 //! the write it describes.
 
-use crate::namespace::{create_mode, Namespace};
+use crate::namespace::{create_mode, Namespace, NodeKind};
 use crate::persist::{
-    CheckVersionTxn, CreateContainerTxn, CreateTxn, SetAclTxn, SetDataTxn, SubTxn, Txn,
+    CheckVersionTxn, CreateContainerTxn, CreateTtlTxn, CreateTxn, SetAclTxn, SetDataTxn, SubTxn,
+    Txn,
 };
 use crate::wire::{Acl, CreateRequest, ErrorCode, MultiOp, MultiResult, OpCode};
 use std::collections::HashMap;
@@ -67,6 +68,15 @@ impl TxnBuilder {
                 data,
                 acl,
                 parent_cversion,
+            });
+        }
+        if let NodeKind::Ttl(ttl) = NodeKind::of_owner(owner) {
+            return Txn::CreateTtl(CreateTtlTxn {
+                path: path.to_owned(),
+                data,
+                acl,
+                parent_cversion,
+                ttl,
             });
         }
         let t = CreateTxn {
@@ -152,6 +162,29 @@ impl TxnBuilder {
                         parent_cversion: -1,
                     })
                 }
+                (MultiOp::CreateTtl(c), MultiResult::Create2 { path, .. }) => {
+                    creates.push((subs.len(), parent_of(path).to_owned()));
+                    match ns
+                        .stored(path)
+                        .map(|n| NodeKind::of_owner(n.stat.ephemeral_owner))
+                    {
+                        Some(NodeKind::Ttl(ttl)) => SubTxn::CreateTtl(CreateTtlTxn {
+                            path: path.clone(),
+                            data: c.data.clone(),
+                            acl: dedup(&c.acl),
+                            parent_cversion: -1,
+                            ttl,
+                        }),
+                        _ => SubTxn::Create(CreateTxn {
+                            path: path.clone(),
+                            data: c.data.clone(),
+                            acl: dedup(&c.acl),
+                            ephemeral: create_mode(OpCode::CreateTtl, c.flags)
+                                .is_ok_and(|m| m.is_ephemeral()),
+                            parent_cversion: -1,
+                        }),
+                    }
+                }
                 (MultiOp::Delete(d), _) => SubTxn::Delete {
                     path: d.path.clone(),
                 },
@@ -184,6 +217,7 @@ impl TxnBuilder {
             match &mut subs[*i] {
                 SubTxn::Create(t) => t.parent_cversion = cv,
                 SubTxn::CreateContainer(t) => t.parent_cversion = cv,
+                SubTxn::CreateTtl(t) => t.parent_cversion = cv,
                 _ => {}
             }
         }
