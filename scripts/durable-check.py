@@ -16,6 +16,11 @@
   durable-check.py to-zk BIN WORKDIR
       zksessiond writes a dataDir through kazoo; Apache ZooKeeper 3.8 opens it and every
       node is compared with what zksessiond served.
+  durable-check.py resume-from-zk BIN WORKDIR
+      a kazoo client holds a session with an ephemeral on Apache ZooKeeper 3.8; ZooKeeper
+      is stopped and zksessiond (zksession.passwordMode=zookeeper) starts on its dataDir;
+      the same client object reconnects with its id + password, keeps its session (never
+      told it expired) and its ephemeral, and goes on writing.
 
 Every server runs on a free loopback port and is stopped by its pid.
 """
@@ -39,8 +44,8 @@ fixture = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(fixture)
 
 
-def start_ours(binary, workdir, data, extra=""):
-    port = fixture.free_port()
+def start_ours(binary, workdir, data, extra="", port=None):
+    port = port or fixture.free_port()
     cfg = os.path.join(workdir, "zks.cfg")
     with open(cfg, "w") as f:
         f.write(f"tickTime=2000\ndataDir={data}\nclientPort={port}\n"
@@ -348,6 +353,56 @@ def to_zk(binary, workdir):
     return compare(want, got, "zksessiond's dataDir opened by ZooKeeper")
 
 
+def resume_from_zk(binary, workdir):
+    """A session opened under ZooKeeper, resumed by its own client after the migration."""
+    ours_port = fixture.free_port()
+    proc, zk_port = fixture.start_server(workdir)
+    states = []
+    zk = None
+    try:
+        zk = KazooClient(hosts=f"127.0.0.1:{zk_port},127.0.0.1:{ours_port}", timeout=30,
+                         randomize_hosts=False)
+        zk.add_listener(states.append)
+        zk.start(timeout=60)
+        zk.create("/held", b"under ZooKeeper", ephemeral=True)
+        session = zk._session_id
+    finally:
+        stop(proc)
+    if zk is None:
+        return 1
+    proc, _ = start_ours(binary, workdir, os.path.join(workdir, "data"),
+                         "zksession.passwordMode=zookeeper\n", port=ours_port)
+    try:
+        bad = 0
+        deadline = time.time() + 25
+        while time.time() < deadline:
+            try:
+                st = zk.exists("/held")
+                break
+            except Exception:
+                time.sleep(0.3)
+        else:
+            print("the client did not get back in", file=sys.stderr)
+            return 1
+        if zk._session_id != session:
+            print(f"a new session 0x{zk._session_id:x}, not 0x{session:x}", file=sys.stderr)
+            bad += 1
+        if "LOST" in [str(s) for s in states]:
+            print(f"the client was told its session expired: {states}", file=sys.stderr)
+            bad += 1
+        if st is None or st.ephemeralOwner != session:
+            print(f"the ephemeral did not survive: {st}", file=sys.stderr)
+            bad += 1
+        zk.create("/held-after", b"by zksessiond", ephemeral=True)
+        if not bad:
+            print(f"resume-from-zk: session 0x{session:x} opened under ZooKeeper resumed by "
+                  f"its client on zksessiond, ephemeral kept (states {[str(s) for s in states]})")
+        return bad
+    finally:
+        close(zk)
+        stop(proc)
+
+
 def main():
     logging.basicConfig(level=logging.CRITICAL)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
@@ -361,6 +416,8 @@ def main():
         bad = from_zk(binary, workdir)
     elif what == "to-zk":
         bad = to_zk(binary, workdir)
+    elif what == "resume-from-zk":
+        bad = resume_from_zk(binary, workdir)
     else:
         sys.exit(f"unknown check {what}")
     sys.exit(1 if bad else 0)

@@ -41,5 +41,6 @@ suite "security suite" scripts/test-security.sh
 suite "curator suite" scripts/test-curator.sh
 suite "tls suite" scripts/test-tls.sh
 suite "admin suite" scripts/test-admin.sh
+suite "quota suite" scripts/test-quota.sh
 
 suite_end

@@ -4,14 +4,18 @@
 #     sequence counters, zxids, sessions and ephemerals; sessions that never return
 #     expire after a restart; the log cut inside its last records or with a flipped byte;
 #     an injected disk-full failure acknowledges nothing; group commit under concurrent
-#     writers; snapshots, log rolls, fallback from a damaged snapshot, purge;
+#     writers; snapshots, log rolls, fallback from a damaged snapshot, purge; fuzzy
+#     snapshots taken while writers go on restore the tree node for node; null data
+#     stays null across a snapshot; zksession.passwordMode=zookeeper sessions resume;
 #  2. kazoo against the binary (scripts/durable-check.py): restart and session
 #     resumption with id + password; kill -9 during a write load from several client
 #     processes, three rounds: every acknowledged create present, nothing unrequested;
 #  3. with Debian's Apache ZooKeeper 3.8, both ways: a dataDir ZooKeeper wrote through
 #     kazoo opened by zksessiond and compared node by node; a dataDir zksessiond wrote
 #     opened by ZooKeeper and compared node by node, and read by TxnLogToolkit and
-#     SnapshotFormatter.
+#     SnapshotFormatter; a kazoo client holding a session (and an ephemeral) on
+#     ZooKeeper is carried over to zksessiond (zksession.passwordMode=zookeeper) on the
+#     same dataDir and resumes it with its id + password.
 # Bounded in time; every server is stopped by its pid.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,6 +44,10 @@ echo "== a dataDir written by Apache ZooKeeper, opened by zksessiond" >&2
 mkdir "$work/from-zk"
 timeout 300 scripts/persist-zk-fixture.py "$work/from-zk"
 timeout 300 scripts/durable-check.py from-zk "$bin" "$work/from-zk"
+
+echo "== a session opened under Apache ZooKeeper, resumed by its client on zksessiond" >&2
+mkdir "$work/resume"
+timeout 300 scripts/durable-check.py resume-from-zk "$bin" "$work/resume"
 
 echo "== a dataDir written by zksessiond, opened by Apache ZooKeeper and its tools" >&2
 mkdir "$work/to-zk"

@@ -375,14 +375,19 @@ fn snapshots_roll_the_log_and_a_damaged_snapshot_falls_back_to_an_older_one() {
     cfg.snap_count = 10;
     let server = Server::start(cfg.clone()).unwrap();
     let (mut c, _) = Client::session(server.local_addr(), 6000);
-    for i in 0..60 {
-        created(&mut c, &create(&format!("/s{i}"), 0));
+    let v2 = dir.0.join("version-2");
+    // Snapshots every 5 to 10 txns, each once the previous one is written (a slow disk
+    // makes them fewer): write until there are five.
+    let mut made = 0;
+    while made < 60 || persist::list_files(&v2, FileKind::Snapshot).unwrap().len() < 5 {
+        assert!(made < 2000, "too few snapshots");
+        created(&mut c, &create(&format!("/s{made}"), 0));
+        made += 1;
     }
     drop(c);
     drop(server);
-    let v2 = dir.0.join("version-2");
     let snaps = persist::list_files(&v2, FileKind::Snapshot).unwrap();
-    assert!(snaps.len() >= 4, "snapshots every 5 to 10 txns: {snaps:?}");
+    assert!(snaps.len() >= 4, "{snaps:?}");
     assert!(persist::list_files(&v2, FileKind::Log).unwrap().len() >= 3);
     // Damage the newest snapshot: the older one plus the logs still give everything.
     let newest = &snaps.last().unwrap().1;
@@ -392,7 +397,7 @@ fn snapshots_roll_the_log_and_a_damaged_snapshot_falls_back_to_an_older_one() {
     std::fs::write(newest, &b).unwrap();
     let server = Server::start(cfg.clone()).unwrap();
     let (mut c, _) = Client::session(server.local_addr(), 6000);
-    assert_eq!(children(&mut c, "/").len(), 61);
+    assert_eq!(children(&mut c, "/").len(), made + 1);
     drop(c);
     drop(server);
     // Purge keeps the newest three snapshots and the logs they need.
@@ -404,7 +409,7 @@ fn snapshots_roll_the_log_and_a_damaged_snapshot_falls_back_to_an_older_one() {
     );
     let server = Server::start(cfg).unwrap();
     let (mut c, _) = Client::session(server.local_addr(), 6000);
-    assert_eq!(children(&mut c, "/").len(), 61);
+    assert_eq!(children(&mut c, "/").len(), made + 1);
 }
 
 /// Holds every fsync while closed: a slow disk.
@@ -488,4 +493,190 @@ fn no_client_sees_a_write_before_it_is_durable() {
         other => panic!("{other:?}"),
     }
     eprintln!("{answered_while_closed} reads answered before the write was applied");
+}
+
+fn raw_data(c: &mut Client, path: &str) -> Option<Vec<u8>> {
+    match c.call(&Request::GetData(PathWatchRequest {
+        path: path.into(),
+        watch: false,
+    })) {
+        (0, Some(Response::GetData { data, .. }), _) => data,
+        other => panic!("getData {path}: {other:?}"),
+    }
+}
+
+#[test]
+fn null_data_stays_null_across_a_snapshot_and_a_restart() {
+    let dir = TempDir::new("null");
+    let mut cfg = config(&dir.0);
+    cfg.snap_count = 4;
+    let server = Server::start(cfg.clone()).unwrap();
+    let (mut c, _) = Client::session(server.local_addr(), 6000);
+    for (path, data) in [("/null", None), ("/empty", Some(Vec::new()))] {
+        created(
+            &mut c,
+            &Request::Create(CreateRequest {
+                path: path.into(),
+                data,
+                acl: vec![Acl::world_anyone()],
+                flags: 0,
+            }),
+        );
+    }
+    // Enough writes after them for snapshots to hold both nodes.
+    for i in 0..12 {
+        created(&mut c, &create(&format!("/f{i}"), 0));
+    }
+    drop(c);
+    drop(server);
+    let v2 = dir.0.join("version-2");
+    let (_, newest) = persist::list_files(&v2, FileKind::Snapshot)
+        .unwrap()
+        .pop()
+        .expect("a snapshot");
+    let snap = persist::Snapshot::decode(&std::fs::read(&newest).unwrap()).unwrap();
+    let data_of = |p: &str| {
+        snap.nodes
+            .iter()
+            .find(|(q, _)| q == p)
+            .unwrap()
+            .1
+            .data
+            .clone()
+    };
+    assert_eq!(data_of("/null"), None);
+    assert_eq!(data_of("/empty"), Some(Vec::new()));
+    let server = Server::start(cfg).unwrap();
+    let (mut c, _) = Client::session(server.local_addr(), 6000);
+    assert_eq!(raw_data(&mut c, "/null"), None);
+    assert_eq!(raw_data(&mut c, "/empty"), Some(Vec::new()));
+}
+
+#[test]
+fn in_zookeeper_password_mode_a_session_resumes_after_a_restart_with_zookeepers_password() {
+    let dir = TempDir::new("zkpw");
+    let mut cfg = config(&dir.0);
+    cfg.zookeeper_passwords = true;
+    let server = Server::start(cfg.clone()).unwrap();
+    let (mut c, resp) = Client::session(server.local_addr(), 6000);
+    let id = resp.session_id;
+    assert_eq!(
+        resp.password,
+        zksession::engine::zookeeper_password(id as u64).to_vec(),
+        "the password is ZooKeeper's for this id"
+    );
+    created(&mut c, &create("/mine", 1)); // ephemeral
+    drop(c);
+    drop(server);
+    let server = Server::start(cfg).unwrap();
+    // A client holding only ZooKeeper's derivation (as after a migration) gets back in.
+    let (mut c, ok) = reattach(
+        &server,
+        id,
+        &zksession::engine::zookeeper_password(id as u64),
+        6000,
+    );
+    assert!(ok, "session resumed");
+    let (_, stat) = get_data(&mut c, "/mine").expect("the ephemeral stayed");
+    assert_eq!(stat.ephemeral_owner, id);
+}
+
+/// Every node's path, data and stat, walking from the root.
+fn dump(c: &mut Client) -> Vec<(String, Option<Vec<u8>>, zksession::wire::Stat)> {
+    let mut out = Vec::new();
+    let mut todo = vec!["/".to_owned()];
+    while let Some(p) = todo.pop() {
+        let (data, stat) = match c.call(&Request::GetData(PathWatchRequest {
+            path: p.clone(),
+            watch: false,
+        })) {
+            (0, Some(Response::GetData { data, stat }), _) => (data, stat),
+            other => panic!("getData {p}: {other:?}"),
+        };
+        for child in children(c, &p) {
+            todo.push(if p == "/" {
+                format!("/{child}")
+            } else {
+                format!("{p}/{child}")
+            });
+        }
+        out.push((p, data, stat));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+#[test]
+fn snapshots_taken_while_writers_go_on_restore_the_tree_exactly() {
+    let dir = TempDir::new("fuzzy");
+    let mut cfg = config(&dir.0);
+    cfg.snap_count = 40;
+    let server = Server::start(cfg.clone()).unwrap();
+    let addr = server.local_addr();
+    // A tree of several snapshot pages, made in one multi.
+    let (mut c, _) = Client::session(addr, 6000);
+    let mut ops = vec![MultiOp::Create(CreateRequest::new(
+        "/big",
+        b"b".to_vec(),
+        vec![Acl::world_anyone()],
+        CreateMode::Persistent,
+    ))];
+    for i in 0..700 {
+        ops.push(MultiOp::Create(CreateRequest::new(
+            format!("/big/n{i:03}"),
+            vec![1; 20],
+            vec![Acl::world_anyone()],
+            CreateMode::Persistent,
+        )));
+    }
+    assert_eq!(c.call(&Request::Multi(ops)).0, 0);
+    // Writers create, set, delete and re-create under the big node and their own while
+    // snapshots copy the tree.
+    let threads: Vec<_> = (0..3)
+        .map(|t| {
+            std::thread::spawn(move || {
+                let (mut c, _) = Client::session(addr, 6000);
+                created(&mut c, &create(&format!("/w{t}"), 0));
+                for i in 0..120 {
+                    let n = format!("/big/n{:03}", (i * 7 + t * 101) % 700);
+                    match i % 4 {
+                        0 => {
+                            c.call(&Request::Delete(zksession::wire::DeleteRequest {
+                                path: n,
+                                version: -1,
+                            }));
+                        }
+                        1 => {
+                            c.call(&create(&n, 0));
+                        }
+                        2 => {
+                            c.call(&Request::SetData(SetDataRequest {
+                                path: n,
+                                data: (i % 8 == 2).then(|| vec![i as u8]),
+                                version: -1,
+                            }));
+                        }
+                        _ => {
+                            created(&mut c, &create(&format!("/w{t}/s-"), 2));
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let want = dump(&mut c);
+    drop(c);
+    drop(server);
+    let v2 = dir.0.join("version-2");
+    assert!(persist::list_files(&v2, FileKind::Snapshot).unwrap().len() >= 3);
+    let server = Server::start(cfg).unwrap();
+    let (mut c, _) = Client::session(server.local_addr(), 6000);
+    let got = dump(&mut c);
+    assert_eq!(got.len(), want.len());
+    for (w, g) in want.iter().zip(&got) {
+        assert_eq!(w, g, "node differs after the restart");
+    }
 }

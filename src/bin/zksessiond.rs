@@ -54,6 +54,7 @@ fn usage() -> ExitCode {
 
 #[cfg(not(loom))]
 fn main() -> ExitCode {
+    zksession::server::prepare_allocator();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -102,6 +103,12 @@ fn main() -> ExitCode {
             }
         },
     };
+    let env_enforce = std::env::var(zksession::server::ENFORCE_QUOTA_KEY).ok();
+    let env_budget = std::env::var(zksession::server::MEMORY_BUDGET_KEY).ok();
+    if let Err(e) = config.quota_settings_from_env(env_enforce.as_deref(), env_budget.as_deref()) {
+        eprintln!("zksessiond: environment: {e}");
+        return ExitCode::from(1);
+    }
     let env_digest = std::env::var(zksession::security::digest::SUPER_DIGEST_KEY).ok();
     if let Err(e) = config.super_digest_from_env(env_digest.as_deref()) {
         eprintln!("zksessiond: environment: {e}");

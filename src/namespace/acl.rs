@@ -106,6 +106,8 @@ impl Access for Anyone {
 #[derive(Debug, Default, Clone)]
 pub(crate) struct AclInterner {
     lists: HashSet<AclList>,
+    /// Sum of [`acl_list_cost`](super::budget::acl_list_cost) over `lists`.
+    bytes: u64,
     /// The ACLs of the nodes the last committed write deleted (their events are checked
     /// against them), released at the next commit.
     deleted: HashMap<String, AclList>,
@@ -132,6 +134,7 @@ impl AclInterner {
             return l.clone();
         }
         let l: AclList = Arc::from(list);
+        self.bytes += super::budget::acl_list_cost(&l);
         self.lists.insert(l.clone());
         l
     }
@@ -145,6 +148,7 @@ impl AclInterner {
             let ours = self.lists.get(&l).is_some_and(|t| Arc::ptr_eq(t, &l));
             if ours && Arc::strong_count(&l) == 2 {
                 self.lists.remove(&l);
+                self.bytes -= super::budget::acl_list_cost(&l);
             }
         }
     }
@@ -160,6 +164,11 @@ impl AclInterner {
     /// The ACL a node deleted by the last committed write had.
     pub(crate) fn deleted(&self, path: &str) -> Option<&AclList> {
         self.deleted.get(path)
+    }
+
+    /// The estimated heap bytes of the lists held.
+    pub(crate) fn bytes(&self) -> u64 {
+        self.bytes
     }
 
     /// Distinct lists held (besides the shared open list).

@@ -39,8 +39,10 @@
 //! ```
 
 mod acl;
+mod budget;
 mod kind;
 mod path;
+mod quota;
 mod reap;
 mod restore;
 mod tree;
@@ -51,9 +53,13 @@ mod write;
 mod tests;
 
 pub use acl::{Access, Anyone};
+pub use budget::{
+    acl_list_cost, node_cost, parse_size, BadSize, BufferCharge, BufferGauge, MemoryBudget,
+};
 pub use kind::{create_owner_rule, ttl_owner, NodeKind, MAX_TTL_MS};
+pub use quota::{QuotaFigures, LIMITS_NODE, QUOTA_ROOT, STATS_NODE};
 pub use reap::{ReapPage, ReapRules};
-pub use restore::NodeParts;
+pub use restore::{NodeParts, PagedWalk};
 pub use tree::Namespace;
 pub use watch::{WatchMode, WatcherId};
 pub use write::{check_multi, create_mode, MultiRefusal};

@@ -3,15 +3,23 @@
 //!
 //! Owns: [`Namespace::empty`], the `restore_*` primitives (each applies one logged
 //! change exactly as recorded: no checks of versions or ACLs, no zxid taken, no watch
-//! fired) and [`Namespace::for_each_node_parents_first`].
+//! fired), [`Namespace::for_each_node_parents_first`] and the paged walk
+//! ([`PagedWalk`], [`Namespace::walk_page`]) a fuzzy snapshot copies the tree with.
 //!
 //! Invariants: the tree's invariants (parent links, child counts, ephemeral index, data
 //! size) hold after every call; a change that does not fit the tree (missing parent,
-//! existing node, missing node) changes nothing and returns false.
+//! existing node, missing node) changes nothing else and returns false. Replaying a
+//! logged change on a tree that already shows it (a fuzzy snapshot taken while writes
+//! went on) converges: every primitive sets absolute values, a create of a node already
+//! present still raises its parent's cversion and pzxid to the logged ones (as
+//! ZooKeeper's replay does), a delete of a node already gone still raises its parent's
+//! pzxid (the paged walk copies a node's stat and its children at different times), and
+//! a delete of a node with children (which can only be later ones) takes them with it.
 //!
 //! Must never: fire watches or allocate zxids.
 
 use std::collections::VecDeque;
+use std::ops::Bound;
 
 use super::acl::AclList;
 use super::path::{self, ROOT};
@@ -21,8 +29,8 @@ use crate::wire::{Acl, Stat};
 /// A node as [`Namespace::for_each_node_parents_first`] shows it.
 #[derive(Debug, Clone, Copy)]
 pub struct NodeParts<'a> {
-    /// The data.
-    pub data: &'a [u8],
+    /// The data (`None`: null data, kept apart from empty).
+    pub data: Option<&'a [u8]>,
     /// The ACL list (shared between nodes that carry the same one).
     pub acl: &'a std::sync::Arc<[Acl]>,
     /// The stored stat (`cversion` in ZooKeeper's persisted form: creates of children).
@@ -38,6 +46,7 @@ impl Namespace {
         ns.ephemerals.clear();
         ns.reapable.clear();
         ns.data_size = 0;
+        ns.tree_bytes = 0;
         ns.last_zxid = last_zxid;
         ns
     }
@@ -67,18 +76,21 @@ impl Namespace {
 
     /// A logged create: the node with `stat`, and its parent's cversion set to
     /// `parent_cversion` (its cversion + 1 when −1) and pzxid to the node's czxid when
-    /// that raises the cversion, as ZooKeeper's `DataTree.createNode`.
+    /// that raises the cversion, as ZooKeeper's `DataTree.createNode`. When the node is
+    /// already there (a fuzzy snapshot holds it) the parent is still raised so, and
+    /// false is returned.
     pub fn restore_create(
         &mut self,
         path: &str,
-        data: Vec<u8>,
+        data: Option<Vec<u8>>,
         acl: AclList,
         stat: Stat,
         parent_cversion: i32,
     ) -> bool {
-        if path == ROOT || self.nodes.contains_key(path) {
+        if path == ROOT {
             return false;
         }
+        let exists = self.nodes.contains_key(path);
         let parent = path::split(path).0;
         let Some(p) = self.nodes.get_mut(parent) else {
             return false;
@@ -92,20 +104,39 @@ impl Namespace {
             p.stat.cversion = cv;
             p.stat.pzxid = stat.czxid;
         }
-        self.restore_node(path.to_owned(), data, acl, stat)
+        !exists && self.restore_node(path.to_owned(), data, acl, stat)
     }
 
-    /// A logged delete: removes the node and raises its parent's pzxid to `zxid`.
+    /// A logged delete: removes the node and raises its parent's pzxid to `zxid`. When
+    /// the node is already gone (a fuzzy snapshot copied its parent's stat before the
+    /// delete and the parent's children after it) the parent's pzxid is still raised, and
+    /// false is returned.
     pub fn restore_delete(&mut self, path: &str, zxid: i64) -> bool {
-        if path == ROOT || self.remove_node(path).is_none() {
+        if path == ROOT {
             return false;
         }
+        // A node is deleted only once childless, so children here are from a fuzzy
+        // snapshot, created after this delete (their creates come later in the log):
+        // they go with it, deepest first, as a later incarnation of the node would.
+        let mut subtree = vec![path.to_owned()];
+        let mut i = 0;
+        while i < subtree.len() {
+            if let Some(n) = self.nodes.get(&subtree[i]) {
+                let base = subtree[i].clone();
+                subtree.extend(n.children.iter().map(|c| format!("{base}/{c}")));
+            }
+            i += 1;
+        }
+        for p in subtree[1..].iter().rev() {
+            self.remove_node(p);
+        }
+        let removed = self.remove_node(path).is_some();
         if let Some(p) = self.nodes.get_mut(path::split(path).0) {
             if zxid > p.stat.pzxid {
                 p.stat.pzxid = zxid;
             }
         }
-        true
+        removed
     }
 
     /// A logged setData.
@@ -155,14 +186,7 @@ impl Namespace {
             let Some(n) = self.nodes.get(&p) else {
                 continue;
             };
-            f(
-                &p,
-                NodeParts {
-                    data: n.data.as_deref().unwrap_or(&[]),
-                    acl: &n.acl,
-                    stat: &n.stat,
-                },
-            );
+            f(&p, n.parts());
             for c in &n.children {
                 queue.push_back(if p == ROOT {
                     format!("/{c}")
@@ -178,10 +202,125 @@ impl Namespace {
     /// The stored parts of the node at `path` (stored stat: persisted cversion, container
     /// owner as is), for logging what a write did.
     pub fn stored(&self, path: &str) -> Option<NodeParts<'_>> {
-        self.nodes.get(path).map(|n| NodeParts {
-            data: n.data.as_deref().unwrap_or(&[]),
-            acl: &n.acl,
-            stat: &n.stat,
-        })
+        self.nodes.get(path).map(Node::parts)
+    }
+}
+
+impl Node {
+    fn parts(&self) -> NodeParts<'_> {
+        NodeParts {
+            data: self.data.as_deref(),
+            acl: &self.acl,
+            stat: &self.stat,
+        }
+    }
+}
+
+/// Where a paged walk of the tree stands: the nodes copied whose children are still to
+/// be visited, in visiting order. Between pages the tree may change; the walk then shows
+/// each node as it was when its page ran, never a node twice, and parents always before
+/// their children.
+#[derive(Debug, Default)]
+pub struct PagedWalk {
+    started: bool,
+    pending: VecDeque<Pending>,
+}
+
+#[derive(Debug)]
+struct Pending {
+    path: String,
+    /// The node's czxid when it was copied: a node deleted and created again since is
+    /// another node, whose children (all created later) are not visited.
+    czxid: i64,
+    /// The last child name visited (children are visited in name order).
+    after: Option<String>,
+}
+
+impl PagedWalk {
+    /// A walk that starts at the root.
+    pub fn new() -> PagedWalk {
+        PagedWalk::default()
+    }
+
+    /// Whether every node has been visited.
+    pub fn is_done(&self) -> bool {
+        self.started && self.pending.is_empty()
+    }
+}
+
+impl Namespace {
+    /// Visits up to `budget` more nodes of `walk` (at least one while any is left),
+    /// calling `f` with each one's path and parts, parents before children. Returns how
+    /// many were visited; the caller may release the namespace lock between calls.
+    pub fn walk_page(
+        &self,
+        walk: &mut PagedWalk,
+        budget: usize,
+        mut f: impl FnMut(&str, NodeParts<'_>),
+    ) -> usize {
+        let budget = budget.max(1);
+        let mut visited = 0;
+        if !walk.started {
+            walk.started = true;
+            if let Some(root) = self.nodes.get(ROOT) {
+                f(ROOT, root.parts());
+                visited += 1;
+                if !root.children.is_empty() {
+                    walk.pending.push_back(Pending {
+                        path: ROOT.to_owned(),
+                        czxid: root.stat.czxid,
+                        after: None,
+                    });
+                }
+            }
+        }
+        while visited < budget {
+            let Some(mut p) = walk.pending.pop_front() else {
+                break;
+            };
+            let Some(node) = self.nodes.get(&p.path) else {
+                continue;
+            };
+            if node.stat.czxid != p.czxid {
+                continue;
+            }
+            let from = match &p.after {
+                Some(a) => Bound::Excluded(a.as_str()),
+                None => Bound::Unbounded,
+            };
+            let mut last: Option<&String> = None;
+            let mut more = false;
+            for name in node.children.range::<str, _>((from, Bound::Unbounded)) {
+                if visited >= budget {
+                    more = true;
+                    break;
+                }
+                last = Some(name);
+                let child = if p.path == ROOT {
+                    format!("/{name}")
+                } else {
+                    format!("{}/{name}", p.path)
+                };
+                let Some(c) = self.nodes.get(&child) else {
+                    continue;
+                };
+                f(&child, c.parts());
+                visited += 1;
+                if !c.children.is_empty() {
+                    walk.pending.push_back(Pending {
+                        path: child,
+                        czxid: c.stat.czxid,
+                        after: None,
+                    });
+                }
+            }
+            if more {
+                if let Some(l) = last {
+                    p.after = Some(l.clone());
+                }
+                walk.pending.push_front(p);
+            }
+        }
+        visited
     }
 }

@@ -17,7 +17,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::acl::{self, Access, AclInterner, AclList, Anyone};
+use super::budget::{node_cost, MemoryBudget};
 use super::path::{self, ROOT};
+use super::quota::Quotas;
 use super::watch::{Matching, Table, WatchMode, WatcherId};
 use super::{Notification, SessionId, WatchSummary};
 use crate::wire::{
@@ -86,6 +88,10 @@ pub struct Namespace {
     pub(crate) last_zxid: i64,
     pub(crate) data_size: u64,
     pub(crate) acls: AclInterner,
+    /// Sum over nodes of [`node_cost`]: the tree's share of the memory budget.
+    pub(crate) tree_bytes: u64,
+    pub(crate) budget: MemoryBudget,
+    pub(crate) quotas: Quotas,
     /// Paths of the container and TTL nodes, for the reaper's paged scan.
     pub(crate) reapable: BTreeSet<String>,
     /// Whether TTL creates are allowed and TTL nodes reaped (`extendedTypesEnabled`).
@@ -112,6 +118,9 @@ impl Namespace {
             last_zxid: 0,
             data_size: 0,
             acls: AclInterner::default(),
+            tree_bytes: 0,
+            budget: MemoryBudget::default(),
+            quotas: Quotas::default(),
             reapable: BTreeSet::new(),
             extended_types: false,
         };
@@ -167,8 +176,14 @@ impl Namespace {
         } else if node.kind().is_reapable() {
             self.reapable.insert(path.clone());
         }
-        self.data_size += (path.len() + data_len(&node.data)) as u64;
+        let len = data_len(&node.data);
+        self.data_size += (path.len() + len) as u64;
+        self.tree_bytes += node_cost(path.len(), len);
+        let quota_path = self.quotas.concerns(&path).then(|| path.clone());
         self.nodes.insert(path, node);
+        if let Some(p) = quota_path {
+            self.quota_inserted(&p, len);
+        }
     }
 
     /// Removes the node at `path` and unlinks it from its parent; returns it.
@@ -189,16 +204,81 @@ impl Namespace {
         } else if node.kind().is_reapable() {
             self.reapable.remove(path);
         }
-        self.data_size -= (path.len() + data_len(&node.data)) as u64;
+        let len = data_len(&node.data);
+        self.data_size -= (path.len() + len) as u64;
+        self.tree_bytes -= node_cost(path.len(), len);
+        if self.quotas.concerns(path) {
+            self.quota_removed(path, len);
+        }
         Some(node)
     }
 
-    /// Replaces the data of an existing node, keeping `data_length` and `data_size`.
+    /// Replaces the data of an existing node, keeping `data_length`, `data_size` and the
+    /// quotas.
     pub(crate) fn replace_data(&mut self, path: &str, data: Option<Vec<u8>>) -> Option<Vec<u8>> {
+        let new = data_len(&data);
+        let old = self.set_data_raw(path, data);
+        if self.quotas.concerns(path) {
+            self.quota_resized(path, data_len(&old), new);
+        }
+        old
+    }
+
+    /// [`replace_data`](Self::replace_data) without the quota bookkeeping (which uses it
+    /// to rewrite stats nodes).
+    pub(crate) fn set_data_raw(&mut self, path: &str, data: Option<Vec<u8>>) -> Option<Vec<u8>> {
         let node = self.nodes.get_mut(path).expect("node exists");
-        self.data_size = self.data_size - data_len(&node.data) as u64 + data_len(&data) as u64;
-        node.stat.data_length = data_len(&data) as i32;
+        let (old, new) = (data_len(&node.data) as u64, data_len(&data) as u64);
+        self.data_size = self.data_size - old + new;
+        self.tree_bytes = self.tree_bytes - old + new;
+        node.stat.data_length = new as i32;
         std::mem::replace(&mut node.data, data)
+    }
+
+    // ----- memory budget -----
+
+    /// Limits the tree's estimated heap bytes ([`Namespace::memory_used`]) to `limit`
+    /// (`None`: no limit). Creates and setData calls that would pass it fail with
+    /// `QuotaExceeded`, before anything changes; deletes and shrinking writes always pass.
+    pub fn set_memory_budget(&mut self, limit: Option<u64>) {
+        self.budget = MemoryBudget::new(limit);
+    }
+
+    /// Like [`set_memory_budget`](Self::set_memory_budget), with the bytes of `buffers`
+    /// (the connections' buffers) counted against the limit too.
+    pub fn set_memory_budget_with_buffers(
+        &mut self,
+        limit: Option<u64>,
+        buffers: std::sync::Arc<super::budget::BufferGauge>,
+    ) {
+        self.budget = MemoryBudget::new(limit).with_buffers(buffers);
+    }
+
+    /// The memory budget's limit, if any.
+    pub fn memory_budget(&self) -> Option<u64> {
+        self.budget.limit()
+    }
+
+    /// How many writes the memory budget has refused.
+    pub fn memory_refusals(&self) -> u64 {
+        self.budget.refusals()
+    }
+
+    /// The tree's estimated heap bytes: every node's path, data and overhead, and the
+    /// distinct ACL lists.
+    pub fn memory_used(&self) -> u64 {
+        self.tree_bytes + self.acls.bytes()
+    }
+
+    /// The bytes the connection buffers hold, as the budget counts them.
+    pub fn memory_buffers(&self) -> u64 {
+        self.budget.buffer_bytes()
+    }
+
+    /// Admits a write at `path` that needs `extra` more bytes, or refuses it.
+    pub(crate) fn admit(&mut self, path: &str, extra: u64) -> Result<(), ErrorCode> {
+        let used = self.memory_used();
+        self.budget.admit(used, extra, path)
     }
 
     pub(crate) fn node(&self, path: &str) -> Result<&Node, ErrorCode> {

@@ -10,7 +10,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::acl::{Access, AclList, Anyone};
+use super::acl::{self, Access, AclList, Anyone};
+use super::budget::{acl_list_cost, node_cost};
 use super::kind::create_owner_rule;
 use super::path;
 use super::tree::{Node, CONTAINER_OWNER, SPECIAL_PATHS};
@@ -218,6 +219,14 @@ impl Namespace {
         if parent.session_owner().is_some() {
             return Err(ErrorCode::NoChildrenForEphemerals);
         }
+        let len = data.as_ref().map_or(0, Vec::len);
+        self.check_quota(&full, 1, len as i64)?;
+        let acl_cost = if acl[..] == acl::open()[..] {
+            0
+        } else {
+            acl_list_cost(&acl)
+        };
+        self.admit(&full, node_cost(full.len(), len) + acl_cost)?;
         let parent_path = parent_path.to_owned();
         let parent = self.nodes.get_mut(&parent_path).expect("checked above");
         txn.undo.push(Undo::Stat(parent_path.clone(), parent.stat));
@@ -303,6 +312,12 @@ impl Namespace {
         who.check(&node.acl, perms::WRITE)?;
         check_version(node.stat.version, version)?;
         let before = node.stat;
+        let (old_len, new_len) = (
+            node.data.as_ref().map_or(0, Vec::len),
+            data.as_ref().map_or(0, Vec::len),
+        );
+        self.check_quota(path, 0, new_len as i64 - old_len as i64)?;
+        self.admit(path, new_len.saturating_sub(old_len) as u64)?;
         let old = self.replace_data(path, data);
         txn.undo.push(Undo::Data(path.to_owned(), old, before));
         let node = self.nodes.get_mut(path).expect("checked above");
@@ -375,7 +390,8 @@ impl Namespace {
     /// TTL; [`create_ttl_as`](Self::create_ttl_as) does); a path without `/` or with NUL → `BadArguments`; ACL → `InvalidAcl`;
     /// missing parent → `NoNode`; parent without CREATE → `NoAuth`; the final path's
     /// syntax → `BadArguments`; `NodeExists`; an ephemeral parent →
-    /// `NoChildrenForEphemerals`. Containers are stored like persistent nodes with
+    /// `NoChildrenForEphemerals`; then a hard quota limit under enforcement, or the
+    /// memory budget → `QuotaExceeded`. Containers are stored like persistent nodes with
     /// ephemeralOwner `0x8000000000000000` (clients see 0); the server's reaper deletes
     /// them once emptied (see [`Namespace::reap`]).
     pub fn create(
@@ -452,7 +468,8 @@ impl Namespace {
     }
 
     /// setData with an expected version (−1 = any): the node's new stat. Checks:
-    /// `BadArguments`, `NoNode`, `NoAuth` (WRITE), `BadVersion`. The new version is the
+    /// `BadArguments`, `NoNode`, `NoAuth` (WRITE), `BadVersion`, then `QuotaExceeded`
+    /// (a hard quota limit under enforcement, or growth past the memory budget). The new version is the
     /// old plus one, wrapping at `i32::MAX` and skipping −1.
     pub fn set_data(
         &mut self,

@@ -111,6 +111,13 @@ pub struct ServerConfig {
     /// `forceSync` (default yes): fsync the log before acknowledging a write. `no` is
     /// unsafe: a crash of the machine can lose acknowledged writes.
     pub force_sync: bool,
+    /// `zksession.passwordMode` (zksessiond's own key; `secret`, the default, or
+    /// `zookeeper`): with `zookeeper`, session passwords are Apache ZooKeeper's (derived
+    /// from the session id and a constant every ZooKeeper server shares), so clients of
+    /// sessions carried over in a dataDir written by ZooKeeper can resume them. Anyone
+    /// who knows a session id can then compute its password and take the session over,
+    /// as with ZooKeeper itself; the default keys passwords with a secret of the dataDir.
+    pub zookeeper_passwords: bool,
     /// `snapCount` (default 100000): a snapshot is written after about this many txns
     /// (ZooKeeper's randomised rule: somewhere between half of it and all of it).
     pub snap_count: u64,
@@ -179,6 +186,11 @@ pub struct ServerConfig {
     /// `sessionRequireClientSASLAuth`: the schemes a connection must have proved before any
     /// request but `addauth` and SASL is served.
     pub enforcement: AuthEnforcement,
+    /// `zksession.memoryBudget`: the bytes the data tree may hold (`None`: half of the
+    /// machine's memory or address-space limit, whichever is lower; `Some(0)`: no limit).
+    pub memory_budget: Option<u64>,
+    /// `zookeeper.enforceQuota`: whether hard quota limits refuse writes.
+    pub enforce_quota: bool,
     /// `extendedTypesEnabled` (or `zookeeper.extendedTypesEnabled`, the system property
     /// ZooKeeper reads it from; default false): TTL nodes may be created and are reaped.
     pub extended_types: bool,
@@ -192,6 +204,13 @@ pub struct ServerConfig {
     /// container that never had a child is reaped too.
     pub container_max_never_used_ms: i64,
 }
+
+/// The zoo.cfg key (and environment variable) of the memory budget.
+pub const MEMORY_BUDGET_KEY: &str = "zksession.memoryBudget";
+
+/// The zoo.cfg key and environment variable (ZooKeeper's system property) turning on the
+/// enforcement of hard quota limits.
+pub const ENFORCE_QUOTA_KEY: &str = "zookeeper.enforceQuota";
 
 /// A secret setting: never shown by `Debug`.
 #[derive(Clone, PartialEq, Eq)]
@@ -217,6 +236,7 @@ impl Default for ServerConfig {
             data_dir: None,
             data_log_dir: None,
             force_sync: true,
+            zookeeper_passwords: false,
             snap_count: 100_000,
             autopurge_snap_retain_count: 3,
             autopurge_purge_interval_hours: 0,
@@ -242,6 +262,8 @@ impl Default for ServerConfig {
             sasl_super_password: None,
             super_user: None,
             enforcement: AuthEnforcement::default(),
+            memory_budget: None,
+            enforce_quota: false,
             extended_types: false,
             container_check_interval_ms: 60_000,
             container_max_per_minute: 10_000,
@@ -441,6 +463,18 @@ impl ServerConfig {
                 "dataDir" => c.data_dir = Some(PathBuf::from(value)),
                 "dataLogDir" => c.data_log_dir = Some(PathBuf::from(value)),
                 "forceSync" => c.force_sync = boolean("forceSync", value)?,
+                "zksession.passwordMode" => {
+                    c.zookeeper_passwords = match value {
+                        "zookeeper" => true,
+                        "secret" => false,
+                        _ => {
+                            return Err(ConfigError::InvalidValue {
+                                key: "zksession.passwordMode",
+                                value: value.to_owned(),
+                            })
+                        }
+                    }
+                }
                 "snapCount" => {
                     c.snap_count = number("snapCount", value)?;
                     if c.snap_count < 2 {
@@ -592,6 +626,8 @@ impl ServerConfig {
                     c.acl_policy.digest =
                         boolean("zookeeper.DigestAuthenticationProvider.enabled", value)?
                 }
+                MEMORY_BUDGET_KEY => c.memory_budget = Some(memory_budget(value)?),
+                ENFORCE_QUOTA_KEY => c.enforce_quota = boolean(ENFORCE_QUOTA_KEY, value)?,
                 "extendedTypesEnabled" | "zookeeper.extendedTypesEnabled" => {
                     c.extended_types = boolean("extendedTypesEnabled", value)?
                 }
@@ -669,6 +705,34 @@ impl ServerConfig {
             }
         }
         Ok(())
+    }
+
+    /// Takes `zookeeper.enforceQuota` and `zksession.memoryBudget` from the environment
+    /// (`enforce` and `budget`, variables named like the keys) when the file set none.
+    pub fn quota_settings_from_env(
+        &mut self,
+        enforce: Option<&str>,
+        budget: Option<&str>,
+    ) -> Result<(), ConfigError> {
+        if let Some(v) = enforce {
+            if !self.enforce_quota {
+                self.enforce_quota = boolean(ENFORCE_QUOTA_KEY, v)?;
+            }
+        }
+        if let (Some(v), None) = (budget, self.memory_budget) {
+            self.memory_budget = Some(memory_budget(v)?);
+        }
+        Ok(())
+    }
+
+    /// The memory budget to run with: the configured one, else half of the lower of the
+    /// machine's physical memory and its address-space limit (`None`: no limit).
+    pub fn effective_memory_budget(&self) -> Option<u64> {
+        match self.memory_budget {
+            Some(0) => None,
+            Some(n) => Some(n),
+            None => super::memory::default_budget(),
+        }
     }
 
     /// Reads the SASL users from the JAAS file (`java.security.auth.login.config`, else
@@ -756,6 +820,13 @@ fn positive(key: &'static str, value: &str) -> Result<u64, ConfigError> {
 }
 
 /// A session timeout: `-1` means "the default", as in ZooKeeper.
+fn memory_budget(value: &str) -> Result<u64, ConfigError> {
+    crate::namespace::parse_size(value).map_err(|_| ConfigError::InvalidValue {
+        key: MEMORY_BUDGET_KEY,
+        value: value.to_owned(),
+    })
+}
+
 fn timeout(key: &'static str, value: &str) -> Result<Option<u32>, ConfigError> {
     if value == "-1" {
         return Ok(None);
@@ -791,6 +862,22 @@ mod tests {
         assert!(c.four_letter_words.allows("srvr"));
         assert!(!c.four_letter_words.allows("ruok"));
         assert!(unknown.is_empty());
+    }
+
+    #[test]
+    fn password_mode_is_secret_by_default_and_zookeeper_on_request() {
+        assert!(!ServerConfig::parse("").unwrap().0.zookeeper_passwords);
+        let (c, _) = ServerConfig::parse("zksession.passwordMode=zookeeper\n").unwrap();
+        assert!(c.zookeeper_passwords);
+        let (c, _) = ServerConfig::parse("zksession.passwordMode=secret\n").unwrap();
+        assert!(!c.zookeeper_passwords);
+        assert!(matches!(
+            ServerConfig::parse("zksession.passwordMode=java\n"),
+            Err(ConfigError::InvalidValue {
+                key: "zksession.passwordMode",
+                ..
+            })
+        ));
     }
 
     #[test]
@@ -1056,6 +1143,35 @@ mod tests {
         )
         .unwrap();
         assert!(c.enforcement.requires_sasl());
+    }
+
+    #[test]
+    fn memory_budget_and_quota_enforcement_are_read_from_the_file_or_the_environment() {
+        let (c, unknown) =
+            ServerConfig::parse("zksession.memoryBudget=64m\nzookeeper.enforceQuota=true\n")
+                .unwrap();
+        assert!(unknown.is_empty());
+        assert_eq!(c.memory_budget, Some(64 << 20));
+        assert_eq!(c.effective_memory_budget(), Some(64 << 20));
+        assert!(c.enforce_quota);
+        let (c, _) = ServerConfig::parse("zksession.memoryBudget=0\n").unwrap();
+        assert_eq!(c.effective_memory_budget(), None);
+        let e = ServerConfig::parse("zksession.memoryBudget=lots\n").unwrap_err();
+        assert!(matches!(
+            e,
+            ConfigError::InvalidValue {
+                key: MEMORY_BUDGET_KEY,
+                ..
+            }
+        ));
+        let (mut c, _) = ServerConfig::parse("").unwrap();
+        assert!(!c.enforce_quota && c.memory_budget.is_none());
+        assert!(c.effective_memory_budget().is_some_and(|b| b > 0));
+        c.quota_settings_from_env(Some("true"), Some("1g")).unwrap();
+        assert!(c.enforce_quota);
+        assert_eq!(c.memory_budget, Some(1 << 30));
+        let mut fresh = ServerConfig::default();
+        assert!(fresh.quota_settings_from_env(Some("maybe"), None).is_err());
     }
 
     #[test]

@@ -31,6 +31,7 @@ use super::handshake::{self, Handshake};
 use super::requests;
 use super::shared::{wall_ms, ConnShared, Shared};
 use super::stats::Stats;
+use crate::namespace::BufferCharge;
 use crate::security;
 use crate::sync::Ordering::Relaxed;
 use crate::wire::{
@@ -216,6 +217,8 @@ pub(crate) struct Conn {
     out_pos: usize,
     /// When the connection was accepted (the handshake must come within a bound).
     pub(crate) accepted: Instant,
+    /// The input and output buffers' bytes in the server's memory budget.
+    charge: BufferCharge,
 }
 
 const READ_CHUNK: usize = 64 * 1024;
@@ -250,6 +253,7 @@ impl Conn {
             },
             out_pos: 0,
             accepted: Instant::now(),
+            charge: BufferCharge::default(),
         }
     }
 
@@ -282,6 +286,8 @@ impl Conn {
     /// Reads, executes and writes as far as the socket and back-pressure allow.
     pub(crate) fn service(&mut self, server: &Shared, buf: &mut [u8]) -> Status {
         loop {
+            let held = self.frames.capacity() + self.proto.out.capacity();
+            self.charge.set(&server.buffers, held as u64);
             let stopped_early = match self.handle_frames(server) {
                 Frames::Closed => return Status::Closed,
                 Frames::Drained => false,
@@ -334,13 +340,14 @@ impl Conn {
     /// port; on a TLS failure writes the alert (best effort) and tells the caller to close.
     fn take_input(&mut self, server: &Shared, data: &[u8]) -> Status {
         let Transport::Tls(t) = &mut self.transport else {
-            self.frames.push(data);
-            return Status::Open;
+            return push_or_close(&mut self.frames, data);
         };
         t.plain.clear();
         match t.tls.receive(data, &mut t.plain) {
             Ok(r) => {
-                self.frames.push(&t.plain);
+                if push_or_close(&mut self.frames, &t.plain) == Status::Closed {
+                    return Status::Closed;
+                }
                 self.peer_closed |= r.peer_closed;
                 if t.plain.capacity() > KEEP_CAPACITY {
                     t.plain = Vec::new();
@@ -446,6 +453,8 @@ impl Conn {
             return Status::Open;
         }
         self.proto.out.clear();
+        // A large reply's room goes back to the allocator (and the memory budget).
+        self.proto.out.shrink_to(READ_CHUNK);
         self.out_pos = 0;
         self.proto.unsent_replies = 0;
         Status::Open
@@ -492,6 +501,19 @@ impl Conn {
             }
         }
     }
+}
+
+/// Appends input to the frame decoder, or closes the connection when the allocator
+/// cannot grow its buffer (the process goes on).
+fn push_or_close(frames: &mut FrameDecoder, data: &[u8]) -> Status {
+    if frames.try_push(data).is_err() {
+        tracing::warn!(
+            buffered = frames.buffered(),
+            "no memory for a connection's input; closing it"
+        );
+        return Status::Closed;
+    }
+    Status::Open
 }
 
 /// How a pass over the buffered frames ended.

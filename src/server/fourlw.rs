@@ -332,13 +332,19 @@ pub(crate) fn mntr_lines(shared: &Shared) -> Vec<(String, String)> {
     let counts = shared.engine.counts();
     let totals = shared.engine.totals();
     let lag = shared.engine.expiry_lag();
-    let (nodes, watches, ephemerals, data_size) = {
+    let (nodes, watches, ephemerals, data_size, memory) = {
         let ns = shared.ns.lock();
         (
             ns.node_count(),
             ns.watch_count(),
             ns.ephemeral_count(),
             ns.approximate_data_size(),
+            (
+                ns.memory_budget(),
+                ns.memory_used(),
+                ns.memory_refusals(),
+                ns.memory_buffers(),
+            ),
         )
     };
     let (open_fds, max_fds) = figures::descriptors();
@@ -407,7 +413,7 @@ pub(crate) fn mntr_lines(shared: &Shared) -> Vec<(String, String)> {
     for name in mntr_names::QUANTILE_SUMMARIES {
         summary(&mut lines, name, true);
     }
-    let own: [(&str, String); 13] = [
+    let own: [(&str, String); 17] = [
         ("zks_sessions_closing", counts.closing.to_string()),
         ("zks_sessions_total", counts.total().to_string()),
         ("zks_sessions_created", totals.creates.to_string()),
@@ -434,6 +440,13 @@ pub(crate) fn mntr_lines(shared: &Shared) -> Vec<(String, String)> {
             "zks_auth_failed_count",
             Stats::get(&s.auth_failed).to_string(),
         ),
+        (
+            "zks_memory_budget_bytes",
+            memory.0.map_or(-1, |b| b as i64).to_string(),
+        ),
+        ("zks_memory_used_bytes", memory.1.to_string()),
+        ("zks_memory_buffers_bytes", memory.3.to_string()),
+        ("zks_memory_budget_refusals", memory.2.to_string()),
     ];
     lines.extend(own.into_iter().map(|(k, v)| (k.to_owned(), v)));
     lines.push(("zks_watch_events_sent".into(), get(&s.watch_events)));

@@ -103,6 +103,7 @@ mod fourlw;
 mod handshake;
 #[cfg(any(feature = "metrics", feature = "admin"))]
 mod http;
+mod memory;
 #[cfg(feature = "metrics")]
 mod metrics;
 mod mntr_names;
@@ -113,10 +114,12 @@ mod stats;
 
 pub use config::{
     ConfigError, FourLetterWords, Hidden, ServerConfig, UnknownKey, ALL_FOUR_LETTER_WORDS,
-    DEFAULT_ADMIN_COMMAND_URL, DEFAULT_ADMIN_PORT, JAAS_KEY, PROMETHEUS_PROVIDER,
+    DEFAULT_ADMIN_COMMAND_URL, DEFAULT_ADMIN_PORT, ENFORCE_QUOTA_KEY, JAAS_KEY, MEMORY_BUDGET_KEY,
+    PROMETHEUS_PROVIDER,
 };
 pub use durable::{RecoverError, WriteFaults};
 pub use fourlw::{version_line, PROTOCOL_VERSION, VERSION};
+pub use memory::prepare_allocator;
 
 use crate::engine::{self, Engine, Expired};
 use crate::namespace::Namespace;
@@ -234,7 +237,13 @@ impl Server {
             None => None,
         };
         let mut engine_config = config.engine_config();
-        if let Some(dir) = &config.data_dir {
+        if config.zookeeper_passwords {
+            tracing::warn!(
+                "zksession.passwordMode=zookeeper: session passwords are ZooKeeper's, which \
+                 anyone knowing a session id can compute"
+            );
+            engine_config.password_mode = engine::PasswordMode::ZooKeeperCompatible;
+        } else if let Some(dir) = &config.data_dir {
             let secret = durable::load_secret(dir).map_err(StartError::Io)?;
             engine_config.password_mode = engine::PasswordMode::Hmac { secret };
         }
@@ -276,26 +285,41 @@ impl Server {
             (None, None) => config.client_addr,
         };
         let (answers, answer_queue) = answers::Answers::new();
-        let (ns, persister) = match (recovered, settings) {
+        let (ns, settings) = match (recovered, settings) {
             (Some(r), Some(s)) => {
                 durable::restore_sessions(&engine, &r, &config);
-                let last = r.ns.last_zxid();
-                let p = durable::Persister::start(s, last, loops.clone(), faults)
-                    .map_err(StartError::Io)?;
-                (r.ns, Some(p))
+                (r.ns, Some(s))
             }
             _ => (Namespace::new(), None),
         };
         let mut ns = ns;
+        let budget = config.effective_memory_budget();
+        let buffers = Arc::new(crate::namespace::BufferGauge::default());
+        ns.set_memory_budget_with_buffers(budget, buffers.clone());
+        ns.set_enforce_quota(config.enforce_quota);
+        tracing::info!(
+            budget = budget.map_or_else(|| "unlimited".to_owned(), |b| b.to_string()),
+            used = ns.memory_used(),
+            enforce_quota = config.enforce_quota,
+            "memory budget of the data tree"
+        );
         ns.set_extended_types(config.extended_types);
         let last_zxid = ns.last_zxid();
+        let ns = Arc::new(Mutex::new(ns));
+        let persister = match settings {
+            Some(s) => Some(
+                durable::Persister::start(s, last_zxid, loops.clone(), faults, ns.clone())
+                    .map_err(StartError::Io)?,
+            ),
+            None => None,
+        };
         let shared = Arc::new(Shared {
             answers,
             config,
             tls,
             engine,
             durable: persister.as_ref().map(|p| p.durable.clone()),
-            ns: Mutex::new(ns),
+            ns,
             loops: loops.clone(),
             conns: Mutex::new(HashMap::new()),
             sessions: Mutex::new(HashMap::new()),
@@ -304,6 +328,7 @@ impl Server {
             last_zxid: AtomicI64::new(last_zxid),
             next_conn_id: AtomicU64::new(1),
             started: Instant::now(),
+            buffers,
         });
         // Built before the threads, so a failed spawn stops and joins those already running.
         let mut server = Server {

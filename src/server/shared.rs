@@ -20,7 +20,7 @@
 
 use super::access::Caller;
 use super::config::ServerConfig;
-use super::durable::{snapshot_of, Durable, TxnBuilder};
+use super::durable::{Durable, TxnBuilder};
 use super::stats::Stats;
 use crate::engine::SessionKind;
 use crate::engine::{Engine, Expired};
@@ -214,7 +214,7 @@ pub(crate) struct Shared {
     /// The secure client port's TLS configuration, when it is served.
     pub(crate) tls: Option<Arc<rustls::ServerConfig>>,
     pub(crate) engine: Engine,
-    pub(crate) ns: Mutex<Namespace>,
+    pub(crate) ns: Arc<Mutex<Namespace>>,
     pub(crate) loops: Loops,
     /// Every open connection by id (= watcher id).
     pub(crate) conns: Mutex<HashMap<u64, Arc<ConnShared>>>,
@@ -229,6 +229,8 @@ pub(crate) struct Shared {
     pub(crate) last_zxid: AtomicI64,
     pub(crate) next_conn_id: AtomicU64,
     pub(crate) started: Instant,
+    /// The bytes of every connection's buffers, counted in the memory budget.
+    pub(crate) buffers: Arc<crate::namespace::BufferGauge>,
 }
 
 impl Shared {
@@ -326,7 +328,7 @@ impl Shared {
                 .filter(|s| s.kind == SessionKind::Global)
                 .map(|s| (s.id as i64, s.timeout_ms as i32))
                 .collect();
-            d.snapshot(snapshot_of(ns, &sessions), zxid);
+            d.snapshot(sessions, zxid);
         }
     }
 

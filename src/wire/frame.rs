@@ -40,6 +40,9 @@ impl fmt::Display for FrameError {
 
 impl std::error::Error for FrameError {}
 
+/// Buffer capacity an empty decoder keeps; room beyond it is released.
+const KEEP_CAPACITY: usize = 128 * 1024;
+
 /// Accumulates bytes from a stream and splits them into frames.
 ///
 /// # Example
@@ -87,6 +90,20 @@ impl FrameDecoder {
         self.buf.extend_from_slice(bytes);
     }
 
+    /// [`push`](Self::push), or an error (nothing appended) when the allocator cannot
+    /// grow the buffer: the caller closes the connection instead of the process aborting.
+    pub fn try_push(&mut self, bytes: &[u8]) -> Result<(), std::collections::TryReserveError> {
+        self.compact();
+        self.buf.try_reserve(bytes.len())?;
+        self.buf.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    /// The bytes the buffer holds allocated (for memory accounting).
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
     /// Bytes received but not yet returned as frames.
     pub fn buffered(&self) -> usize {
         self.buf.len() - self.consumed
@@ -132,6 +149,8 @@ impl FrameDecoder {
         }
         if self.consumed == self.buf.len() {
             self.buf.clear();
+            // Room grown for one large frame is given back once it is consumed.
+            self.buf.shrink_to(KEEP_CAPACITY);
         } else {
             self.buf.drain(..self.consumed);
         }

@@ -41,14 +41,18 @@ pub enum DecodeError {
     BadEnumValue(i32),
     /// Bytes were left over after a record that must fill its frame.
     TrailingBytes(usize),
+    /// The allocator could not provide room for a buffer of this many bytes.
+    OutOfMemory(usize),
 }
 
 impl DecodeError {
     /// ZooKeeper's error code for a request that fails to decode (`MARSHALLINGERROR`),
-    /// except unknown opcodes, which are `UNIMPLEMENTED`.
+    /// except unknown opcodes, which are `UNIMPLEMENTED`, and a buffer the allocator
+    /// refused, which is `QUOTAEXCEEDED` (the server's memory is full).
     pub const fn error_code(self) -> super::ErrorCode {
         match self {
             DecodeError::UnknownOpCode(_) => super::ErrorCode::Unimplemented,
+            DecodeError::OutOfMemory(_) => super::ErrorCode::QuotaExceeded,
             _ => super::ErrorCode::MarshallingError,
         }
     }
@@ -68,6 +72,7 @@ impl fmt::Display for DecodeError {
             DecodeError::BadMultiOp(op) => write!(f, "opcode {op} is not allowed in a multi"),
             DecodeError::BadEnumValue(v) => write!(f, "unknown enumerated value {v}"),
             DecodeError::TrailingBytes(n) => write!(f, "{n} trailing bytes"),
+            DecodeError::OutOfMemory(n) => write!(f, "no memory for a buffer of {n} bytes"),
         }
     }
 }
@@ -201,7 +206,16 @@ impl<'a> Reader<'a> {
     pub fn buffer_opt(&mut self) -> Result<Option<Vec<u8>>, DecodeError> {
         match self.length(1)? {
             None => Ok(None),
-            Some(n) => Ok(Some(self.take(n)?.to_vec())),
+            Some(n) => {
+                let bytes = self.take(n)?;
+                // A buffer can be as large as jute.maxbuffer: its allocation may fail
+                // without taking the process down.
+                let mut v = Vec::new();
+                v.try_reserve_exact(n)
+                    .map_err(|_| DecodeError::OutOfMemory(n))?;
+                v.extend_from_slice(bytes);
+                Ok(Some(v))
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 //! Behaviour tests of the namespace, one per rule, plus a property test of multi atomicity.
 
 mod multi;
+mod quota;
 mod reap;
 mod sessions;
 mod trace;

@@ -1,13 +1,14 @@
 //! The namespace as a snapshot and back, and logged transactions applied to it.
 //!
 //! Owns: [`snapshot_of`] (a consistent copy of the tree and the global sessions),
+//! [`snapshot_paged`] (a fuzzy copy of a live tree, a page of nodes per lock hold),
 //! [`namespace_of`] (a tree loaded from a snapshot) and [`Replay`] (applies log entries
 //! as ZooKeeper's `DataTree` does: parent cversion and pzxid on create, pzxid on delete,
 //! containers and TTL owners, closeSession's ephemerals).
 //!
 //! Invariants: a node's persisted `cversion` is the namespace's stored one (creates of
-//! children ever made); data is kept as read, null data becoming empty data (the
-//! namespace stores no null); ACL lists are interned in order of first use with keys from
+//! children ever made); data is kept as read, null data staying null (ZooKeeper's −1
+//! length buffer) and apart from empty data; ACL lists are interned in order of first use with keys from
 //! 1, as ZooKeeper's ACL cache numbers them.
 //!
 //! Must never: do I/O, or panic on a log that does not fit the tree (such an entry is
@@ -51,50 +52,150 @@ fn stat_of(s: &StatPersisted, data_len: usize) -> Stat {
     }
 }
 
-/// A consistent copy of the tree (parents before children, the root as `""`) and of the
-/// given global sessions, with the digest section left out.
-pub(crate) fn snapshot_of(ns: &Namespace, sessions: &[(i64, i32)]) -> Snapshot {
-    let mut keys: HashMap<*const [Acl], i64> = HashMap::new();
-    let mut acls: Vec<(i64, Vec<Acl>)> = Vec::new();
-    let mut nodes = Vec::with_capacity(ns.node_count());
-    ns.for_each_node_parents_first(|path, n: NodeOf<'_>| {
-        let ptr = Arc::as_ptr(n.acl);
-        let key = match keys.get(&ptr) {
+/// Builds a [`Snapshot`] from nodes visited parents first, interning ACL lists as it
+/// goes. It keeps every list it has keyed alive, so a list's address is never reused
+/// for another while the copy lasts (the copy may span several namespace-lock holds).
+pub(crate) struct SnapshotBuilder {
+    keys: HashMap<*const [Acl], i64>,
+    kept: Vec<Arc<[Acl]>>,
+    acls: Vec<(i64, Vec<Acl>)>,
+    nodes: Vec<(String, DataNode)>,
+}
+
+impl SnapshotBuilder {
+    pub(crate) fn new(capacity: usize) -> SnapshotBuilder {
+        SnapshotBuilder {
+            keys: HashMap::new(),
+            kept: Vec::new(),
+            acls: Vec::new(),
+            nodes: Vec::with_capacity(capacity),
+        }
+    }
+
+    /// Adds one node (the root as `"/"`).
+    pub(crate) fn add(&mut self, path: &str, n: NodeOf<'_>) {
+        self.add_owned(
+            path.to_owned(),
+            n.data.map(<[u8]>::to_vec),
+            n.acl,
+            persisted(n.stat),
+        );
+    }
+
+    /// Adds one node from parts already copied out of the tree.
+    fn add_owned(
+        &mut self,
+        path: String,
+        data: Option<Vec<u8>>,
+        acl: &Arc<[Acl]>,
+        stat: StatPersisted,
+    ) {
+        let ptr = Arc::as_ptr(acl);
+        let key = match self.keys.get(&ptr) {
             Some(k) => *k,
             None => {
-                let disk = n.acl.to_vec();
-                let k = match acls.iter().find(|(_, l)| *l == disk) {
+                let disk = acl.to_vec();
+                let k = match self.acls.iter().find(|(_, l)| *l == disk) {
                     Some((k, _)) => *k,
                     None => {
-                        acls.push((acls.len() as i64 + 1, disk));
-                        acls.len() as i64
+                        self.acls.push((self.acls.len() as i64 + 1, disk));
+                        self.acls.len() as i64
                     }
                 };
-                keys.insert(ptr, k);
+                self.keys.insert(ptr, k);
+                self.kept.push(acl.clone());
                 k
             }
         };
-        let path = if path == "/" {
-            String::new()
-        } else {
-            path.to_owned()
-        };
-        nodes.push((
+        let path = if path == "/" { String::new() } else { path };
+        self.nodes.push((
             path,
             DataNode {
-                data: Some(n.data.to_vec()),
+                data,
                 acl: key,
-                stat: persisted(n.stat),
+                stat,
             },
         ));
-    });
-    Snapshot {
-        dbid: -1,
-        sessions: sessions.to_vec(),
-        acls,
-        nodes,
-        digest: None,
     }
+
+    /// The snapshot with the given global sessions, the digest section left out.
+    pub(crate) fn finish(self, sessions: Vec<(i64, i32)>) -> Snapshot {
+        Snapshot {
+            dbid: -1,
+            sessions,
+            acls: self.acls,
+            nodes: self.nodes,
+            digest: None,
+        }
+    }
+}
+
+/// A consistent copy of the tree (parents before children, the root as `""`) and of the
+/// given global sessions, with the digest section left out.
+pub(crate) fn snapshot_of(ns: &Namespace, sessions: &[(i64, i32)]) -> Snapshot {
+    let mut b = SnapshotBuilder::new(ns.node_count());
+    ns.for_each_node_parents_first(|path, n: NodeOf<'_>| b.add(path, n));
+    b.finish(sessions.to_vec())
+}
+
+/// What a paged copy of a live tree took.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PagedCopy {
+    /// The tree's last zxid when the last page was copied: every change the copy may
+    /// show is at or below it.
+    pub(crate) last_zxid: i64,
+    /// Namespace-lock holds taken.
+    pub(crate) pages: usize,
+    /// The longest of them.
+    pub(crate) longest_hold: std::time::Duration,
+    /// All of them together: about what one hold copying the whole tree would take.
+    pub(crate) total_hold: std::time::Duration,
+}
+
+/// A node copied out of the tree: path, data, ACL list, stat.
+type CopiedNode = (String, Option<Vec<u8>>, Arc<[Acl]>, StatPersisted);
+
+/// A fuzzy copy of a live tree: `page` nodes per namespace-lock hold, so writes go on
+/// between pages. Each node is as it was when its page ran; replaying the log from the
+/// zxid the copy started at makes it exact (see [`Replay`]).
+pub(crate) fn snapshot_paged(
+    ns: &crate::sync::Mutex<Namespace>,
+    sessions: Vec<(i64, i32)>,
+    page: usize,
+) -> (Snapshot, PagedCopy) {
+    let mut walk = crate::namespace::PagedWalk::new();
+    let mut b = SnapshotBuilder::new(ns.lock().node_count());
+    let mut copy = PagedCopy {
+        last_zxid: 0,
+        pages: 0,
+        longest_hold: std::time::Duration::ZERO,
+        total_hold: std::time::Duration::ZERO,
+    };
+    // A page is copied into this buffer under the lock and moved into the builder after
+    // it (the builder's growth, a copy of everything so far, stays out of the hold).
+    let mut buf: Vec<CopiedNode> = Vec::with_capacity(page);
+    while !walk.is_done() {
+        let g = ns.lock();
+        let t0 = std::time::Instant::now();
+        g.walk_page(&mut walk, page, |path, n| {
+            buf.push((
+                path.to_owned(),
+                n.data.map(<[u8]>::to_vec),
+                n.acl.clone(),
+                persisted(n.stat),
+            ))
+        });
+        copy.last_zxid = g.last_zxid();
+        drop(g);
+        for (path, data, acl, stat) in buf.drain(..) {
+            b.add_owned(path, data, &acl, stat);
+        }
+        let held = t0.elapsed();
+        copy.longest_hold = copy.longest_hold.max(held);
+        copy.total_hold += held;
+        copy.pages += 1;
+    }
+    (b.finish(sessions), copy)
 }
 
 /// The tree a snapshot holds, its last zxid being the snapshot's.
@@ -115,8 +216,8 @@ pub(crate) fn namespace_of(s: &Snapshot, zxid: i64) -> Namespace {
                 open.clone()
             })
         };
-        let data = n.data.clone().unwrap_or_default();
-        let stat = stat_of(&n.stat, data.len());
+        let data = n.data.clone();
+        let stat = stat_of(&n.stat, data.as_ref().map_or(0, Vec::len));
         let path = if path.is_empty() {
             "/".to_owned()
         } else {
@@ -175,13 +276,8 @@ impl Replay<'_> {
             }
             Txn::Delete { path } | Txn::DeleteContainer { path } => self.delete(path, h.zxid),
             Txn::SetData(t) => {
-                self.ns.restore_set_data(
-                    &t.path,
-                    t.data.clone().unwrap_or_default(),
-                    t.version,
-                    h.zxid,
-                    h.time,
-                );
+                self.ns
+                    .restore_set_data(&t.path, t.data.clone(), t.version, h.zxid, h.time);
             }
             Txn::SetAcl(t) => {
                 self.ns
@@ -215,13 +311,8 @@ impl Replay<'_> {
             }
             SubTxn::Delete { path } | SubTxn::DeleteContainer { path } => self.delete(path, h.zxid),
             SubTxn::SetData(t) => {
-                self.ns.restore_set_data(
-                    &t.path,
-                    t.data.clone().unwrap_or_default(),
-                    t.version,
-                    h.zxid,
-                    h.time,
-                );
+                self.ns
+                    .restore_set_data(&t.path, t.data.clone(), t.version, h.zxid, h.time);
             }
             SubTxn::Check(_) | SubTxn::Error { .. } => {}
         }
@@ -237,7 +328,7 @@ impl Replay<'_> {
         e: &LogEntry,
     ) {
         let h = &e.header;
-        let data = data.clone().unwrap_or_default();
+        let data = data.clone();
         let stat = Stat {
             czxid: h.zxid,
             mzxid: h.zxid,
@@ -247,7 +338,7 @@ impl Replay<'_> {
             cversion: 0,
             aversion: 0,
             ephemeral_owner: owner,
-            data_length: data.len() as i32,
+            data_length: data.as_ref().map_or(0, Vec::len) as i32,
             num_children: 0,
             pzxid: h.zxid,
         };
@@ -255,7 +346,9 @@ impl Replay<'_> {
             .ns
             .restore_create(path, data, Arc::from(acl), stat, parent_cversion)
         {
-            tracing::warn!(
+            // Expected after a fuzzy snapshot (the node is already there), as in
+            // ZooKeeper, which logs it at debug level too.
+            tracing::debug!(
                 path,
                 zxid = format_args!("0x{:x}", h.zxid),
                 "logged create does not fit the tree (parent missing or node present); skipped"
@@ -265,10 +358,10 @@ impl Replay<'_> {
 
     fn delete(&mut self, path: &str, zxid: i64) {
         if !self.ns.restore_delete(path, zxid) {
-            tracing::warn!(
+            tracing::debug!(
                 path,
                 zxid = format_args!("0x{zxid:x}"),
-                "logged delete of a missing node; skipped"
+                "logged delete of a missing node (fuzzy snapshot); skipped"
             );
         }
     }

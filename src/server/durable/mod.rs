@@ -4,7 +4,7 @@
 //!
 //! Owns: [`Durable`] (the queue between the request path and the persist thread, the
 //! durable zxid, the failure flag, the snapshot trigger), the persist thread, the
-//! snapshot writer and the purge of old files. Submodules: `txns` (transactions built from
+//! snapshot writer (a fuzzy, paged copy of the live tree) and the purge of old files. Submodules: `txns` (transactions built from
 //! what a request did to the namespace), `image` (the namespace to and from a snapshot,
 //! and applying logged transactions to it) and `recover` (the start-up load).
 //!
@@ -19,10 +19,18 @@
 //!   progress ([`LoopMsg::Durable`]);
 //! - after a failed write or fsync nothing more becomes durable: the server stops (as
 //!   ZooKeeper exits), so held replies are never sent and no write is falsely
-//!   acknowledged.
+//!   acknowledged;
+//! - a snapshot is fuzzy, as ZooKeeper's: named by the zxid Z it was asked at (the log is
+//!   rolled there), it copies the live tree [`SNAPSHOT_PAGE`] nodes per namespace-lock
+//!   hold while writes go on, so it shows every txn up to Z and some after; recovery
+//!   replays the log from Z + 1, which converges because every logged change is
+//!   idempotent on replay (see `crate::namespace` restore). The file is written only
+//!   once every txn its copy may show is durable, so it never holds a change the log
+//!   could lose; while one is being written no other is asked for (the next comes with
+//!   the first txn after it).
 //!
 //! Must never: block an event loop on the disk, acknowledge a txn before it is durable,
-//! or write a snapshot while holding the namespace lock.
+//! or copy more than a page of the tree per namespace-lock hold for a snapshot.
 
 mod image;
 mod recover;
@@ -32,11 +40,13 @@ mod txns;
 mod tests;
 
 pub(crate) use image::snapshot_of;
+pub(crate) use image::snapshot_paged;
 pub use recover::RecoverError;
 pub(crate) use recover::{recover, Recovered};
 pub(crate) use txns::TxnBuilder;
 
 use super::shared::{LoopMsg, Loops};
+use crate::namespace::Namespace;
 use crate::persist::{self, FileKind, LogEntry, LogWriter, Snapshot, DEFAULT_PREALLOC};
 use crate::sync::{thread, AtomicBool, AtomicI64, AtomicU64, Condvar, Mutex, Ordering};
 use std::io;
@@ -94,8 +104,9 @@ impl Settings {
 /// A job for the persist thread, in zxid order.
 enum Job {
     Entry(LogEntry),
-    /// A consistent copy of the tree at its zxid: roll the log, write it in the background.
-    Snapshot(Box<Snapshot>, i64),
+    /// A snapshot asked at a zxid, with the global sessions then: roll the log, copy the
+    /// tree and write it in the background.
+    Snapshot(Vec<(i64, i32)>, i64),
 }
 
 #[derive(Default)]
@@ -116,6 +127,9 @@ pub(crate) struct Durable {
     since_snapshot: AtomicU64,
     /// The randomised count that triggers the next snapshot.
     snap_at: AtomicU64,
+    /// A snapshot is asked for and not yet written (set under the namespace lock, cleared
+    /// by the snapshot writer when it ends): the next one is due only after it.
+    snapshotting: AtomicBool,
     snap_count: u64,
 }
 
@@ -140,6 +154,7 @@ impl Durable {
             failed: AtomicBool::new(false),
             since_snapshot: AtomicU64::new(0),
             snap_at: AtomicU64::new(next_snap_at(snap_count)),
+            snapshotting: AtomicBool::new(false),
             snap_count,
         }
     }
@@ -171,20 +186,32 @@ impl Durable {
         }
         self.wake.notify_all();
         let n = self.since_snapshot.fetch_add(1, Ordering::Relaxed) + 1;
-        n >= self.snap_at.load(Ordering::Relaxed)
+        // While one is being written the next waits (ZooKeeper skips it; here it comes
+        // with the first txn after the writer is done).
+        n >= self.snap_at.load(Ordering::Relaxed) && !self.snapshotting.load(Ordering::Acquire)
     }
 
-    /// Queues a snapshot of the tree at `zxid` (after every txn up to it). Call under the
-    /// namespace lock.
-    pub(crate) fn snapshot(&self, snap: Snapshot, zxid: i64) {
+    /// Queues a snapshot from `zxid` on (after every txn up to it), `sessions` being the
+    /// global sessions at `zxid`. Call under the namespace lock.
+    pub(crate) fn snapshot(&self, sessions: Vec<(i64, i32)>, zxid: i64) {
+        self.snapshotting.store(true, Ordering::Release);
         self.since_snapshot.store(0, Ordering::Relaxed);
         self.snap_at
             .store(next_snap_at(self.snap_count), Ordering::Relaxed);
-        self.queue
-            .lock()
-            .jobs
-            .push(Job::Snapshot(Box::new(snap), zxid));
+        self.queue.lock().jobs.push(Job::Snapshot(sessions, zxid));
         self.wake.notify_all();
+    }
+
+    /// Waits until every txn up to `zxid` is durable; false when the log failed first or
+    /// the server is stopping (the snapshot is then dropped: the log has every txn).
+    fn wait_durable(&self, zxid: i64) -> bool {
+        while self.durable_zxid() < zxid {
+            if self.failed() || self.queue.lock().stop {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        true
     }
 
     fn stop(&self) {
@@ -200,12 +227,14 @@ pub(crate) struct Persister {
 }
 
 impl Persister {
-    /// Starts the persist thread for a recovered data directory.
+    /// Starts the persist thread for a recovered data directory; `ns` is the live tree
+    /// snapshots copy.
     pub(crate) fn start(
         settings: Settings,
         last_zxid: i64,
         loops: Loops,
         faults: Option<Arc<dyn WriteFaults>>,
+        ns: Arc<Mutex<Namespace>>,
     ) -> io::Result<Persister> {
         let durable = Arc::new(Durable::new(last_zxid, settings.snap_count));
         let worker = Worker {
@@ -214,8 +243,10 @@ impl Persister {
             loops,
             faults: faults.unwrap_or_else(|| Arc::new(NoFaults)),
             log: None,
+            ns,
             snapshot_thread: None,
             last_purge: std::time::Instant::now(),
+            figures: Figures::default(),
         };
         let thread = thread::Builder::new()
             .name("zksessiond-persist".into())
@@ -238,6 +269,18 @@ impl Drop for Persister {
     }
 }
 
+/// Nodes a snapshot copies per namespace-lock hold (a few hundred microseconds of work).
+pub(crate) const SNAPSHOT_PAGE: usize = 256;
+
+/// Clears [`Durable`]'s snapshot flag when the snapshot writer ends, however it ends.
+struct SnapshotDone<'a>(&'a Durable);
+
+impl Drop for SnapshotDone<'_> {
+    fn drop(&mut self) {
+        self.0.snapshotting.store(false, Ordering::Release);
+    }
+}
+
 /// How long the persist thread sleeps without work before checking the purge timer.
 const IDLE_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -247,8 +290,23 @@ struct Worker {
     loops: Loops,
     faults: Arc<dyn WriteFaults>,
     log: Option<LogWriter>,
+    ns: Arc<Mutex<Namespace>>,
     snapshot_thread: Option<thread::JoinHandle<()>>,
     last_purge: std::time::Instant,
+    figures: Figures,
+}
+
+/// What the persist thread did, logged when it stops (where a durable write's time goes).
+#[derive(Default)]
+struct Figures {
+    /// Batches written (each ends with one fsync, or a flush without `forceSync`).
+    batches: u64,
+    /// Txns written.
+    txns: u64,
+    /// The largest batch, in txns.
+    largest: usize,
+    /// Time spent in fsync (or flush).
+    sync_time: std::time::Duration,
 }
 
 impl Worker {
@@ -276,11 +334,21 @@ impl Worker {
         if let Some(t) = self.snapshot_thread.take() {
             let _ = t.join();
         }
+        let f = &self.figures;
+        tracing::info!(
+            batches = f.batches,
+            txns = f.txns,
+            mean_batch = format_args!("{:.2}", f.txns as f64 / f.batches.max(1) as f64),
+            largest_batch = f.largest,
+            mean_sync_us = f.sync_time.as_micros() as u64 / f.batches.max(1),
+            "persist thread stopped: group commit figures"
+        );
     }
 
     /// Writes one batch with one fsync, then publishes its last zxid.
     fn commit(&mut self, jobs: Vec<Job>) -> io::Result<()> {
         let mut last = None;
+        let mut txns = 0usize;
         for job in jobs {
             match job {
                 Job::Entry(e) => {
@@ -298,24 +366,32 @@ impl Worker {
                     self.faults
                         .before_write((log.position() - before) as usize)?;
                     last = Some(zxid);
+                    txns += 1;
                 }
-                Job::Snapshot(snap, zxid) => {
+                Job::Snapshot(sessions, zxid) => {
                     // Everything before the snapshot goes to the current log; the next
                     // txn starts a new one (log.<its zxid>).
                     if let Some(mut log) = self.log.take() {
                         self.sync(&mut log)?;
                     }
-                    self.write_snapshot_in_background(*snap, zxid);
+                    self.write_snapshot_in_background(sessions, zxid);
                 }
             }
         }
         if let Some(log) = self.log.as_mut() {
+            let t0 = std::time::Instant::now();
             if self.settings.force_sync {
                 self.faults.before_sync()?;
                 log.sync()?;
             } else {
                 log.flush()?;
             }
+            self.figures.sync_time += t0.elapsed();
+        }
+        if txns > 0 {
+            self.figures.batches += 1;
+            self.figures.txns += txns as u64;
+            self.figures.largest = self.figures.largest.max(txns);
         }
         if let Some(z) = last {
             self.durable.durable_zxid.fetch_max(z, Ordering::AcqRel);
@@ -345,24 +421,39 @@ impl Worker {
         }
     }
 
-    fn write_snapshot_in_background(&mut self, snap: Snapshot, zxid: i64) {
+    fn write_snapshot_in_background(&mut self, sessions: Vec<(i64, i32)>, zxid: i64) {
+        // No snapshot is asked for while one is written (`Durable::snapshotting`), so the
+        // previous writer has ended or is ending: this join does not wait on it.
         if let Some(t) = self.snapshot_thread.take() {
             let _ = t.join();
         }
         let dir = self.settings.snap_dir.clone();
+        let ns = self.ns.clone();
+        let durable = self.durable.clone();
         let spawned = thread::Builder::new()
             .name("zksessiond-snapshot".into())
-            .spawn(move || match write_snapshot(&dir, &snap, zxid) {
-                Ok(path) => {
-                    tracing::info!(path = %path.display(), zxid = format_args!("0x{zxid:x}"),
-                    nodes = snap.nodes.len(), "snapshot written")
+            .spawn(move || {
+                let _done = SnapshotDone(&durable);
+                let (snap, copy) = snapshot_paged(&ns, sessions, SNAPSHOT_PAGE);
+                if !durable.wait_durable(copy.last_zxid) {
+                    return;
                 }
-                Err(e) => tracing::warn!(error = %e, zxid = format_args!("0x{zxid:x}"),
-                    "writing a snapshot failed; the log still holds every txn"),
+                match write_snapshot(&dir, &snap, zxid) {
+                    Ok(path) => tracing::info!(path = %path.display(),
+                        zxid = format_args!("0x{zxid:x}"), nodes = snap.nodes.len(),
+                        pages = copy.pages, longest_hold_us = copy.longest_hold.as_micros() as u64,
+                        total_hold_us = copy.total_hold.as_micros() as u64,
+                        "snapshot written"),
+                    Err(e) => tracing::warn!(error = %e, zxid = format_args!("0x{zxid:x}"),
+                        "writing a snapshot failed; the log still holds every txn"),
+                }
             });
         match spawned {
             Ok(t) => self.snapshot_thread = Some(t),
-            Err(e) => tracing::warn!(error = %e, "cannot start the snapshot writer"),
+            Err(e) => {
+                self.durable.snapshotting.store(false, Ordering::Release);
+                tracing::warn!(error = %e, "cannot start the snapshot writer")
+            }
         }
     }
 

@@ -226,6 +226,334 @@ fn txns_built_from_writes_replay_to_the_same_tree() {
     assert_eq!(loaded.node_count(), ns.node_count());
 }
 
+/// A tiny deterministic generator (xorshift) for the fuzzy-snapshot schedules.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}
+
+fn paths(ns: &Namespace) -> Vec<String> {
+    let mut v = Vec::new();
+    ns.for_each_node_parents_first(|p, _| v.push(p.to_owned()));
+    v
+}
+
+/// One random write (creates of every kind, null data, deletes, setData, setACL, a
+/// session's death), applied and logged as the server does.
+fn random_write(ns: &mut Namespace, log: &mut Log, rng: &mut Rng, t: i64) {
+    let all = paths(ns);
+    let target = all[rng.below(all.len())].clone();
+    let session = 0x10 + rng.below(3) as u64;
+    let before = ns.last_zxid();
+    let txn = match rng.below(8) {
+        0..=2 => {
+            let child = if target == "/" {
+                format!("/n{}", rng.below(5))
+            } else {
+                format!("{target}/n{}", rng.below(5))
+            };
+            let mode = [
+                CreateMode::Persistent,
+                CreateMode::PersistentSequential,
+                CreateMode::Ephemeral,
+            ][rng.below(3)];
+            let data = (rng.below(4) != 0).then(|| child.as_bytes().to_vec());
+            match ns.create(session, &child, data, &open(), mode, t) {
+                Ok(a) => TxnBuilder::create(ns, OpCode::Create2, &a.value.0),
+                Err(e) => TxnBuilder::error(e),
+            }
+        }
+        3 | 4 => match ns.delete(&target, -1) {
+            Ok(_) => Txn::Delete { path: target },
+            Err(e) => TxnBuilder::error(e),
+        },
+        5 => {
+            let data = (rng.below(3) != 0).then(|| vec![rng.below(256) as u8; rng.below(3)]);
+            match ns.set_data(&target, data, -1, t) {
+                Ok(_) => TxnBuilder::set_data(ns, &target),
+                Err(e) => TxnBuilder::error(e),
+            }
+        }
+        6 => {
+            let acl = vec![Acl {
+                perms: 1 + rng.below(31) as i32,
+                ..Acl::world_anyone()
+            }];
+            match ns.set_acl(&target, &acl, -1) {
+                Ok(_) => TxnBuilder::set_acl(ns, &target),
+                Err(e) => TxnBuilder::error(e),
+            }
+        }
+        _ => {
+            let killed = ns.kill_session(session);
+            TxnBuilder::close_session(killed.value)
+        }
+    };
+    log.push(ns, before, session, t, txn);
+}
+
+#[test]
+fn a_fuzzy_paged_snapshot_plus_the_log_from_its_zxid_gives_the_live_tree() {
+    for seed in 1..=60u64 {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ seed);
+        let mut ns = Namespace::new();
+        let mut warmup = Log {
+            entries: Vec::new(),
+        };
+        for i in 0..60 {
+            random_write(&mut ns, &mut warmup, &mut rng, i);
+        }
+        // The snapshot is asked at `z`; writes go on between its pages and after it.
+        let z = ns.last_zxid();
+        let mut log = Log {
+            entries: Vec::new(),
+        };
+        let mut walk = crate::namespace::PagedWalk::new();
+        let mut copy = super::image::SnapshotBuilder::new(0);
+        let mut t = 100;
+        while !walk.is_done() {
+            ns.walk_page(&mut walk, 1 + rng.below(3), |p, n| copy.add(p, n));
+            for _ in 0..rng.below(4) {
+                random_write(&mut ns, &mut log, &mut rng, t);
+                t += 1;
+            }
+        }
+        for _ in 0..5 {
+            random_write(&mut ns, &mut log, &mut rng, t);
+            t += 1;
+        }
+        let snap = Snapshot::decode(&copy.finish(Vec::new()).encode()).expect("parents first");
+        let mut replayed = namespace_of(&snap, z);
+        let mut sessions = BTreeMap::new();
+        let mut replay = Replay {
+            ns: &mut replayed,
+            sessions: &mut sessions,
+        };
+        for e in &log.entries {
+            replay.apply(&LogEntry::decode(&e.encode()).unwrap());
+        }
+        assert_eq!(replayed.last_zxid(), ns.last_zxid(), "seed {seed}");
+        assert_eq!(
+            snapshot_of(&replayed, &[]),
+            snapshot_of(&ns, &[]),
+            "seed {seed}: the replayed fuzzy snapshot differs from the live tree"
+        );
+    }
+}
+
+#[test]
+fn a_paged_walk_visits_every_node_once_parents_first_across_pages() {
+    let mut ns = Namespace::new();
+    for i in 0..30 {
+        ns.create(
+            0,
+            &format!("/w{i}"),
+            None,
+            &open(),
+            CreateMode::Persistent,
+            1,
+        )
+        .unwrap();
+        for j in 0..3 {
+            ns.create(
+                0,
+                &format!("/w{i}/c{j}"),
+                None,
+                &open(),
+                CreateMode::Persistent,
+                1,
+            )
+            .unwrap();
+        }
+    }
+    let mut walk = crate::namespace::PagedWalk::new();
+    let mut seen = Vec::new();
+    let mut pages = 0;
+    while !walk.is_done() {
+        let n = ns.walk_page(&mut walk, 7, |p, _| seen.push(p.to_owned()));
+        assert!(n <= 7);
+        pages += 1;
+    }
+    let mut all = paths(&ns);
+    assert_eq!(seen.len(), all.len());
+    assert!(pages >= all.len() / 7);
+    let first: std::collections::HashMap<&str, usize> = seen
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.as_str(), i))
+        .collect();
+    for (i, p) in seen.iter().enumerate().skip(1) {
+        let parent = match p.rfind('/') {
+            Some(0) => "/",
+            Some(k) => &p[..k],
+            None => unreachable!(),
+        };
+        assert!(first[parent] < i, "{p} before its parent");
+    }
+    all.sort();
+    seen.sort();
+    assert_eq!(seen, all);
+}
+
+#[test]
+fn null_data_survives_a_snapshot_and_the_log_apart_from_empty_data() {
+    let mut ns = Namespace::new();
+    let start = snapshot_of(&ns, &[]);
+    let mut log = Log {
+        entries: Vec::new(),
+    };
+    for (path, data) in [("/null", None), ("/empty", Some(Vec::new()))] {
+        let before = ns.last_zxid();
+        ns.create(1, path, data, &open(), CreateMode::Persistent, 1)
+            .unwrap();
+        log.push(
+            &ns,
+            before,
+            1,
+            1,
+            TxnBuilder::create(&ns, OpCode::Create, path),
+        );
+    }
+    let before = ns.last_zxid();
+    ns.create(1, "/set", b"x".to_vec(), &open(), CreateMode::Persistent, 1)
+        .unwrap();
+    log.push(
+        &ns,
+        before,
+        1,
+        1,
+        TxnBuilder::create(&ns, OpCode::Create, "/set"),
+    );
+    let before = ns.last_zxid();
+    ns.set_data("/set", None, -1, 2).unwrap();
+    log.push(&ns, before, 1, 2, TxnBuilder::set_data(&ns, "/set"));
+
+    let check = |t: &Namespace| {
+        assert_eq!(t.stored("/null").unwrap().data, None);
+        assert_eq!(t.stored("/empty").unwrap().data, Some(&[][..]));
+        assert_eq!(t.stored("/set").unwrap().data, None);
+    };
+    // Through a snapshot file: null is written as a -1 length buffer, as ZooKeeper does.
+    let bytes = snapshot_of(&ns, &[]).encode();
+    let snap = Snapshot::decode(&bytes).unwrap();
+    let null = &snap.nodes.iter().find(|(p, _)| p == "/null").unwrap().1;
+    assert_eq!(null.data, None);
+    check(&namespace_of(&snap, ns.last_zxid()));
+    // Through the log, from an empty tree.
+    let mut replayed = namespace_of(&start, 0);
+    let mut sessions = BTreeMap::new();
+    let mut replay = Replay {
+        ns: &mut replayed,
+        sessions: &mut sessions,
+    };
+    for e in &log.entries {
+        replay.apply(&LogEntry::decode(&e.encode()).unwrap());
+    }
+    check(&replayed);
+}
+
+/// Figures, not a check: the longest wait of a writer for the namespace lock while a
+/// snapshot copies a large tree, whole under one hold versus a page per hold. Run with
+/// `cargo test --release --lib snapshot_write_pause -- --ignored --nocapture`
+/// (`ZKS_PAUSE_NODES` sets the tree size, 200000 by default).
+#[test]
+#[ignore]
+fn snapshot_write_pause_figures() {
+    use crate::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+    let n: usize = std::env::var("ZKS_PAUSE_NODES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200_000);
+    let mut tree = Namespace::new();
+    let data = vec![7u8; 100];
+    for i in 0..n / 1000 + 1 {
+        tree.create(
+            0,
+            &format!("/d{i}"),
+            None,
+            &open(),
+            CreateMode::Persistent,
+            1,
+        )
+        .unwrap();
+    }
+    for i in 0..n {
+        let p = format!("/d{}/n{i}", i / 1000);
+        tree.create(0, &p, data.clone(), &open(), CreateMode::Persistent, 1)
+            .unwrap();
+    }
+    let ns = Arc::new(Mutex::new(tree));
+    let stop = Arc::new(AtomicBool::new(false));
+    let worst_us = Arc::new(AtomicU64::new(0));
+    let writes = Arc::new(AtomicU64::new(0));
+    let writer = {
+        let (ns, stop, worst_us, writes) =
+            (ns.clone(), stop.clone(), worst_us.clone(), writes.clone());
+        std::thread::spawn(move || {
+            let mut i = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let t0 = Instant::now();
+                let mut g = ns.lock();
+                let _ = g.create(
+                    0,
+                    &format!("/w{i}"),
+                    None,
+                    &[Acl::world_anyone()],
+                    CreateMode::Persistent,
+                    2,
+                );
+                drop(g);
+                worst_us.fetch_max(t0.elapsed().as_micros() as u64, Ordering::Relaxed);
+                writes.fetch_add(1, Ordering::Relaxed);
+                i += 1;
+                std::thread::sleep(Duration::from_micros(50));
+            }
+        })
+    };
+    let window = |label: &str, copy: &dyn Fn() -> String| {
+        std::thread::sleep(Duration::from_millis(200));
+        worst_us.store(0, Ordering::Relaxed);
+        let w0 = writes.load(Ordering::Relaxed);
+        let t0 = Instant::now();
+        let what = copy();
+        let took = t0.elapsed();
+        std::thread::sleep(Duration::from_millis(20));
+        println!(
+            "RESULT snapshot={label} znodes={n} copy_ms={} writes_during={} longest_write_wait_us={} {what}",
+            took.as_millis(),
+            writes.load(Ordering::Relaxed) - w0,
+            worst_us.load(Ordering::Relaxed)
+        );
+    };
+    window("whole-under-lock", &|| {
+        let g = ns.lock();
+        let s = snapshot_of(&g, &[]);
+        drop(g);
+        format!("nodes={}", s.nodes.len())
+    });
+    window("paged", &|| {
+        let (s, c) = super::snapshot_paged(&ns, Vec::new(), super::SNAPSHOT_PAGE);
+        format!(
+            "nodes={} pages={} longest_hold_us={} total_hold_us={}",
+            s.nodes.len(),
+            c.pages,
+            c.longest_hold.as_micros(),
+            c.total_hold.as_micros()
+        )
+    });
+    stop.store(true, Ordering::Relaxed);
+    writer.join().unwrap();
+}
+
 #[test]
 fn ttl_creates_and_reaper_deletions_replay_to_the_same_tree() {
     use crate::namespace::ReapRules;

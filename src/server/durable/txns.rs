@@ -60,7 +60,7 @@ impl TxnBuilder {
             .map(|p| p.stat.cversion)
             .unwrap_or(-1);
         let owner = n.stat.ephemeral_owner;
-        let data = Some(n.data.to_vec());
+        let data = n.data.map(<[u8]>::to_vec);
         let acl = n.acl.to_vec();
         if owner == i64::MIN {
             return Txn::CreateContainer(CreateContainerTxn {
@@ -98,7 +98,7 @@ impl TxnBuilder {
         match ns.stored(path) {
             Some(n) => Txn::SetData(SetDataTxn {
                 path: path.to_owned(),
-                data: Some(n.data.to_vec()),
+                data: n.data.map(<[u8]>::to_vec),
                 version: n.stat.version,
             }),
             None => Self::error(ErrorCode::SystemError),
