@@ -4,8 +4,11 @@
 //! counts; default 100k, 1M and 10M). Every group holds the engine and its baselines at the
 //! same size, so the ratios are read off one report:
 //! - `engine/touch` (the real API, one clock read per touch), `engine/touch_at` (clock read
-//!   amortised by the caller), `engine/touch_many` (batches of 1024 grouped by shard);
+//!   amortised by the caller), `engine/touch_many` (batches of 1024, one clock reading and
+//!   one pin each);
 //! - `floor/hashbrown`: a single-threaded `hashbrown::HashMap<u64, u64>` storing a deadline;
+//! - `floor/atomic_store`: one relaxed store to a random record of an n-record array, at 1
+//!   and 2 threads: what a touch costs with no lookup and no clock (the memory floor);
 //! - `zk_shaped`: one mutex over a HashMap + BTreeMap bucket queue, moved on every touch;
 //! - `eager_wheel`: the engine's sharding with eager bucket moves instead of lazy re-filing.
 //!
@@ -134,6 +137,27 @@ fn touch(c: &mut Criterion) {
                     }
                 })
             });
+        }
+
+        {
+            // The floor of a touch that writes only its record: one relaxed store to a
+            // random 24-byte record of an n-record array (no lookup, no clock), per thread.
+            let records: Vec<[std::sync::atomic::AtomicU64; 3]> = (0..n)
+                .map(|_| std::array::from_fn(|_| std::sync::atomic::AtomicU64::new(0)))
+                .collect();
+            for threads in [1usize, 2] {
+                g.throughput(Throughput::Elements(threads as u64));
+                g.bench_function(BenchmarkId::new("floor/atomic_store", threads), |b| {
+                    b.iter_custom(|iters| {
+                        parallel(threads, iters, &|t, iters| {
+                            for i in 0..iters as usize {
+                                let r = &records[idx[(i + t * 7919) & (OPS - 1)] as usize];
+                                r[1].store(i as u64, std::sync::atomic::Ordering::Relaxed);
+                            }
+                        })
+                    })
+                });
+            }
         }
 
         {

@@ -1,6 +1,7 @@
-//! Figures criterion does not measure well, printed as one table with ratios:
-//! bytes per live session (allocator-counted), create rate, and a 1M-session expiry storm
-//! (total time, and touch latency on other sessions while it runs).
+//! Figures criterion does not measure well, printed as one table with ratios: touch rates
+//! per CPU-second at 1 and 2 threads (robust on a shared machine; `ZKS_FIGURES_TOUCH_ONLY=1`
+//! prints only these), bytes per live session (allocator-counted), create rate, and a
+//! 1M-session expiry storm (total time, and touch latency on other sessions while it runs).
 //!
 //! `cargo bench --bench engine_figures` (`ZKS_FIGURES_SESSIONS` sets the storm and memory
 //! size; default 1,000,000).
@@ -224,6 +225,134 @@ fn clock_cost() -> (f64, f64) {
     (run(&|c| c.now_ms()), run(&|c| c.coarse_now_ms()))
 }
 
+/// CPU time of the calling thread, in seconds (immune to the time other processes of a
+/// shared machine take from it; stalls on memory and on cache lines moving between cores
+/// still count).
+fn thread_cpu_s() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+}
+
+/// Runs `f(thread, ops)` on `threads` threads started together and returns millions of
+/// operations per CPU-second summed over the threads: what that many cores would do if the
+/// machine were theirs.
+fn per_cpu(threads: usize, ops: usize, f: &(dyn Fn(usize, usize) + Sync)) -> f64 {
+    let start = std::sync::Barrier::new(threads);
+    std::thread::scope(|s| {
+        let hs: Vec<_> = (0..threads)
+            .map(|t| {
+                let start = &start;
+                s.spawn(move || {
+                    start.wait();
+                    let c = thread_cpu_s();
+                    f(t, ops);
+                    ops as f64 / (thread_cpu_s() - c) / 1e6
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).sum()
+    })
+}
+
+/// Touch rates per CPU-second at 1 and 2 threads, `n` live sessions, random ids, the
+/// `engine` bench's settings (1 ms tick, 10 ms timeout, nothing expires): `touch`,
+/// `touch_at`, `touch_many`, the ZooKeeper-shaped baseline, and two memory floors: one
+/// relaxed store to a random 24-byte record (stores overlap their misses), and one atomic
+/// read-modify-write of it (what a touch's CAS costs with no lookup and no clock).
+fn touch_rates(n: usize) {
+    const OPS: usize = 1 << 21;
+    let idx = random_indices(1 << 20, n, 0x5eed);
+    let at = |i: usize, t: usize| idx[(i + t * 7919) & ((1 << 20) - 1)] as usize;
+    let e = Engine::builder(Config {
+        min_session_timeout_ms: 1,
+        max_session_timeout_ms: u32::MAX,
+        ..Config::with_tick(1)
+    })
+    .workers(false)
+    .build()
+    .unwrap();
+    let ids: Vec<u64> = (0..n)
+        .map(|_| e.create(10, SessionKind::Global).id)
+        .collect();
+    let zk = ZkShaped::new(1);
+    let zk_ids: Vec<u64> = (0..n).map(|_| zk.create(10)).collect();
+    let records: Vec<[std::sync::atomic::AtomicU64; 3]> = (0..n)
+        .map(|_| std::array::from_fn(|_| std::sync::atomic::AtomicU64::new(0)))
+        .collect();
+    let mut rows: Vec<(&str, [f64; 2])> = Vec::new();
+    let mut row = |name, f: &(dyn Fn(usize, usize) + Sync)| {
+        let r = [per_cpu(1, OPS, f), per_cpu(2, OPS, f)];
+        rows.push((name, r));
+    };
+    row("touch", &|t, ops| {
+        for i in 0..ops {
+            let _ = std::hint::black_box(e.touch(ids[at(i, t)]));
+        }
+    });
+    row("touch_at", &|t, ops| {
+        let mut now = e.now_ms();
+        for i in 0..ops {
+            if i & 1023 == 0 {
+                now = e.now_ms();
+            }
+            let _ = std::hint::black_box(e.touch_at(ids[at(i, t)], now));
+        }
+    });
+    row("touch_many", &|t, ops| {
+        let mut batch = Vec::with_capacity(1024);
+        for i in (0..ops).step_by(1024) {
+            batch.clear();
+            batch.extend((i..i + 1024).map(|j| ids[at(j, t)]));
+            std::hint::black_box(e.touch_many(&batch));
+        }
+    });
+    row("zk_shaped", &|t, ops| {
+        for i in 0..ops {
+            std::hint::black_box(zk.touch(zk_ids[at(i, t)]));
+        }
+    });
+    row("floor/atomic_store", &|t, ops| {
+        for i in 0..ops {
+            records[at(i, t)][1].store(i as u64, Ordering::Relaxed);
+        }
+    });
+    row("floor/cas", &|t, ops| {
+        for i in 0..ops {
+            std::hint::black_box(records[at(i, t)][1].fetch_max(i as u64, Ordering::Relaxed));
+        }
+    });
+    row("floor/id+cas", &|t, ops| {
+        // The touch's dependent chain without the engine: the id from the bench's id array
+        // (a miss), then an atomic read-modify-write of a record chosen by its hash (a miss).
+        for i in 0..ops {
+            let id = ids[at(i, t)];
+            let r = &records[(id.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize % n];
+            std::hint::black_box(r[1].fetch_max(i as u64, Ordering::Relaxed));
+        }
+    });
+    assert_eq!(e.counts().closing, 0, "nothing expired");
+    for (name, [one, two]) in &rows {
+        println!(
+            "touch/CPU-s  @{n:>9}: {name:<18} 1t {one:6.2} M  2t {two:6.2} M  2t/1t {:.2}",
+            two / one
+        );
+    }
+    let get = |k: &str| rows.iter().find(|r| r.0 == k).unwrap().1;
+    let (t, ta, zk) = (get("touch"), get("touch_at"), get("zk_shaped"));
+    println!(
+        "touch/CPU-s ratios: touch/touch_at 1t {:.2} 2t {:.2}; touch/zk_shaped 1t {:.1} 2t {:.1}",
+        t[0] / ta[0],
+        t[1] / ta[1],
+        t[0] / zk[0],
+        t[1] / zk[1]
+    );
+}
+
 fn main() {
     // Ignore criterion-style arguments (`--bench`).
     let n: usize = std::env::var("ZKS_FIGURES_SESSIONS")
@@ -231,6 +360,11 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(1_000_000);
     println!("zksession engine figures ({n} sessions)");
+    if std::env::var_os("ZKS_FIGURES_TOUCH_ONLY").is_some() {
+        touch_rates(n);
+        return;
+    }
+    touch_rates(n);
     for size in [100_000, n] {
         let (eb, zb) = bytes_per_session(size);
         println!(

@@ -708,8 +708,8 @@ zks_result zks_add(const struct zks_engine *engine,
 // Errors: `ZKS_NULL_PARAMETER`, `ZKS_UNKNOWN_SESSION`, `ZKS_SESSION_EXPIRED` (closing).
 // A touch that succeeds guarantees the session does not expire before its new deadline.
 //
-// Thread safety: callable from any thread, concurrently. This is the hot path: one
-// shard lock, no allocation.
+// Thread safety: callable from any thread, concurrently. This is the hot path: no lock
+// and no allocation; a live session's touch writes only its own record.
 //
 // # Safety
 // `engine` must be NULL or live.
@@ -728,8 +728,9 @@ zks_result zks_touch_with_timeout(const struct zks_engine *engine,
                                   uint64_t id,
                                   uint32_t timeout_ms);
 
-// Touches `ids[0..n]`, taking each shard lock once; `*out_touched` is how many were
-// touched (unknown and closing ids are skipped). `ids` may be NULL when `n` is 0.
+// Touches `ids[0..n]` with one clock reading, lock-free for live sessions;
+// `*out_touched` is how many were touched (unknown and closing ids are skipped). `ids`
+// may be NULL when `n` is 0.
 //
 // Errors: `ZKS_NULL_PARAMETER`.
 //

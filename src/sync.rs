@@ -11,7 +11,7 @@
 
 #[cfg(loom)]
 mod imp {
-    pub use loom::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    pub use loom::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
     pub use loom::thread;
 
     /// A mutex with `parking_lot`'s poison-free API, backed by loom's mutex.
@@ -76,10 +76,10 @@ mod imp {
 #[cfg(not(loom))]
 mod imp {
     pub use parking_lot::{Mutex, MutexGuard};
-    pub use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    pub use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
     // The server's (never built under loom).
     #[cfg(feature = "server")]
-    pub use std::sync::atomic::{AtomicI64, AtomicU32, AtomicUsize};
+    pub use std::sync::atomic::{AtomicI64, AtomicUsize};
     // Only the client shares values through `Arc`, and loom builds leave the client out.
     #[cfg(feature = "client")]
     pub use std::sync::Arc;

@@ -4,7 +4,9 @@
 //!
 //! Each model drives a tiny engine (one or two shards, a manual clock, no worker threads
 //! except in the stop model) from two loom threads so loom explores every interleaving of
-//! the shard locks, the id counter, the touch table and the expiry queue.
+//! the shard locks, the lock-free touch and its CAS protocol (expiry decision, removal,
+//! table growth, re-filing, timeout changes), the id counter, the touch table and the
+//! expiry queue.
 #![cfg(loom)]
 
 use loom::thread;
@@ -364,5 +366,97 @@ fn touch_racing_the_stall_detection() {
         clock.advance(200);
         assert_eq!(e.expire_due(), 0);
         assert!(drain(&e).is_empty());
+    });
+}
+
+/// A lock-free touch racing a close (remove): the touch either lands before the removal
+/// (and the removed session is never expired) or fails as unknown; either way nothing is
+/// ever delivered and the id is gone.
+#[test]
+fn touch_racing_remove() {
+    model(|| {
+        let (e, clock) = tiny_engine(1, false);
+        let s = e.create(200, SessionKind::Global);
+        clock.advance(100);
+        let e2 = e.clone();
+        let toucher = thread::spawn(move || e2.touch(s.id));
+        assert_eq!(e.close(s.id), Ok(()));
+        let touched = toucher.join().unwrap();
+        assert!(
+            matches!(touched, Ok(()) | Err(Error::UnknownSession)),
+            "{touched:?}"
+        );
+        assert!(!e.is_tracking(s.id));
+        assert_eq!(e.touch(s.id), Err(Error::UnknownSession));
+        clock.advance(10_000);
+        assert_eq!(e.expire_due(), 0);
+        assert_eq!(e.counts().total(), 0);
+    });
+}
+
+/// A lock-free touch racing the growth of its shard's table (the fourth create outgrows the
+/// smallest table): the touch is never lost, whichever table it lands in.
+#[test]
+fn touch_racing_table_growth() {
+    model(|| {
+        let (e, clock) = tiny_engine(1, false);
+        let a = e.create(200, SessionKind::Global); // due T0+300
+        e.create(200, SessionKind::Global);
+        e.create(200, SessionKind::Global);
+        clock.advance(200);
+        let e2 = e.clone();
+        let toucher = thread::spawn(move || e2.touch(a.id)); // due T0+500
+        let d = e.create(200, SessionKind::Global); // grows the table
+        assert_eq!(toucher.join().unwrap(), Ok(()));
+        assert!(e.is_tracking(d.id));
+        clock.advance(100); // T0+300: the three others are due, `a` is not
+        assert_eq!(e.expire_due(), 2);
+        assert!(!drain(&e).contains(&a.id));
+        clock.advance(200); // T0+500
+        assert_eq!(e.expire_due(), 2);
+        assert!(drain(&e).contains(&a.id));
+    });
+}
+
+/// A lock-free touch racing the expiry pass that re-files the session's entry (its deadline
+/// moved since it was filed): the session is re-filed or touched in either order, and is
+/// never expired before the later deadline.
+#[test]
+fn touch_racing_refiling() {
+    model(|| {
+        let (e, clock) = tiny_engine(1, false);
+        let s = e.create(200, SessionKind::Global); // filed at T0+300
+        clock.advance(100);
+        e.touch(s.id).unwrap(); // due T0+400, still filed at T0+300
+        clock.advance(200); // T0+300: the entry comes due and must be re-filed
+        let e2 = e.clone();
+        let toucher = thread::spawn(move || e2.touch(s.id)); // due T0+600
+        assert_eq!(e.expire_due(), 0);
+        assert_eq!(toucher.join().unwrap(), Ok(()));
+        clock.advance(200); // T0+500
+        assert_eq!(e.expire_due(), 0, "not before the second touch's deadline");
+        clock.advance(100); // T0+600
+        assert_eq!(e.expire_due(), 1);
+        assert_eq!(drain(&e), vec![s.id]);
+    });
+}
+
+/// A lock-free touch racing a reconnect's new, shorter timeout that happens to leave the
+/// deadline where it was: whichever lands first, the session ends up due by the new timeout
+/// (a touch never writes a deadline computed from a timeout no longer in force, even when
+/// the state word it read looks unchanged: the version tells them apart).
+#[test]
+fn touch_racing_a_timeout_change() {
+    model(|| {
+        let (e, clock) = tiny_engine(1, false);
+        let s = e.create(300, SessionKind::Global); // due T0+400
+        clock.advance(100);
+        let e2 = e.clone();
+        let toucher = thread::spawn(move || e2.touch(s.id));
+        e.touch_with_timeout(s.id, 200).unwrap(); // due T0+400 again
+        assert_eq!(toucher.join().unwrap(), Ok(()));
+        clock.advance(300); // T0+400
+        assert_eq!(e.expire_due(), 1);
+        assert_eq!(drain(&e), vec![s.id]);
     });
 }

@@ -38,6 +38,8 @@ mod password;
 mod session;
 mod shard;
 mod stall;
+mod stripes;
+mod table;
 mod tracker;
 mod wheel;
 

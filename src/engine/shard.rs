@@ -1,39 +1,47 @@
 //! One shard: a slice of the session table and the timing wheel its sessions are filed in.
 //!
-//! Owns: the session records of the ids that hash to it, their wheel entries, their owners,
-//! the shard's touch table (touches of remote entries waiting for the leader), the shard's
-//! counters, and the state of an expiry pass in progress.
+//! Owns: the shard's [`table`](super::table) of session records, their wheel entries, their
+//! owners, the shard's touch table (touches of remote entries waiting for the leader), the
+//! shard's counters, and the state of an expiry pass in progress.
 //!
 //! # Ground rules
-//! - Everything here is guarded by the shard's one mutex (held by the caller); the shard
-//!   itself has no synchronisation.
+//! - **Two ways in.** A plain touch of a live session takes no lock: [`Shard::touch_fast`]
+//!   raises the record's deadline with one CAS on its state word (see `table` for the
+//!   word's protocol). Everything else goes through [`Shard::lock`] and the shard's mutex:
+//!   the wheel, the owners, the touch table, the counters, and every change of a record
+//!   other than raising its deadline. A lock holder changes a state word only by CAS
+//!   (touches may race it) and never assumes the deadline it read is still current.
 //! - **Record states.** A record is *local* (`LOCAL`), *global* (no kind bit) or *remote*
 //!   (`REMOTE`: a global session a learner tracks but never expires); `LOCAL` and `REMOTE`
 //!   are never both set. Any of them may additionally be *closing* (`CLOSING`), which is
 //!   only ever set, never cleared; a closing record keeps its kind bits. Allowed moves:
 //!   local → global (`upgrade`, `make_global`), local → remote (`upgrade_to_remote`),
-//!   remote → global (`make_global`), anything → closing, anything → removed.
-//! - **Lazy re-filing.** A record's `deadline` is the tick it is due; `filed` is the tick
-//!   of its live wheel entry, and `filed <= deadline` always. A touch that moves the
-//!   deadline later only stores the new `deadline` (no wheel work). When the entry comes
-//!   due, the expiry pass re-files it at `deadline` if that is later, or expires it. Only a
-//!   touch that moves the deadline *earlier* files a new entry.
+//!   remote → global (`make_global`), anything → closing, anything → removed (a tombstone
+//!   in the table).
+//! - **Lazy re-filing.** A record's deadline is the tick it is due; `filed` is the tick
+//!   of its live wheel entry, and `filed <= deadline` always (deadlines only grow outside
+//!   the lock, and a lock holder that lowers one files a new entry first). A touch only
+//!   raises the deadline (no wheel work). When the entry comes due, the expiry pass
+//!   re-files it at the deadline if that is later, or expires it.
 //! - **Remote records are never filed.** Their `filed` is 0 (no wheel tick is 0 for a live
-//!   entry: deadlines are at least one tick after the base) and their `deadline` is the
-//!   deadline of their last touch, or 0 if never touched here; `make_global` files them.
+//!   entry: deadlines are at least one tick after the base) and their deadline is that of
+//!   their last touch, or 0 if never touched here; `make_global` files them. Lock-free
+//!   touches leave them to the locked path (they must reach the touch table).
 //! - **Stale entries.** A wheel entry is live only if its record exists, is neither closing
 //!   nor remote, and has `filed` equal to the entry's tick. Anything else (removed sessions,
 //!   superseded entries, the entry a session had before it turned remote) is dropped when
 //!   met. Each local or global non-closing record has at least one live entry; an id may
 //!   have two entries at its `filed` tick after remote → global, which is harmless because
 //!   the first one met either expires it (closing) or re-files it (a new `filed`).
-//! - **Exactly once.** Expiry marks the record closing in the same critical section that
-//!   decides it; closing records are never expired again, and touches of them fail.
+//! - **Exactly once, by CAS.** Expiry marks the record closing by a CAS from the word whose
+//!   deadline it found due; a touch landing first makes the CAS fail and the pass re-files.
+//!   Closing records are never expired again, and touches of them fail.
 //! - **Touch table.** At most one entry per id (the last timeout recorded); written and
 //!   drained only under the shard lock, so a touch lands in exactly one drain. `remove`
 //!   drops the id's entry.
 //! - **Counts.** Every record is counted in exactly one bucket of [`Counts`] chosen by its
-//!   flags, so the buckets always sum to the table's length.
+//!   flags (only lock holders change flags), so the buckets always sum to the number of
+//!   records. Successful touches are counted by the tracker's striped counters, not here.
 //! - An expiry pass decides at most `budget` entries per call so the lock is never held for
 //!   a whole storm; the pass's position lives in `pending` between calls.
 //!
@@ -44,62 +52,21 @@ use super::error::Error;
 use super::session::{
     Counts, Expired, LearnerTouch, SessionEntry, SessionKind, SessionState, Totals,
 };
+use super::table::{
+    self, Current, Guard, Slot, Table, Usage, Word, CLOSING, HAS_OWNER, LOCAL, MOVED, REMOTE,
+    REMOVED,
+};
 use super::wheel::Wheel;
+use crate::sync::{Mutex, MutexGuard};
+use crossbeam_utils::CachePadded;
 use hashbrown::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-const CLOSING: u8 = 1;
-const LOCAL: u8 = 2;
-const HAS_OWNER: u8 = 4;
-const REMOTE: u8 = 8;
-
-/// One session's state: 16 bytes.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Record {
-    /// Tick at which the session is due.
-    deadline: u32,
-    /// Tick of its live wheel entry (`<= deadline`); 0 for remote records.
-    filed: u32,
-    /// Timeout (ms) used for touches without an explicit timeout.
-    timeout_ms: u32,
-    flags: u8,
-}
-
-impl Record {
-    fn kind(&self) -> SessionKind {
-        if self.flags & LOCAL != 0 {
-            SessionKind::Local
-        } else {
-            SessionKind::Global
-        }
-    }
-
-    fn closing(&self) -> bool {
-        self.flags & CLOSING != 0
-    }
-
-    fn remote(&self) -> bool {
-        self.flags & REMOTE != 0
-    }
-
-    /// The record invariants that hold between operations (cheap; debug builds only).
-    #[inline]
-    fn debug_check(&self) {
-        debug_assert!(
-            self.flags & (LOCAL | REMOTE) != (LOCAL | REMOTE),
-            "a record is never both local and remote"
-        );
-        debug_assert!(
-            self.filed <= self.deadline || self.remote(),
-            "filed {} after deadline {}",
-            self.filed,
-            self.deadline
-        );
-        debug_assert!(
-            !self.remote() || self.filed == 0,
-            "remote records are never filed"
-        );
-        debug_assert!(self.timeout_ms > 0, "a tracked session has a timeout");
+fn kind_of_flags(flags: u8) -> SessionKind {
+    if flags & LOCAL != 0 {
+        SessionKind::Local
+    } else {
+        SessionKind::Global
     }
 }
 
@@ -147,19 +114,40 @@ struct Pending {
     span: u64,
 }
 
-/// A shard's state, guarded by the shard mutex.
+/// A shard's lock-guarded state.
 #[derive(Debug)]
 pub(crate) struct ShardState {
-    table: IdMap<Record>,
+    usage: Usage,
     owners: IdMap<u64>,
     /// Touches of remote entries (and ids recorded by `record_touch`) not yet drained:
     /// id → the last timeout recorded.
     touched: IdMap<u32>,
     wheel: Wheel,
     pending: Pending,
-    /// Per-bucket counts; `closing` and `touch_table` are filled in by [`ShardState::counts`].
+    /// Per-bucket counts; `closing` and `touch_table` are filled in by [`Locked::counts`].
     counts: Counts,
     totals: Totals,
+}
+
+/// One shard: its table (read without the lock by touches) and its locked state, on
+/// separate cache lines so lock holders do not disturb touches.
+#[derive(Debug)]
+pub(crate) struct Shard {
+    table: CachePadded<Current>,
+    state: CachePadded<Mutex<ShardState>>,
+}
+
+/// The outcome of a lock-free touch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fast {
+    /// The deadline is at least the one asked for.
+    Touched,
+    /// The session is closing.
+    Closing,
+    /// The session is not tracked.
+    Unknown,
+    /// The touch needs the lock (a remote entry, or the table is being replaced).
+    Slow,
 }
 
 /// Outcome of an expiry step.
@@ -171,37 +159,116 @@ pub(crate) enum Step {
     More,
 }
 
-impl ShardState {
+/// The shard, locked.
+pub(crate) struct Locked<'a> {
+    cur: &'a Current,
+    s: MutexGuard<'a, ShardState>,
+}
+
+impl Shard {
     pub(crate) fn new(base_tick: u64) -> Self {
-        ShardState {
-            table: IdMap::default(),
-            owners: IdMap::default(),
-            touched: IdMap::default(),
-            wheel: Wheel::new(base_tick),
-            pending: Pending::default(),
-            counts: Counts::default(),
-            totals: Totals::default(),
+        Shard {
+            table: CachePadded::new(table::new_current()),
+            state: CachePadded::new(Mutex::new(ShardState {
+                usage: Usage::default(),
+                owners: IdMap::default(),
+                touched: IdMap::default(),
+                wheel: Wheel::new(base_tick),
+                pending: Pending::default(),
+                counts: Counts::default(),
+                totals: Totals::default(),
+            })),
         }
     }
 
+    /// Takes the shard lock.
+    #[inline]
+    pub(crate) fn lock(&self) -> Locked<'_> {
+        Locked {
+            cur: &self.table,
+            s: self.state.lock(),
+        }
+    }
+
+    /// The lock-free touch: raises a live session's deadline to `deadline_for(timeout)`
+    /// with one CAS on its own record, writing nothing else. `g` must be pinned for the
+    /// call (it keeps the table alive).
+    #[inline]
+    pub(crate) fn touch_fast(&self, id: u64, g: &Guard, deadline_for: impl Fn(u32) -> u32) -> Fast {
+        let Some(s) = self.table.load(g).find(id) else {
+            return Fast::Unknown;
+        };
+        let mut w = s.word();
+        loop {
+            let f = w.flags();
+            if f & (CLOSING | REMOTE | REMOVED | MOVED) != 0 {
+                return if f & REMOVED != 0 {
+                    Fast::Unknown
+                } else if f & CLOSING != 0 {
+                    Fast::Closing
+                } else {
+                    Fast::Slow
+                };
+            }
+            let d = deadline_for(s.timeout_ms());
+            if d <= w.deadline() {
+                // Already due no earlier: nothing to write.
+                return Fast::Touched;
+            }
+            match s.cas(w, w.with_deadline(d)) {
+                Ok(()) => return Fast::Touched,
+                Err(x) => w = x,
+            }
+        }
+    }
+}
+
+impl<'a> Locked<'a> {
+    /// The current table; valid while the lock is held and until the next `insert`.
+    #[inline]
+    fn tab(&self) -> &'a Table {
+        // SAFETY: `self` holds the shard lock; callers drop the reference before any call
+        // that may replace the table (`table::insert`).
+        unsafe { self.cur.load_locked() }
+    }
+
+    /// The slot of a tracked session (closing ones included).
+    fn slot(&self, id: u64) -> Result<(&'a Slot, Word), Error> {
+        let s = self.tab().find(id).ok_or(Error::UnknownSession)?;
+        let w = s.word();
+        if w.flags() & REMOVED != 0 {
+            return Err(Error::UnknownSession);
+        }
+        Ok((s, w))
+    }
+
+    /// The slot of a live (non-closing) session; closing ones fail with `on_closing`.
+    fn live(&self, id: u64) -> Result<(&'a Slot, Word), Error> {
+        let (s, w) = self.slot(id)?;
+        if w.flags() & CLOSING != 0 {
+            return Err(Error::SessionExpired);
+        }
+        Ok((s, w))
+    }
+
     pub(crate) fn counts(&self) -> Counts {
-        let mut c = self.counts;
+        let mut c = self.s.counts;
         c.closing = c.closing_local + c.closing_global;
-        c.touch_table = self.touched.len() as u64;
+        c.touch_table = self.s.touched.len() as u64;
         c
     }
 
     pub(crate) fn totals(&self) -> Totals {
-        self.totals
+        self.s.totals
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.table.len()
+        self.s.usage.records
     }
 
     /// The counter a record with `flags` is counted in.
     fn count_mut(&mut self, flags: u8) -> &mut u64 {
-        let c = &mut self.counts;
+        let c = &mut self.s.counts;
         match (
             flags & CLOSING != 0,
             flags & LOCAL != 0,
@@ -231,16 +298,16 @@ impl ShardState {
     /// The buckets sum to the number of records (O(1); debug builds only).
     #[inline]
     fn debug_check_counts(&self) {
-        let c = &self.counts;
+        let c = &self.s.counts;
         debug_assert_eq!(
             c.global + c.local + c.remote + c.closing_local + c.closing_global,
-            self.table.len() as u64,
+            self.s.usage.records as u64,
             "counts out of step with the table"
         );
     }
 
     /// Inserts a new session due at `deadline`. Returns false (and changes nothing) if the
-    /// id is already tracked.
+    /// id is already tracked or is 0.
     pub(crate) fn insert(
         &mut self,
         id: u64,
@@ -248,19 +315,16 @@ impl ShardState {
         kind: SessionKind,
         deadline: u32,
     ) -> bool {
-        // One probe: the vacant entry is filled in place.
-        let hashbrown::hash_map::Entry::Vacant(slot) = self.table.entry(id) else {
+        // Id 0 marks an empty slot: never tracked (`create` skips it like a taken id).
+        if id == 0 || self.slot(id).is_ok() {
             return false;
-        };
-        let filed = self.wheel.insert(id, deadline as u64) as u32;
+        }
+        let filed = self.s.wheel.insert(id, deadline as u64) as u32;
         let flags = if kind == SessionKind::Local { LOCAL } else { 0 };
-        let r = slot.insert(Record {
-            deadline: filed.max(deadline),
-            filed,
-            timeout_ms,
-            flags,
-        });
-        r.debug_check();
+        let w = Word::new(filed.max(deadline), flags, 0);
+        let st = &mut *self.s;
+        let done = table::insert(self.cur, &mut st.usage, id, w, timeout_ms, filed);
+        debug_assert!(done.is_some());
         *self.count_mut(flags) += 1;
         self.debug_check_counts();
         true
@@ -269,63 +333,59 @@ impl ShardState {
     /// Inserts a remote entry (never filed, never expires). Returns false (and changes
     /// nothing) if the id is already tracked.
     pub(crate) fn insert_remote(&mut self, id: u64, timeout_ms: u32) -> bool {
-        let hashbrown::hash_map::Entry::Vacant(slot) = self.table.entry(id) else {
+        if id == 0 || self.slot(id).is_ok() {
             return false;
-        };
-        slot.insert(Record {
-            deadline: 0,
-            filed: 0,
-            timeout_ms,
-            flags: REMOTE,
-        });
-        self.counts.remote += 1;
+        }
+        let st = &mut *self.s;
+        let w = Word::new(0, REMOTE, 0);
+        let done = table::insert(self.cur, &mut st.usage, id, w, timeout_ms, 0);
+        debug_assert!(done.is_some());
+        self.s.counts.remote += 1;
         self.debug_check_counts();
         true
     }
 
     pub(crate) fn note_create(&mut self) {
-        self.totals.creates += 1;
+        self.s.totals.creates += 1;
     }
 
-    /// Moves the session's deadline to `deadline_for(timeout)`, where `timeout` is
-    /// `timeout_ms` if given (it then becomes the timeout for later touches) or the
-    /// session's current timeout. One table lookup: this is the hot path.
+    /// The locked touch: moves the session's deadline to `deadline_for(timeout)`, where
+    /// `timeout` is `timeout_ms` if given (it then becomes the timeout for later touches,
+    /// and the deadline is set exactly, possibly earlier) or the session's current timeout
+    /// (the deadline is only raised, as a lock-free touch does).
     ///
     /// A remote entry's touch stores the deadline (never filed) and records the touch in
     /// the touch table for the leader.
-    #[inline]
     pub(crate) fn touch(
         &mut self,
         id: u64,
         timeout_ms: Option<u32>,
         deadline_for: impl FnOnce(u32) -> u32,
     ) -> Result<(), Error> {
-        let r = self.table.get_mut(&id).ok_or(Error::UnknownSession)?;
-        if r.flags & (CLOSING | REMOTE) != 0 {
-            if r.closing() {
-                return Err(Error::SessionExpired);
-            }
-            if let Some(t) = timeout_ms {
-                r.timeout_ms = t;
-            }
-            r.deadline = deadline_for(r.timeout_ms);
-            let t = r.timeout_ms;
-            self.touched.insert(id, t);
-            self.totals.touches += 1;
+        let (s, w) = self.live(id)?;
+        if let Some(t) = timeout_ms {
+            s.set_timeout_ms(t);
+        }
+        let d = deadline_for(s.timeout_ms());
+        if w.flags() & REMOTE != 0 {
+            s.update(|w| (d, w.flags()));
+            self.s.touched.insert(id, s.timeout_ms());
             return Ok(());
         }
-        if let Some(t) = timeout_ms {
-            r.timeout_ms = t;
+        if timeout_ms.is_none() {
+            s.raise(d);
+            return Ok(());
         }
-        let deadline = deadline_for(r.timeout_ms);
-        r.deadline = deadline;
-        if deadline < r.filed {
-            // Rare: a shorter timeout moved the deadline before the live entry.
-            r.filed = self.wheel.insert(id, deadline as u64) as u32;
-            r.deadline = r.deadline.max(r.filed);
+        if d < s.filed() {
+            // Rare: a shorter timeout moved the deadline before the live entry. File the
+            // new entry first, so `filed <= deadline` holds throughout.
+            let at = self.s.wheel.insert(id, d as u64) as u32;
+            s.set_filed(at);
+            s.update(|w| (d.max(at), w.flags()));
+        } else {
+            // The version bump makes touches that read the old timeout retry.
+            s.update(|w| (d, w.flags()));
         }
-        r.debug_check();
-        self.totals.touches += 1;
         Ok(())
     }
 
@@ -337,9 +397,9 @@ impl ShardState {
         timeout_ms: u32,
         deadline_for: impl FnOnce(u32) -> u32,
     ) -> Result<LearnerTouch, Error> {
-        let remote = self.table.get(&id).map(Record::remote);
+        let remote = self.slot(id).map(|(_, w)| w.flags() & REMOTE != 0);
         self.touch(id, Some(timeout_ms), deadline_for)?;
-        Ok(if remote == Some(true) {
+        Ok(if remote == Ok(true) {
             LearnerTouch::Forwarded
         } else {
             LearnerTouch::Local
@@ -348,138 +408,118 @@ impl ShardState {
 
     /// Records a touch of `id` with `timeout_ms` in the touch table, tracked or not.
     pub(crate) fn record_touch(&mut self, id: u64, timeout_ms: u32) {
-        self.touched.insert(id, timeout_ms);
+        self.s.touched.insert(id, timeout_ms);
     }
 
     /// Moves every recorded touch to `out` (one per id).
     pub(crate) fn drain_touched(&mut self, out: &mut Vec<(u64, u32)>) {
-        out.extend(self.touched.drain());
+        out.extend(self.s.touched.drain());
     }
 
     /// Marks `id` closing (no expiry will be decided for it any more).
     pub(crate) fn set_closing(&mut self, id: u64) -> Result<(), Error> {
-        let r = self.table.get_mut(&id).ok_or(Error::UnknownSession)?;
-        let old = r.flags;
-        if old & CLOSING == 0 {
-            r.flags |= CLOSING;
-            self.recount(old, old | CLOSING);
+        let (s, w) = self.slot(id)?;
+        if w.flags() & CLOSING == 0 {
+            let new = s.update(|w| (w.deadline(), w.flags() | CLOSING));
+            self.recount(w.flags(), new.flags());
         }
         Ok(())
     }
 
     /// Forgets `id` and its recorded touch. Returns whether it was tracked.
     pub(crate) fn remove(&mut self, id: u64) -> bool {
-        if !self.touched.is_empty() {
-            self.touched.remove(&id);
+        if !self.s.touched.is_empty() {
+            self.s.touched.remove(&id);
         }
-        match self.table.remove(&id) {
-            Some(r) => {
-                if r.flags & HAS_OWNER != 0 {
-                    self.owners.remove(&id);
-                }
-                let c = self.count_mut(r.flags);
-                debug_assert!(*c > 0, "count underflow on remove");
-                *c -= 1;
-                self.debug_check_counts();
-                true
-            }
-            None => false,
+        let Ok((s, _)) = self.slot(id) else {
+            return false;
+        };
+        let old = table::remove(s, &mut self.s.usage);
+        if old.flags() & HAS_OWNER != 0 {
+            self.s.owners.remove(&id);
         }
+        let c = self.count_mut(old.flags());
+        debug_assert!(*c > 0, "count underflow on remove");
+        *c -= 1;
+        self.debug_check_counts();
+        true
     }
 
     pub(crate) fn set_owner(&mut self, id: u64, owner: u64) -> Result<(), Error> {
-        let r = self.table.get_mut(&id).ok_or(Error::SessionExpired)?;
-        if r.closing() {
-            return Err(Error::SessionExpired);
+        let (s, w) = self.live(id).map_err(|_| Error::SessionExpired)?;
+        if w.flags() & HAS_OWNER == 0 {
+            s.update(|w| (w.deadline(), w.flags() | HAS_OWNER));
         }
-        r.flags |= HAS_OWNER;
-        self.owners.insert(id, owner);
+        self.s.owners.insert(id, owner);
         Ok(())
     }
 
     pub(crate) fn check(&mut self, id: u64, owner: u64) -> Result<(), Error> {
-        let r = self.table.get_mut(&id).ok_or(Error::UnknownSession)?;
-        if r.closing() {
-            return Err(Error::SessionExpired);
-        }
-        if r.flags & HAS_OWNER == 0 {
-            r.flags |= HAS_OWNER;
-            self.owners.insert(id, owner);
+        let (s, w) = self.live(id)?;
+        if w.flags() & HAS_OWNER == 0 {
+            s.update(|w| (w.deadline(), w.flags() | HAS_OWNER));
+            self.s.owners.insert(id, owner);
             return Ok(());
         }
-        match self.owners.get(&id) {
+        match self.s.owners.get(&id) {
             Some(&o) if o == owner => Ok(()),
             _ => Err(Error::SessionMoved),
         }
     }
 
     pub(crate) fn owner_of(&self, id: u64) -> Result<Option<u64>, Error> {
-        let r = self.table.get(&id).ok_or(Error::UnknownSession)?;
-        Ok(if r.flags & HAS_OWNER != 0 {
-            self.owners.get(&id).copied()
+        let (_, w) = self.slot(id)?;
+        Ok(if w.flags() & HAS_OWNER != 0 {
+            self.s.owners.get(&id).copied()
         } else {
             None
         })
     }
 
     pub(crate) fn kind_of(&self, id: u64) -> Result<SessionKind, Error> {
-        let r = self.table.get(&id).ok_or(Error::UnknownSession)?;
-        if r.closing() {
-            return Err(Error::SessionExpired);
-        }
-        Ok(r.kind())
+        let (_, w) = self.live(id)?;
+        Ok(kind_of_flags(w.flags()))
     }
 
     /// The state of any tracked session, closing ones included.
     pub(crate) fn state_of(&self, id: u64) -> Result<SessionState, Error> {
-        let r = self.table.get(&id).ok_or(Error::UnknownSession)?;
+        let (_, w) = self.slot(id)?;
         Ok(SessionState {
-            kind: r.kind(),
-            remote: r.remote(),
-            closing: r.closing(),
+            kind: kind_of_flags(w.flags()),
+            remote: w.flags() & REMOTE != 0,
+            closing: w.flags() & CLOSING != 0,
         })
     }
 
     pub(crate) fn contains(&self, id: u64) -> bool {
-        self.table.contains_key(&id)
+        self.slot(id).is_ok()
     }
 
     /// Makes a local session global. Idempotent on global sessions and remote entries.
     pub(crate) fn upgrade(&mut self, id: u64, allowed: bool) -> Result<u32, Error> {
-        let r = self.table.get_mut(&id).ok_or(Error::UnknownSession)?;
-        if r.closing() {
-            return Err(Error::SessionExpired);
-        }
-        if r.flags & LOCAL == 0 {
-            return Ok(r.timeout_ms);
+        let (s, w) = self.live(id)?;
+        if w.flags() & LOCAL == 0 {
+            return Ok(s.timeout_ms());
         }
         if !allowed {
             return Err(Error::EphemeralOnLocalSession);
         }
-        let old = r.flags;
-        r.flags &= !LOCAL;
-        let t = r.timeout_ms;
-        self.recount(old, old & !LOCAL);
-        Ok(t)
+        let new = s.update(|w| (w.deadline(), w.flags() & !LOCAL));
+        self.recount(w.flags(), new.flags());
+        Ok(s.timeout_ms())
     }
 
     /// Turns a live local session into a remote entry (its wheel entry goes stale).
     /// Idempotent on global sessions and remote entries: returns the timeout.
     pub(crate) fn upgrade_to_remote(&mut self, id: u64) -> Result<u32, Error> {
-        let r = self.table.get_mut(&id).ok_or(Error::UnknownSession)?;
-        if r.closing() {
-            return Err(Error::SessionExpired);
-        }
-        let t = r.timeout_ms;
-        if r.flags & LOCAL == 0 {
+        let (s, w) = self.live(id)?;
+        let t = s.timeout_ms();
+        if w.flags() & LOCAL == 0 {
             return Ok(t);
         }
-        let old = r.flags;
-        r.flags = (old & !LOCAL) | REMOTE;
-        r.filed = 0;
-        r.debug_check();
-        let new = r.flags;
-        self.recount(old, new);
+        let new = s.update(|w| (w.deadline(), (w.flags() & !LOCAL) | REMOTE));
+        s.set_filed(0);
+        self.recount(w.flags(), new.flags());
         Ok(t)
     }
 
@@ -490,50 +530,53 @@ impl ShardState {
         id: u64,
         fresh_deadline: impl FnOnce(u32) -> u32,
     ) -> Result<u32, Error> {
-        let r = self.table.get_mut(&id).ok_or(Error::UnknownSession)?;
-        if r.closing() {
-            return Err(Error::SessionExpired);
-        }
-        let old = r.flags;
-        let t = r.timeout_ms;
+        let (s, w) = self.live(id)?;
+        let t = s.timeout_ms();
+        let old = w.flags();
         if old & (LOCAL | REMOTE) == 0 {
             return Ok(t);
         }
-        if old & REMOTE != 0 {
-            let deadline = if r.deadline == 0 {
+        let new = if old & REMOTE != 0 {
+            // Remote: no lock-free touch writes it, so `w` is current.
+            let deadline = if w.deadline() == 0 {
                 fresh_deadline(t)
             } else {
-                r.deadline
+                w.deadline()
             };
-            let at = self.wheel.insert(id, deadline as u64) as u32;
-            r.filed = at;
-            r.deadline = deadline.max(at);
-        }
-        r.flags = old & !(LOCAL | REMOTE);
-        r.debug_check();
-        self.recount(old, old & !(LOCAL | REMOTE));
+            let at = self.s.wheel.insert(id, deadline as u64) as u32;
+            s.set_filed(at);
+            s.update(|w| (deadline.max(at), w.flags() & !(LOCAL | REMOTE)))
+        } else {
+            s.update(|w| (w.deadline(), w.flags() & !(LOCAL | REMOTE)))
+        };
+        self.recount(old, new.flags());
         Ok(t)
     }
 
     /// The deadline tick of a live session; `None` for a remote entry (never due here).
     pub(crate) fn deadline_of(&self, id: u64) -> Result<Option<u32>, Error> {
-        let r = self.table.get(&id).ok_or(Error::UnknownSession)?;
-        if r.closing() {
-            return Err(Error::SessionExpired);
-        }
-        Ok((!r.remote()).then_some(r.deadline))
+        let (_, w) = self.live(id)?;
+        Ok((w.flags() & REMOTE == 0).then_some(w.deadline()))
+    }
+
+    /// Every tracked record's id and word (tombstones skipped).
+    fn records(&self) -> impl Iterator<Item = (u64, &'a Slot, Word)> {
+        self.tab().slots().iter().filter_map(|s| {
+            let id = s.id();
+            let w = s.word();
+            (id != 0 && w.flags() & REMOVED == 0).then_some((id, s, w))
+        })
     }
 
     /// Appends every non-closing session (remote entries as global) to `out`.
     pub(crate) fn export(&self, out: &mut Vec<SessionEntry>) {
         out.extend(
-            self.table
-                .iter()
-                .filter(|(_, r)| !r.closing())
-                .map(|(&id, r)| SessionEntry {
+            self.records()
+                .filter(|(_, _, w)| w.flags() & CLOSING == 0)
+                .map(|(id, s, w)| SessionEntry {
                     id,
-                    timeout_ms: r.timeout_ms,
-                    kind: r.kind(),
+                    timeout_ms: s.timeout_ms(),
+                    kind: kind_of_flags(w.flags()),
                 }),
         );
     }
@@ -541,9 +584,10 @@ impl ShardState {
     /// Calls `f(deadline_tick, id)` for every session that can expire here (non-closing,
     /// not remote) whose kind is `kind`, or of any kind if `kind` is `None`.
     pub(crate) fn for_each_deadline(&self, kind: Option<SessionKind>, mut f: impl FnMut(u32, u64)) {
-        for (&id, r) in &self.table {
-            if r.flags & (CLOSING | REMOTE) == 0 && (kind.is_none() || kind == Some(r.kind())) {
-                f(r.deadline, id);
+        for (id, _, w) in self.records() {
+            let fl = w.flags();
+            if fl & (CLOSING | REMOTE) == 0 && (kind.is_none() || kind == Some(kind_of_flags(fl))) {
+                f(w.deadline(), id);
             }
         }
     }
@@ -560,26 +604,27 @@ impl ShardState {
     ) -> Step {
         let mut left = budget;
         loop {
-            if self.pending.pos == self.pending.ids.len() {
-                self.pending.ids = Vec::new();
-                self.pending.pos = 0;
-                match self.wheel.poll(now) {
+            if self.s.pending.pos == self.s.pending.ids.len() {
+                let st = &mut *self.s;
+                st.pending.ids = Vec::new();
+                st.pending.pos = 0;
+                match st.wheel.poll(now) {
                     None => return Step::Idle,
                     Some(due) => {
-                        self.pending.ids = due.ids;
-                        self.pending.level = due.level;
-                        self.pending.tick = due.tick;
-                        self.pending.span = due.span;
+                        st.pending.ids = due.ids;
+                        st.pending.level = due.level;
+                        st.pending.tick = due.tick;
+                        st.pending.span = due.span;
                     }
                 }
             }
-            while self.pending.pos < self.pending.ids.len() {
+            while self.s.pending.pos < self.s.pending.ids.len() {
                 if left == 0 {
                     return Step::More;
                 }
                 left -= 1;
-                let id = self.pending.ids[self.pending.pos];
-                self.pending.pos += 1;
+                let id = self.s.pending.ids[self.s.pending.pos];
+                self.s.pending.pos += 1;
                 self.decide(id, &to_ms, out);
             }
         }
@@ -587,55 +632,63 @@ impl ShardState {
 
     /// Handles one wheel entry of the pending slot.
     fn decide(&mut self, id: u64, to_ms: &impl Fn(u64) -> u64, out: &mut Vec<Expired>) {
-        let Some(r) = self.table.get_mut(&id) else {
-            return; // removed: stale entry
+        let Some(s) = self.tab().find(id) else {
+            return; // never tracked in this table: stale entry
         };
-        if r.flags & (CLOSING | REMOTE) != 0 {
-            return; // decided already, or remote (never expires here): stale entry
-        }
-        let p = &self.pending;
-        let filed = r.filed as u64;
-        if p.level > 0 {
-            // Cascade: re-file live entries at their tick, drop superseded ones.
-            if filed >= p.tick && filed < p.tick + p.span {
-                let at = self.wheel.insert(id, filed) as u32;
-                debug_assert_eq!(at as u64, filed, "a cascaded entry keeps its tick");
-                r.filed = at;
-                r.deadline = r.deadline.max(at);
+        let (level, tick, span) = (
+            self.s.pending.level,
+            self.s.pending.tick,
+            self.s.pending.span,
+        );
+        let mut w = s.word();
+        let closed = loop {
+            if w.flags() & (CLOSING | REMOTE | REMOVED) != 0 {
+                return; // removed, decided already, or remote: stale entry
             }
-            return;
-        }
-        if filed != p.tick {
-            return; // superseded by an entry at another tick
-        }
-        if r.deadline as u64 > p.tick {
-            // Touched since filing: lazy re-file at the new deadline.
-            let at = self.wheel.insert(id, r.deadline as u64) as u32;
-            debug_assert!(at as u64 > p.tick, "a lazy re-file moves the entry later");
-            r.filed = at;
-            r.deadline = r.deadline.max(at);
-            return;
-        }
-        debug_assert!(r.filed <= r.deadline && r.deadline as u64 <= p.tick);
-        let old = r.flags;
-        r.flags |= CLOSING;
-        let kind = r.kind();
-        let timeout_ms = r.timeout_ms;
-        let deadline = r.deadline as u64;
-        self.recount(old, old | CLOSING);
-        self.totals.expirations += 1;
+            let filed = s.filed() as u64;
+            if level > 0 {
+                // Cascade: re-file live entries at their tick, drop superseded ones.
+                if filed >= tick && filed < tick + span {
+                    let at = self.s.wheel.insert(id, filed) as u32;
+                    debug_assert_eq!(at as u64, filed, "a cascaded entry keeps its tick");
+                    s.set_filed(at);
+                    s.raise(at);
+                }
+                return;
+            }
+            if filed != tick {
+                return; // superseded by an entry at another tick
+            }
+            if w.deadline() as u64 > tick {
+                // Touched since filing: lazy re-file at the new deadline.
+                let at = self.s.wheel.insert(id, w.deadline() as u64) as u32;
+                debug_assert!(at as u64 > tick, "a lazy re-file moves the entry later");
+                s.set_filed(at);
+                s.raise(at);
+                return;
+            }
+            debug_assert!(filed <= w.deadline() as u64 && w.deadline() as u64 <= tick);
+            // The decision: from exactly the word found due. A touch landing first wins.
+            let to = w.locked(w.deadline(), w.flags() | CLOSING);
+            match s.cas(w, to) {
+                Ok(()) => break w,
+                Err(x) => w = x,
+            }
+        };
+        self.recount(closed.flags(), closed.flags() | CLOSING);
+        self.s.totals.expirations += 1;
         out.push(Expired {
             id,
-            timeout_ms,
-            kind,
-            deadline_ms: to_ms(deadline),
+            timeout_ms: s.timeout_ms(),
+            kind: kind_of_flags(closed.flags()),
+            deadline_ms: to_ms(closed.deadline() as u64),
         });
     }
 
     /// Entries filed in the wheel, stale ones included (for memory accounting tests).
     #[cfg(test)]
     pub(crate) fn wheel_len(&self) -> usize {
-        self.wheel.len()
+        self.s.wheel.len()
     }
 }
 
@@ -643,20 +696,16 @@ impl ShardState {
 mod tests {
     use super::*;
 
-    fn step_all(s: &mut ShardState, now: u64) -> Vec<u64> {
+    fn step_all(s: &mut Locked<'_>, now: u64) -> Vec<u64> {
         let mut out = Vec::new();
         while s.expire_step(now, 3, |t| t * 10, &mut out) == Step::More {}
         out.iter().map(|e| e.id).collect()
     }
 
     #[test]
-    fn record_is_sixteen_bytes() {
-        assert_eq!(std::mem::size_of::<Record>(), 16);
-    }
-
-    #[test]
     fn lazy_refile_does_not_touch_the_wheel() {
-        let mut s = ShardState::new(0);
+        let sh = Shard::new(0);
+        let mut s = sh.lock();
         assert!(s.insert(1, 100, SessionKind::Global, 10));
         for d in 11..50 {
             s.touch(1, None, |_| d).unwrap();
@@ -668,7 +717,8 @@ mod tests {
 
     #[test]
     fn earlier_deadline_files_a_new_entry_and_old_one_goes_stale() {
-        let mut s = ShardState::new(0);
+        let sh = Shard::new(0);
+        let mut s = sh.lock();
         s.insert(1, 100, SessionKind::Global, 40);
         s.touch(1, Some(10), |_| 5).unwrap();
         assert_eq!(s.wheel_len(), 2);
@@ -680,8 +730,9 @@ mod tests {
 
     #[test]
     fn expiry_is_exactly_once_and_counts_move() {
-        let mut s = ShardState::new(0);
-        for id in 0..10 {
+        let sh = Shard::new(0);
+        let mut s = sh.lock();
+        for id in 1..=10 {
             s.insert(id, 100, SessionKind::Global, 7);
         }
         assert_eq!(s.counts().global, 10);
@@ -695,8 +746,9 @@ mod tests {
 
     #[test]
     fn budget_bounds_each_step() {
-        let mut s = ShardState::new(0);
-        for id in 0..10 {
+        let sh = Shard::new(0);
+        let mut s = sh.lock();
+        for id in 1..=10 {
             s.insert(id, 100, SessionKind::Global, 3);
         }
         let mut out = Vec::new();
@@ -709,7 +761,8 @@ mod tests {
 
     #[test]
     fn far_deadlines_cascade_down() {
-        let mut s = ShardState::new(0);
+        let sh = Shard::new(0);
+        let mut s = sh.lock();
         s.insert(1, 100, SessionKind::Global, 5000);
         s.insert(2, 100, SessionKind::Global, 70);
         assert!(step_all(&mut s, 69).is_empty());
@@ -720,7 +773,8 @@ mod tests {
 
     #[test]
     fn remote_records_are_never_filed_and_never_expire() {
-        let mut s = ShardState::new(0);
+        let sh = Shard::new(0);
+        let mut s = sh.lock();
         assert!(s.insert_remote(1, 100));
         assert!(!s.insert_remote(1, 200));
         assert_eq!(s.wheel_len(), 0);
@@ -733,7 +787,8 @@ mod tests {
 
     #[test]
     fn the_entry_of_a_session_turned_remote_goes_stale() {
-        let mut s = ShardState::new(0);
+        let sh = Shard::new(0);
+        let mut s = sh.lock();
         s.insert(1, 100, SessionKind::Local, 10);
         assert_eq!(s.upgrade_to_remote(1), Ok(100));
         assert!(step_all(&mut s, 10).is_empty());
@@ -745,7 +800,8 @@ mod tests {
 
     #[test]
     fn make_global_of_a_remote_record_refiled_at_its_old_tick_expires_once() {
-        let mut s = ShardState::new(0);
+        let sh = Shard::new(0);
+        let mut s = sh.lock();
         s.insert(1, 100, SessionKind::Local, 10);
         s.upgrade_to_remote(1).unwrap();
         // Its old entry at tick 10 is still in the wheel; the new one lands on it too.
@@ -758,7 +814,8 @@ mod tests {
 
     #[test]
     fn counts_follow_every_state_move() {
-        let mut s = ShardState::new(0);
+        let sh = Shard::new(0);
+        let mut s = sh.lock();
         s.insert(1, 100, SessionKind::Local, 10);
         s.insert(2, 100, SessionKind::Local, 10);
         s.insert_remote(3, 100);

@@ -5,8 +5,12 @@
 //!
 //! # Ground rules
 //! - A session lives in exactly one shard, chosen by a multiplicative hash of its id
-//!   (ids are sequential; the hash spreads them). Every operation on one session takes
-//!   exactly one shard lock, once; `touch_many` takes each shard's lock once per batch.
+//!   (ids are sequential; the hash spreads them). A touch of a live session takes no lock:
+//!   under an epoch pin it raises the record's deadline with one CAS (see `table`) and
+//!   counts itself in this thread's stripe of the touch total, so touches of different
+//!   sessions by different threads write no common cache line. Every other operation on
+//!   one session takes exactly one shard lock, once (a touch of a remote entry, or one that
+//!   meets its shard's table being replaced, too). `touch_many` pins once per batch.
 //! - Time comes only from the injected [`Clock`], as *engine time*: the clock's reading
 //!   minus the stall credit (see `stall`). Deadlines follow ZooKeeper: touched at engine
 //!   time `t` with timeout `T`, a session is due at the first tick boundary strictly after
@@ -48,10 +52,11 @@ use super::password::{Passwords, PASSWORD_LEN};
 use super::session::{
     Counts, Created, Expired, LearnerTouch, SessionEntry, SessionKind, SessionState, Totals,
 };
-use super::shard::{ShardState, Step};
+use super::shard::{Fast, Shard, Step};
 use super::stall::StallClock;
+use super::stripes::Striped;
+use super::table::{self, Guard};
 use crate::sync::{thread, AtomicBool, Condvar, Mutex, Ordering};
-use crossbeam_utils::CachePadded;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -94,9 +99,7 @@ impl EngineBuilder {
         let now = clock.now_ms();
         let base_tick = now / tick;
         let coarse_slack_ms = clock.coarse_granularity_ms();
-        let shards = (0..self.config.shards)
-            .map(|_| CachePadded::new(Mutex::new(ShardState::new(0))))
-            .collect();
+        let shards = (0..self.config.shards).map(|_| Shard::new(0)).collect();
         let shard_bits = self.config.shards.trailing_zeros();
         let inner = Arc::new(Inner {
             ids: IdGenerator::new(self.config.server_id, clock.id_seed_ms()),
@@ -113,6 +116,7 @@ impl EngineBuilder {
             sleep_lock: Mutex::new(()),
             sleep_cv: Condvar::new(),
             base_tick,
+            touches: Striped::new(),
             shard_bits,
             shards,
             clock,
@@ -152,8 +156,10 @@ impl EngineBuilder {
 struct Inner {
     config: Config,
     clock: Arc<dyn Clock>,
-    shards: Box<[CachePadded<Mutex<ShardState>>]>,
+    shards: Box<[Shard]>,
     shard_bits: u32,
+    /// Successful touches, striped per thread so touches share no counter line.
+    touches: Striped,
     /// The clock's tick at engine start; wheel ticks count from here.
     base_tick: u64,
     ids: IdGenerator,
@@ -204,10 +210,23 @@ impl Inner {
     }
 
     #[inline]
-    fn shard(&self, id: u64) -> &Mutex<ShardState> {
+    fn shard(&self, id: u64) -> &Shard {
         let i = self.shard_index(id);
         debug_assert!(i < self.shards.len());
         &self.shards[i]
+    }
+
+    /// A touch under the pin `g`, not counted: lock-free for a live session, through the
+    /// shard lock for a remote entry or while the shard's table is being replaced.
+    #[inline]
+    fn touch_pinned(&self, id: u64, now_ms: u64, g: &Guard) -> Result<(), Error> {
+        let shard = self.shard(id);
+        match shard.touch_fast(id, g, |t| self.deadline(now_ms, t)) {
+            Fast::Touched => Ok(()),
+            Fast::Closing => Err(Error::SessionExpired),
+            Fast::Unknown => Err(Error::UnknownSession),
+            Fast::Slow => shard.lock().touch(id, None, |t| self.deadline(now_ms, t)),
+        }
     }
 
     /// The engine time: the precise clock minus the stall credit.
@@ -427,13 +446,17 @@ impl Engine {
 
     /// [`Engine::touch`] with the caller's reading of the engine clock (saves a clock read
     /// when the caller already has one; it must come from [`Engine::now_ms`]).
+    ///
+    /// A touch of a live session takes no lock and writes only its own record (and this
+    /// thread's stripe of the touch total): touches of different sessions from different
+    /// threads share no written cache line. It raises the deadline, never lowers it.
     #[inline]
     pub fn touch_at(&self, id: u64, now_ms: u64) -> Result<(), Error> {
         let inner = &*self.inner;
-        inner
-            .shard(id)
-            .lock()
-            .touch(id, None, |t| inner.deadline(now_ms, t))
+        let g = table::pin();
+        inner.touch_pinned(id, now_ms, &g)?;
+        inner.touches.add(1);
+        Ok(())
     }
 
     /// Refreshes a session with a new timeout (a reconnect's renegotiated value), which
@@ -447,50 +470,23 @@ impl Engine {
         inner
             .shard(id)
             .lock()
-            .touch(id, Some(timeout_ms), |_| deadline)
+            .touch(id, Some(timeout_ms), |_| deadline)?;
+        inner.touches.add(1);
+        Ok(())
     }
 
-    /// Touches many sessions, taking each shard lock once (a learner's touch table).
-    /// Returns how many were touched; unknown and closing ids are skipped.
+    /// Touches many sessions with one clock reading and one epoch pin (a learner's touch
+    /// table, a batch from the C or Java caller). Returns how many were touched; unknown
+    /// and closing ids are skipped.
     pub fn touch_many(&self, ids: &[u64]) -> usize {
         let inner = &*self.inner;
         let now = inner.deadline_base_ms();
-        let n = inner.shards.len();
-        if n == 1 || ids.len() < 2 {
-            return ids
-                .iter()
-                .filter(|&&id| self.touch_at(id, now).is_ok())
-                .count();
-        }
-        // Counting sort by shard: one pass to count, one to place.
-        let shard_index = |id: u64| inner.shard_index(id);
-        let mut starts = vec![0usize; n + 1];
-        for &id in ids {
-            starts[shard_index(id) + 1] += 1;
-        }
-        for i in 0..n {
-            starts[i + 1] += starts[i];
-        }
-        let mut pos = starts.clone();
-        let mut sorted = vec![0u64; ids.len()];
-        for &id in ids {
-            let k = shard_index(id);
-            sorted[pos[k]] = id;
-            pos[k] += 1;
-        }
-        let mut ok = 0;
-        for k in 0..n {
-            let group = &sorted[starts[k]..starts[k + 1]];
-            if group.is_empty() {
-                continue;
-            }
-            let mut s = inner.shards[k].lock();
-            for &id in group {
-                if s.touch(id, None, |t| inner.deadline(now, t)).is_ok() {
-                    ok += 1;
-                }
-            }
-        }
+        let g = table::pin();
+        let ok = ids
+            .iter()
+            .filter(|&&id| inner.touch_pinned(id, now, &g).is_ok())
+            .count();
+        inner.touches.add(ok as u64);
         ok
     }
 
@@ -641,10 +637,10 @@ impl Engine {
             stalled_ms: stalls.credited_ms,
             ..Totals::default()
         };
+        t.touches = self.inner.touches.sum();
         for s in self.inner.shards.iter() {
             let x = s.lock().totals();
             t.creates += x.creates;
-            t.touches += x.touches;
             t.expirations += x.expirations;
         }
         t

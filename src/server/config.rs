@@ -146,6 +146,12 @@ pub struct ServerConfig {
     pub max_outstanding: usize,
     /// `eventLoops` (zksessiond's own key): event-loop threads (default: one per core).
     pub event_loops: usize,
+    /// `stallThresholdMs` (zksessiond's own key): how much later than asked an expiry pass
+    /// may wake before the engine takes it as a stall of the server's own process and
+    /// credits it to every session's deadline (see the engine's
+    /// `Config::stall_threshold_ms`); 0 turns the credit off (ZooKeeper's behaviour).
+    /// `None` (the default): the tick, at least 1000 ms.
+    pub stall_threshold_ms: Option<u32>,
     /// The Prometheus endpoint's address: set when `metricsProvider.className` names
     /// ZooKeeper's Prometheus provider, from `metricsProvider.httpHost` (default 0.0.0.0)
     /// and `metricsProvider.httpPort` (default 7000); `None` (the default) for none.
@@ -244,6 +250,7 @@ impl Default for ServerConfig {
             max_buffer: crate::wire::DEFAULT_MAX_BUFFER,
             max_outstanding: 1000,
             event_loops: cores,
+            stall_threshold_ms: None,
             metrics_addr: None,
             admin_addr: None,
             admin_command_url: DEFAULT_ADMIN_COMMAND_URL.to_owned(),
@@ -536,6 +543,9 @@ impl ServerConfig {
                         });
                     }
                 }
+                "stallThresholdMs" => {
+                    c.stall_threshold_ms = Some(number("stallThresholdMs", value)?);
+                }
                 "metricsProvider.className" => {
                     metrics = value == PROMETHEUS_PROVIDER;
                     if !metrics {
@@ -772,6 +782,9 @@ impl ServerConfig {
         }
         e.local_sessions = self.local_sessions;
         e.local_session_upgrade = self.local_sessions_upgrading;
+        if let Some(ms) = self.stall_threshold_ms {
+            e.stall_threshold_ms = ms;
+        }
         e
     }
 }
@@ -916,8 +929,16 @@ mod tests {
                     minSessionTimeout=600\nmaxSessionTimeout=9000\nmaxClientCnxns=3\n\
                     maxCnxns=10\nlocalSessionsEnabled=true\n\
                     localSessionsUpgradingEnabled=true\n4lw.commands.whitelist=ruok, mntr\n\
-                    jute.maxbuffer=0x1000\nglobalOutstandingLimit=5\neventLoops=2\n";
+                    jute.maxbuffer=0x1000\nglobalOutstandingLimit=5\neventLoops=2\n\
+                    stallThresholdMs=4500\n";
         let (c, _) = ServerConfig::parse(text).unwrap();
+        assert_eq!(c.stall_threshold_ms, Some(4500));
+        assert_eq!(c.engine_config().stall_threshold_ms, 4500);
+        assert_eq!(
+            ServerConfig::default().engine_config().stall_threshold_ms,
+            2000,
+            "the engine's default for the default tick"
+        );
         assert_eq!(c.tick_ms, 300);
         assert_eq!(c.client_addr, "127.0.0.2:0".parse().unwrap());
         assert_eq!(c.min_session_timeout_ms, Some(600));

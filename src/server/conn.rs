@@ -596,7 +596,12 @@ impl Proto {
             self.phase = Phase::Closing;
             return Status::Open;
         }
-        if server.engine.touch(session).is_err() {
+        // The wake-up's clock reading: no clock read per request.
+        let touched = match super::event_loop::wake_up_now_ms() {
+            Some(now) => server.engine.touch_at(session, now),
+            None => server.engine.touch(session),
+        };
+        if touched.is_err() {
             // A dead session's requests are dropped without a reply (spec 5.6).
             Stats::bump(&server.stats.dropped_dead_session);
             tracing::debug!(

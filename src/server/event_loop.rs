@@ -37,6 +37,22 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+thread_local! {
+    /// The engine time (`Engine::now_ms`) this loop read when `poll` last returned: the one
+    /// clock reading per wake-up that every touch of the wake-up uses (see
+    /// [`wake_up_now_ms`]).
+    static WAKE_UP_NOW_MS: std::cell::Cell<Option<u64>> = const { std::cell::Cell::new(None) };
+}
+
+/// The engine time read when this event loop last woke up, for the touches of the requests
+/// it reads in that wake-up (`None` off an event loop's thread). A request read in a
+/// wake-up arrived before its `poll` returned or while the loop serviced it, so a
+/// session touched with this reading is due no earlier than its timeout after the wake-up,
+/// which is at most the wake-up's servicing time before the read.
+pub(crate) fn wake_up_now_ms() -> Option<u64> {
+    WAKE_UP_NOW_MS.with(|c| c.get())
+}
+
 /// The waker's token.
 pub(crate) const WAKER: Token = Token(0);
 /// The listener's token (loop 0 only).
@@ -131,6 +147,8 @@ impl EventLoop {
                     break;
                 }
             }
+            let now = self.shared.engine.now_ms();
+            WAKE_UP_NOW_MS.with(|c| c.set(Some(now)));
             for ev in events.iter() {
                 match ev.token() {
                     WAKER => {}

@@ -359,7 +359,7 @@ public final class SessionEngine implements AutoCloseable {
     }
 
     /**
-     * Touches many sessions in one native call (each shard lock is taken once per batch).
+     * Touches many sessions in one native call (one clock reading for the batch).
      * Unknown and closing ids are skipped.
      *
      * @param ids session ids
