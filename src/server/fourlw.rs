@@ -389,6 +389,7 @@ pub(crate) fn mntr_lines(shared: &Shared) -> Vec<(String, String)> {
         ),
         ("zk_stale_sessions_expired", get(&s.sessions_expired)),
         ("zk_auth_failed_count", get(&s.auth_failed)),
+        ("zk_digest_mismatches_count", get(&s.digest_mismatches)),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
