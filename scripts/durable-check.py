@@ -14,8 +14,9 @@
       its client saw (scripts/persist-zk-fixture.py); zksessiond opens a copy and every
       node is compared (data, stat, ACL).
   durable-check.py to-zk BIN WORKDIR
-      zksessiond writes a dataDir through kazoo; Apache ZooKeeper 3.8 opens it and every
-      node is compared with what zksessiond served.
+      zksessiond writes a dataDir through kazoo; Apache ZooKeeper 3.8 opens it, logs no
+      digest mismatch (it checks the tree digests zksessiond recorded), and every node
+      is compared with what zksessiond served.
   durable-check.py resume-from-zk BIN WORKDIR
       a kazoo client holds a session with an ephemeral on Apache ZooKeeper 3.8; ZooKeeper
       is stopped and zksessiond (zksession.passwordMode=zookeeper) starts on its dataDir;
@@ -343,13 +344,32 @@ def to_zk(binary, workdir):
         close(zk)
     finally:
         stop(proc, signal.SIGKILL)
-    proc, port = fixture.start_server(workdir)
+    # ZooKeeper logs (slf4j-simple instead of the silent binding) so that a digest it
+    # finds not matching when it loads the tree can be seen.
+    cp = os.environ.get("ZK_CLASSPATH",
+                        "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-nop.jar")
+    os.environ["ZK_CLASSPATH"] = cp.replace("slf4j-nop", "slf4j-simple")
+    try:
+        proc, port = fixture.start_server(workdir)
+    finally:
+        os.environ["ZK_CLASSPATH"] = cp
     try:
         zk = fixture.connect(port)
         got = dump(zk)
         close(zk)
     finally:
         stop(proc)
+    with open(os.path.join(workdir, "zookeeper.out")) as f:
+        zk_log = f.read()
+    if "ZooKeeperServer" not in zk_log and "zookeeper" not in zk_log:
+        print("ZooKeeper wrote no log: its digest checks cannot be seen", file=sys.stderr)
+        return 1
+    mismatch = [line for line in zk_log.splitlines()
+                if "digest" in line.lower() and ("not matching" in line or "mismatch" in line.lower())]
+    if mismatch:
+        print("ZooKeeper found digests not matching in zksessiond's dataDir:", file=sys.stderr)
+        print("\n".join(mismatch), file=sys.stderr)
+        return 1
     return compare(want, got, "zksessiond's dataDir opened by ZooKeeper")
 
 

@@ -10,7 +10,8 @@
 //! With digests enabled (`zookeeper.digest.enabled`), the tree is checked as ZooKeeper
 //! 3.8 checks it at load: the snapshot's digest section names a zxid; when the tree
 //! reaches it (at once, or replaying the log) its digest must be the recorded one; from
-//! then on, each logged txn's digest must be the tree's after it (before that point the
+//! then on (that txn included), each logged txn's digest must be the tree's after it
+//! (before that point the
 //! fuzzy snapshot may hold later changes, so txn digests are not compared). A digest of
 //! another version is not compared. A mismatch is logged and counted
 //! ([`Recovered::digest_mismatches`]); it is not fatal, as in ZooKeeper.
@@ -77,15 +78,16 @@ impl DigestCheck {
                 if p.version == persist::DIGEST_VERSION {
                     self.compare(ns, zxid, p.digest, "snapshot");
                 }
-            } else if p.zxid != 0 && zxid > p.zxid {
+            } else if zxid > p.zxid {
                 tracing::info!(
                     digest_zxid = format_args!("0x{:x}", p.zxid),
                     "the snapshot's digest names a txn that was not replayed; not compared"
                 );
                 self.pending = None;
+            } else {
+                // Still fuzzy: txn digests are not compared yet.
+                return;
             }
-            // Still fuzzy (or just left it): txn digests are not compared yet.
-            return;
         }
         if let Some(d) = logged.filter(|d| d.version == persist::DIGEST_VERSION) {
             self.compare(ns, zxid, d.tree_digest, "log");
