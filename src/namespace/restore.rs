@@ -178,6 +178,8 @@ impl Namespace {
     /// Moves the zxid counter forward to `zxid` (never back).
     pub fn restore_zxid(&mut self, zxid: i64) {
         self.last_zxid = self.last_zxid.max(zxid);
+        // A replayed txn is complete when its zxid is set.
+        self.digest_log.note(self.last_zxid, self.digest);
     }
 
     /// Calls `f` with every node's path and parts, each parent before its children

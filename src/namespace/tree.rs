@@ -102,6 +102,8 @@ pub struct Namespace {
     pub(crate) extended_types: bool,
     /// Wrapping sum of every node's digest: ZooKeeper's tree digest.
     pub(crate) digest: i64,
+    /// The digest after every 128th txn (the `hash` command's history).
+    pub(crate) digest_log: super::digest_log::DigestLog,
 }
 
 impl Default for Namespace {
@@ -130,6 +132,7 @@ impl Namespace {
             reapable: BTreeSet::new(),
             extended_types: false,
             digest: 0,
+            digest_log: Default::default(),
         };
         ns.insert_node(
             ROOT.to_owned(),
@@ -157,6 +160,8 @@ impl Namespace {
 
     /// Takes the next zxid for a txn that changes no node (createSession).
     pub fn allocate_zxid(&mut self) -> i64 {
+        // The previous txn is complete: its digest is final.
+        self.digest_log.note(self.last_zxid, self.digest);
         self.last_zxid += 1;
         self.last_zxid
     }
@@ -165,6 +170,13 @@ impl Namespace {
     /// sum of every node's digest, nodes under `/zookeeper/` counting 0.
     pub fn digest(&self) -> i64 {
         self.digest
+    }
+
+    /// ZooKeeper's digest history (the `hash` command): (zxid, tree digest after it) for
+    /// every txn whose zxid is a multiple of 128 since the process started (replayed ones
+    /// included), the newest 1024, oldest first.
+    pub fn digest_history(&self) -> Vec<(i64, i64)> {
+        self.digest_log.history(self.last_zxid, self.digest)
     }
 
     /// Recomputes [`digest`](Self::digest) from every node (a check of the running sum).

@@ -118,3 +118,29 @@ fn restores_keep_the_running_digest() {
     assert!(copy.restore_delete("/a/b", 12));
     check(&copy);
 }
+
+#[test]
+fn the_history_holds_the_digest_after_every_128th_txn() {
+    let mut ns = Namespace::new();
+    assert!(ns.digest_history().is_empty());
+    let mut want = Vec::new();
+    for i in 0..300 {
+        persistent(&mut ns, &format!("/n{i}"));
+        if ns.last_zxid() % 128 == 0 {
+            want.push((ns.last_zxid(), ns.digest()));
+        }
+    }
+    assert_eq!(ns.last_zxid(), 300);
+    assert_eq!(ns.digest_history(), want);
+    assert_eq!(want.iter().map(|w| w.0).collect::<Vec<_>>(), [128, 256]);
+    // Replayed txns are recorded too, and a txn ending at a multiple is seen at once.
+    let mut replayed = Namespace::empty(0);
+    replayed.restore_node(
+        "/".into(),
+        Vec::new(),
+        open().into_iter().collect(),
+        Default::default(),
+    );
+    replayed.restore_zxid(128);
+    assert_eq!(replayed.digest_history(), vec![(128, replayed.digest())]);
+}
