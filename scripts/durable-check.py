@@ -11,8 +11,9 @@
       is there and no node appears that was never requested. ROUNDS times.
   durable-check.py from-zk BIN WORKDIR
       WORKDIR holds a dataDir written by Apache ZooKeeper 3.8 through kazoo and the tree
-      its client saw (scripts/persist-zk-fixture.py); zksessiond opens a copy and every
-      node is compared (data, stat, ACL).
+      its client saw (scripts/persist-zk-fixture.py); zksessiond opens a copy, finds
+      every digest ZooKeeper recorded matching, and every node is compared (data, stat,
+      ACL).
   durable-check.py to-zk BIN WORKDIR
       zksessiond writes a dataDir through kazoo; Apache ZooKeeper 3.8 opens it, logs no
       digest mismatch (it checks the tree digests zksessiond recorded), and every node
@@ -319,8 +320,15 @@ def from_zk(binary, workdir):
         close(zk)
     finally:
         stop(proc)
-    return compare(expected_nodes(workdir), got, "ZooKeeper's dataDir opened by zksessiond",
-                   ttl_owner_only)
+    # zksessiond computed, for the tree it loaded, the digests ZooKeeper recorded.
+    with open(os.path.join(workdir, "zksessiond.log")) as f:
+        loaded = [line for line in f if "data directory loaded" in line]
+    bad = 0
+    if not loaded or any("digest_mismatches=0" not in line for line in loaded):
+        print("zksessiond found ZooKeeper's digests not matching:", loaded, file=sys.stderr)
+        bad = 1
+    return bad + compare(expected_nodes(workdir), got,
+                         "ZooKeeper's dataDir opened by zksessiond", ttl_owner_only)
 
 
 def corrupt_a_logged_digest(data):
