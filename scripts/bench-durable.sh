@@ -59,7 +59,7 @@ free_port() {
 }
 
 echo "== building zksessiond and the load generator (release)" >&2
-cargo build --release --features loadgen --bin loadgen --bin zksessiond >&2
+cargo build --release --bin loadgen --bin zksessiond >&2
 LOADGEN=target/release/loadgen
 ZKSESSIOND="${ZKSESSIOND:-target/release/zksessiond}"
 

@@ -88,7 +88,7 @@ CFG
 
 echo "== building the load generator" >&2
 # The release profile; only the wire codec of the library (feature `loadgen`).
-cargo build --release --no-default-features --features loadgen --bin loadgen >&2
+cargo build --release --bin loadgen >&2
 LOADGEN=target/release/loadgen
 
 RESULTS="$WORK/results"

@@ -50,7 +50,7 @@ free_port() {
 }
 
 echo "== building the load generator" >&2
-cargo build --release --no-default-features --features loadgen --bin loadgen >&2
+cargo build --release --bin loadgen >&2
 LOADGEN=target/release/loadgen
 
 echo "== certificates (openssl)" >&2

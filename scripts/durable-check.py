@@ -11,11 +11,13 @@
       is there and no node appears that was never requested. ROUNDS times.
   durable-check.py from-zk BIN WORKDIR
       WORKDIR holds a dataDir written by Apache ZooKeeper 3.8 through kazoo and the tree
-      its client saw (scripts/persist-zk-fixture.py); zksessiond opens a copy and every
-      node is compared (data, stat, ACL).
+      its client saw (scripts/persist-zk-fixture.py); zksessiond opens a copy, finds
+      every digest ZooKeeper recorded matching, and every node is compared (data, stat,
+      ACL).
   durable-check.py to-zk BIN WORKDIR
-      zksessiond writes a dataDir through kazoo; Apache ZooKeeper 3.8 opens it and every
-      node is compared with what zksessiond served.
+      zksessiond writes a dataDir through kazoo; Apache ZooKeeper 3.8 opens it, logs no
+      digest mismatch (it checks the tree digests zksessiond recorded), and every node
+      is compared with what zksessiond served.
   durable-check.py resume-from-zk BIN WORKDIR
       a kazoo client holds a session with an ephemeral on Apache ZooKeeper 3.8; ZooKeeper
       is stopped and zksessiond (zksession.passwordMode=zookeeper) starts on its dataDir;
@@ -31,8 +33,10 @@ import os
 import shutil
 import signal
 import subprocess
+import struct
 import sys
 import time
+import zlib
 
 from kazoo.client import KazooClient
 from kazoo.exceptions import NoAuthError
@@ -316,8 +320,73 @@ def from_zk(binary, workdir):
         close(zk)
     finally:
         stop(proc)
-    return compare(expected_nodes(workdir), got, "ZooKeeper's dataDir opened by zksessiond",
-                   ttl_owner_only)
+    # zksessiond computed, for the tree it loaded, the digests ZooKeeper recorded.
+    with open(os.path.join(workdir, "zksessiond.log")) as f:
+        loaded = [line for line in f if "data directory loaded" in line]
+    bad = 0
+    if not loaded or any("digest_mismatches=0" not in line for line in loaded):
+        print("zksessiond found ZooKeeper's digests not matching:", loaded, file=sys.stderr)
+        bad = 1
+    return bad + compare(expected_nodes(workdir), got,
+                         "ZooKeeper's dataDir opened by zksessiond", ttl_owner_only)
+
+
+def corrupt_a_logged_digest(data):
+    """Adds one to the digest logged with the first txn after the newest snapshot of
+    the dataDir `data` (re-sealing the record's Adler32), where ZooKeeper's load compares
+    it. Returns that txn's zxid, or None when no such txn carries a digest."""
+    v2 = os.path.join(data, "version-2")
+    names = os.listdir(v2)
+    snap = max(int(n.split(".")[1], 16) for n in names if n.startswith("snapshot."))
+    for name in sorted((n for n in names if n.startswith("log.")),
+                       key=lambda n: int(n.split(".")[1], 16)):
+        path = os.path.join(v2, name)
+        with open(path, "rb") as f:
+            b = bytearray(f.read())
+        pos = 16
+        while pos + 12 <= len(b):
+            length = struct.unpack(">i", b[pos + 8:pos + 12])[0]
+            if length <= 0:
+                break
+            body = pos + 12
+            zxid = struct.unpack(">q", b[body + 12:body + 20])[0]
+            version = struct.unpack(">i", b[body + length - 12:body + length - 8])[0]
+            if zxid > snap and version == 2:
+                end = body + length
+                digest = struct.unpack(">q", b[end - 8:end])[0]
+                b[end - 8:end] = struct.pack(">q", digest + 1)
+                b[pos:pos + 8] = struct.pack(">q", zlib.adler32(bytes(b[body:end])))
+                with open(path, "wb") as f:
+                    f.write(b)
+                return zxid
+            pos = body + length + 1
+    return None
+
+
+def zookeeper_digest_mismatches(workdir):
+    """Starts ZooKeeper (logging through slf4j-simple) on WORKDIR/data, reads its tree,
+    stops it, and returns the lines of its log reporting digests not matching, and the
+    tree."""
+    cp = os.environ.get("ZK_CLASSPATH",
+                        "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-nop.jar")
+    os.environ["ZK_CLASSPATH"] = cp.replace("slf4j-nop", "slf4j-simple")
+    try:
+        proc, port = fixture.start_server(workdir)
+    finally:
+        os.environ["ZK_CLASSPATH"] = cp
+    try:
+        zk = fixture.connect(port)
+        got = dump(zk)
+        close(zk)
+    finally:
+        stop(proc)
+    with open(os.path.join(workdir, "zookeeper.out")) as f:
+        zk_log = f.read()
+    if "zookeeper.digest.enabled = true" not in zk_log:
+        raise RuntimeError("ZooKeeper's log does not show digests enabled")
+    return [line for line in zk_log.splitlines()
+            if "digest" in line.lower()
+            and ("not matching" in line or "mismatch" in line.lower())], got
 
 
 def to_zk(binary, workdir):
@@ -343,14 +412,27 @@ def to_zk(binary, workdir):
         close(zk)
     finally:
         stop(proc, signal.SIGKILL)
-    proc, port = fixture.start_server(workdir)
-    try:
-        zk = fixture.connect(port)
-        got = dump(zk)
-        close(zk)
-    finally:
-        stop(proc)
-    return compare(want, got, "zksessiond's dataDir opened by ZooKeeper")
+    # ZooKeeper compares the digests zksessiond recorded as it loads the tree: none may
+    # differ. A copy with one logged digest off by one shows that its check is seen.
+    control = os.path.join(workdir, "control")
+    shutil.copytree(data, os.path.join(control, "data"))
+    bad = 0
+    mismatch, got = zookeeper_digest_mismatches(workdir)
+    if mismatch:
+        print("ZooKeeper found digests not matching in zksessiond's dataDir:", file=sys.stderr)
+        print("\n".join(mismatch), file=sys.stderr)
+        bad += 1
+    else:
+        print("ZooKeeper loaded zksessiond's dataDir with every digest matching")
+    zxid = corrupt_a_logged_digest(os.path.join(control, "data"))
+    if zxid is None:
+        print("control skipped: no digest logged after the newest snapshot")
+    elif not zookeeper_digest_mismatches(control)[0]:
+        print(f"control: a wrong digest at zxid {zxid:#x} went unreported", file=sys.stderr)
+        bad += 1
+    else:
+        print(f"control: ZooKeeper reports the wrong digest at zxid {zxid:#x}")
+    return bad + compare(want, got, "zksessiond's dataDir opened by ZooKeeper")
 
 
 def resume_from_zk(binary, workdir):

@@ -53,7 +53,7 @@ smoke_run() {
 suite "namespace unit and property tests" timeout 900 cargo test --lib namespace
 suite "namespace against a fresh trace from the installed ZooKeeper" fresh_trace
 suite "load generator unit tests" \
-    timeout 900 cargo test --release --features loadgen --test loadgen_units
+    timeout 900 cargo test --test loadgen_units
 suite "load generator smoke run" smoke_run
 
 suite_end

@@ -109,6 +109,11 @@ fn main() -> ExitCode {
         eprintln!("zksessiond: environment: {e}");
         return ExitCode::from(1);
     }
+    let env_tree_digest = std::env::var(zksession::server::DIGEST_ENABLED_KEY).ok();
+    if let Err(e) = config.digest_from_env(env_tree_digest.as_deref()) {
+        eprintln!("zksessiond: environment: {e}");
+        return ExitCode::from(1);
+    }
     let env_digest = std::env::var(zksession::security::digest::SUPER_DIGEST_KEY).ok();
     if let Err(e) = config.super_digest_from_env(env_digest.as_deref()) {
         eprintln!("zksessiond: environment: {e}");

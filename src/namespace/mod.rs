@@ -40,6 +40,7 @@
 
 mod acl;
 mod budget;
+mod digest_log;
 mod kind;
 mod path;
 mod quota;

@@ -47,6 +47,7 @@ impl Namespace {
         ns.reapable.clear();
         ns.data_size = 0;
         ns.tree_bytes = 0;
+        ns.digest = 0;
         ns.last_zxid = last_zxid;
         ns
     }
@@ -92,7 +93,7 @@ impl Namespace {
         }
         let exists = self.nodes.contains_key(path);
         let parent = path::split(path).0;
-        let Some(p) = self.nodes.get_mut(parent) else {
+        let Some(p) = self.nodes.get(parent) else {
             return false;
         };
         let cv = if parent_cversion == -1 {
@@ -101,8 +102,11 @@ impl Namespace {
             parent_cversion
         };
         if cv > p.stat.cversion {
-            p.stat.cversion = cv;
-            p.stat.pzxid = stat.czxid;
+            let parent = parent.to_owned();
+            self.change_stat(&parent, |s| {
+                s.cversion = cv;
+                s.pzxid = stat.czxid;
+            });
         }
         !exists && self.restore_node(path.to_owned(), data, acl, stat)
     }
@@ -131,11 +135,11 @@ impl Namespace {
             self.remove_node(p);
         }
         let removed = self.remove_node(path).is_some();
-        if let Some(p) = self.nodes.get_mut(path::split(path).0) {
-            if zxid > p.stat.pzxid {
-                p.stat.pzxid = zxid;
+        self.change_stat(path::split(path).0, |s| {
+            if zxid > s.pzxid {
+                s.pzxid = zxid;
             }
-        }
+        });
         removed
     }
 
@@ -152,11 +156,11 @@ impl Namespace {
             return false;
         }
         self.replace_data(path, data.into());
-        let n = self.nodes.get_mut(path).expect("present");
-        n.stat.version = version;
-        n.stat.mzxid = zxid;
-        n.stat.mtime = time;
-        true
+        self.change_stat(path, |s| {
+            s.version = version;
+            s.mzxid = zxid;
+            s.mtime = time;
+        })
     }
 
     /// A logged setACL.
@@ -168,13 +172,14 @@ impl Namespace {
         let n = self.nodes.get_mut(path).expect("checked above");
         let old = std::mem::replace(&mut n.acl, acl);
         self.acls.release(vec![old]);
-        n.stat.aversion = version;
-        true
+        self.change_stat(path, |s| s.aversion = version)
     }
 
     /// Moves the zxid counter forward to `zxid` (never back).
     pub fn restore_zxid(&mut self, zxid: i64) {
         self.last_zxid = self.last_zxid.max(zxid);
+        // A replayed txn is complete when its zxid is set.
+        self.digest_log.note(self.last_zxid, self.digest);
     }
 
     /// Calls `f` with every node's path and parts, each parent before its children

@@ -10,7 +10,11 @@
 //! it as `2 * creates - live children`, i.e. creates plus deletes, via
 //! [`Node::client_stat`]; a node with a session owner is in that session's ephemeral set and
 //! nowhere else; a container or TTL node (see `kind`) is in `reapable` and nothing else
-//! is; `data_size` is the sum over nodes of path length plus data length.
+//! is; `data_size` is the sum over nodes of path length plus data length; `digest` is
+//! the wrapping sum over nodes of their ZooKeeper 3.8 digest ([`crate::persist::node_digest`]),
+//! kept by the storage primitives ([`Namespace::insert_node`], [`Namespace::remove_node`],
+//! [`Namespace::set_data_raw`], [`Namespace::change_stat`]), so every write, rollback,
+//! replay and restore keeps it right. A node's stat is changed only through them.
 //!
 //! Must never: fire watches from a read; reads only register watches.
 
@@ -96,6 +100,10 @@ pub struct Namespace {
     pub(crate) reapable: BTreeSet<String>,
     /// Whether TTL creates are allowed and TTL nodes reaped (`extendedTypesEnabled`).
     pub(crate) extended_types: bool,
+    /// Wrapping sum of every node's digest: ZooKeeper's tree digest.
+    pub(crate) digest: i64,
+    /// The digest after every 128th txn (the `hash` command's history).
+    pub(crate) digest_log: super::digest_log::DigestLog,
 }
 
 impl Default for Namespace {
@@ -123,6 +131,8 @@ impl Namespace {
             quotas: Quotas::default(),
             reapable: BTreeSet::new(),
             extended_types: false,
+            digest: 0,
+            digest_log: Default::default(),
         };
         ns.insert_node(
             ROOT.to_owned(),
@@ -139,9 +149,7 @@ impl Namespace {
             );
         }
         // ZooKeeper sets the config node's ACL with version -1, which becomes its aversion.
-        if let Some(config) = ns.nodes.get_mut("/zookeeper/config") {
-            config.stat.aversion = -1;
-        }
+        ns.change_stat("/zookeeper/config", |s| s.aversion = -1);
         ns
     }
 
@@ -152,11 +160,46 @@ impl Namespace {
 
     /// Takes the next zxid for a txn that changes no node (createSession).
     pub fn allocate_zxid(&mut self) -> i64 {
+        // The previous txn is complete: its digest is final.
+        self.digest_log.note(self.last_zxid, self.digest);
         self.last_zxid += 1;
         self.last_zxid
     }
 
+    /// ZooKeeper 3.8's digest of the whole tree (`DataTree.getTreeDigest`): the wrapping
+    /// sum of every node's digest, nodes under `/zookeeper/` counting 0.
+    pub fn digest(&self) -> i64 {
+        self.digest
+    }
+
+    /// ZooKeeper's digest history (the `hash` command): (zxid, tree digest after it) for
+    /// every txn whose zxid is a multiple of 128 since the process started (replayed ones
+    /// included), the newest 1024, oldest first.
+    pub fn digest_history(&self) -> Vec<(i64, i64)> {
+        self.digest_log.history(self.last_zxid, self.digest)
+    }
+
+    /// Recomputes [`digest`](Self::digest) from every node (a check of the running sum).
+    pub fn digest_recomputed(&self) -> i64 {
+        self.nodes
+            .iter()
+            .fold(0i64, |acc, (p, n)| acc.wrapping_add(node_digest_of(p, n)))
+    }
+
     // ----- storage primitives (keep the invariants) -----
+
+    /// Changes the stat of the node at `path` (if any) through `f`, keeping the digest.
+    /// Returns whether the node exists.
+    pub(crate) fn change_stat(&mut self, path: &str, f: impl FnOnce(&mut Stat)) -> bool {
+        let Some(node) = self.nodes.get_mut(path) else {
+            return false;
+        };
+        let before = node_digest_of(path, node);
+        f(&mut node.stat);
+        let after = node_digest_of(path, node);
+        self.digest = self.digest.wrapping_sub(before).wrapping_add(after);
+        true
+    }
 
     /// Inserts `node` at `path`, linking it into its parent's child set (the parent's stat
     /// is the caller's business, except `num_children`).
@@ -180,6 +223,7 @@ impl Namespace {
         self.data_size += (path.len() + len) as u64;
         self.tree_bytes += node_cost(path.len(), len);
         let quota_path = self.quotas.concerns(&path).then(|| path.clone());
+        self.digest = self.digest.wrapping_add(node_digest_of(&path, &node));
         self.nodes.insert(path, node);
         if let Some(p) = quota_path {
             self.quota_inserted(&p, len);
@@ -204,6 +248,7 @@ impl Namespace {
         } else if node.kind().is_reapable() {
             self.reapable.remove(path);
         }
+        self.digest = self.digest.wrapping_sub(node_digest_of(path, &node));
         let len = data_len(&node.data);
         self.data_size -= (path.len() + len) as u64;
         self.tree_bytes -= node_cost(path.len(), len);
@@ -228,11 +273,15 @@ impl Namespace {
     /// to rewrite stats nodes).
     pub(crate) fn set_data_raw(&mut self, path: &str, data: Option<Vec<u8>>) -> Option<Vec<u8>> {
         let node = self.nodes.get_mut(path).expect("node exists");
+        let before = node_digest_of(path, node);
         let (old, new) = (data_len(&node.data) as u64, data_len(&data) as u64);
         self.data_size = self.data_size - old + new;
         self.tree_bytes = self.tree_bytes - old + new;
         node.stat.data_length = new as i32;
-        std::mem::replace(&mut node.data, data)
+        let old_data = std::mem::replace(&mut node.data, data);
+        let after = node_digest_of(path, node);
+        self.digest = self.digest.wrapping_sub(before).wrapping_add(after);
+        old_data
     }
 
     // ----- memory budget -----
@@ -721,4 +770,21 @@ fn tables_for(kind: WatcherType) -> [(bool, Matching); 2] {
             (true, Matching::Mode(WatchMode::PersistentRecursive)),
         ],
     }
+}
+
+/// A node's ZooKeeper 3.8 digest, from its stored (persisted) stat.
+pub(crate) fn node_digest_of(path: &str, n: &Node) -> i64 {
+    let s = &n.stat;
+    let stat = crate::persist::StatPersisted {
+        czxid: s.czxid,
+        mzxid: s.mzxid,
+        ctime: s.ctime,
+        mtime: s.mtime,
+        version: s.version,
+        cversion: s.cversion,
+        aversion: s.aversion,
+        ephemeral_owner: s.ephemeral_owner,
+        pzxid: s.pzxid,
+    };
+    crate::persist::node_digest(path, n.data.as_deref(), &stat)
 }

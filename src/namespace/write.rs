@@ -89,15 +89,17 @@ impl Namespace {
                     }
                 }
                 Undo::Removed(p, node) => self.insert_node(p, node),
-                Undo::Stat(p, stat) => self.nodes.get_mut(&p).expect("undo target").stat = stat,
+                Undo::Stat(p, stat) => {
+                    self.change_stat(&p, |s| *s = stat);
+                }
                 Undo::Data(p, data, stat) => {
                     self.replace_data(&p, data);
-                    self.nodes.get_mut(&p).expect("undo target").stat = stat;
+                    self.change_stat(&p, |s| *s = stat);
                 }
                 Undo::Acl(p, acl, stat) => {
                     let n = self.nodes.get_mut(&p).expect("undo target");
                     released.push(std::mem::replace(&mut n.acl, acl));
-                    n.stat = stat;
+                    self.change_stat(&p, |s| *s = stat);
                 }
             }
         }
@@ -228,10 +230,13 @@ impl Namespace {
         };
         self.admit(&full, node_cost(full.len(), len) + acl_cost)?;
         let parent_path = parent_path.to_owned();
-        let parent = self.nodes.get_mut(&parent_path).expect("checked above");
+        let parent = self.nodes.get(&parent_path).expect("checked above");
         txn.undo.push(Undo::Stat(parent_path.clone(), parent.stat));
-        parent.stat.cversion = parent.stat.cversion.wrapping_add(1);
-        parent.stat.pzxid = txn.zxid;
+        let zxid = txn.zxid;
+        self.change_stat(&parent_path, |s| {
+            s.cversion = s.cversion.wrapping_add(1);
+            s.pzxid = zxid;
+        });
         let owner = if let Some(owner) = ttl_owner {
             owner
         } else if mode == CreateMode::Container {
@@ -289,11 +294,14 @@ impl Namespace {
     /// child fewer is live).
     pub(super) fn unlink(&mut self, txn: &mut Txn, path: &str) {
         let parent_path = path::split(path).0.to_owned();
-        let parent = self.nodes.get_mut(&parent_path).expect("parent of a node");
-        txn.undo.push(Undo::Stat(parent_path, parent.stat));
-        if txn.zxid > parent.stat.pzxid {
-            parent.stat.pzxid = txn.zxid;
-        }
+        let parent = self.nodes.get(&parent_path).expect("parent of a node");
+        txn.undo.push(Undo::Stat(parent_path.clone(), parent.stat));
+        let zxid = txn.zxid;
+        self.change_stat(&parent_path, |s| {
+            if zxid > s.pzxid {
+                s.pzxid = zxid;
+            }
+        });
         let node = self.remove_node(path).expect("node exists");
         txn.undo.push(Undo::Removed(path.to_owned(), node));
         txn.effects.push(Effect::Deleted(path.to_owned()));
@@ -320,12 +328,14 @@ impl Namespace {
         self.admit(path, new_len.saturating_sub(old_len) as u64)?;
         let old = self.replace_data(path, data);
         txn.undo.push(Undo::Data(path.to_owned(), old, before));
-        let node = self.nodes.get_mut(path).expect("checked above");
-        node.stat.version = next_version(before.version);
-        node.stat.mtime = txn.time;
-        node.stat.mzxid = txn.zxid;
+        let (time, zxid) = (txn.time, txn.zxid);
+        self.change_stat(path, |s| {
+            s.version = next_version(before.version);
+            s.mtime = time;
+            s.mzxid = zxid;
+        });
         txn.effects.push(Effect::DataChanged(path.to_owned()));
-        Ok(node.client_stat())
+        Ok(self.nodes[path].client_stat())
     }
 
     fn apply_check(&self, who: &dyn Access, path: &str, version: i32) -> Result<(), ErrorCode> {
@@ -528,8 +538,8 @@ impl Namespace {
             txn.undo
                 .push(Undo::Acl(path.to_owned(), node.acl.clone(), node.stat));
             node.acl = acl;
-            node.stat.aversion = next_version(node.stat.aversion);
-            Ok(node.client_stat())
+            ns.change_stat(path, |s| s.aversion = next_version(s.aversion));
+            Ok(ns.nodes[path].client_stat())
         })
     }
 

@@ -170,8 +170,19 @@ fn fields(shared: &Shared, cmd: &str, out: &mut Map<String, Value>) {
             put("path_to_session_ids", by_path.into());
         }
         "is_read_only" => put("read_only", false.into()),
-        // The digest of the tree is not kept (as with ZooKeeper's digest switched off).
-        "hash" => put("digests", json!([])),
+        "hash" => {
+            let history: Vec<Value> = super::fourlw::digest_history(shared)
+                .into_iter()
+                .map(|(zxid, digest)| {
+                    json!({
+                        "zxid": zxid,
+                        "digestVersion": crate::persist::DIGEST_VERSION,
+                        "digest": digest,
+                    })
+                })
+                .collect();
+            put("digests", history.into());
+        }
         "get_trace_mask" => put("tracemask", 0.into()),
         "last_snapshot" => {
             let (zxid, secs) = figures::last_snapshot(shared);

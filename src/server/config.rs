@@ -191,6 +191,10 @@ pub struct ServerConfig {
     pub memory_budget: Option<u64>,
     /// `zookeeper.enforceQuota`: whether hard quota limits refuse writes.
     pub enforce_quota: bool,
+    /// `zookeeper.digest.enabled` (`None`: not set, which means on, as ZooKeeper 3.8's
+    /// default): logs and snapshots carry ZooKeeper's tree digests, checked at load. See
+    /// [`ServerConfig::digest_enabled`].
+    pub digest_enabled: Option<bool>,
     /// `extendedTypesEnabled` (or `zookeeper.extendedTypesEnabled`, the system property
     /// ZooKeeper reads it from; default false): TTL nodes may be created and are reaped.
     pub extended_types: bool,
@@ -211,6 +215,8 @@ pub const MEMORY_BUDGET_KEY: &str = "zksession.memoryBudget";
 /// The zoo.cfg key and environment variable (ZooKeeper's system property) turning on the
 /// enforcement of hard quota limits.
 pub const ENFORCE_QUOTA_KEY: &str = "zookeeper.enforceQuota";
+/// The key (and environment variable) switching the data-tree digests.
+pub const DIGEST_ENABLED_KEY: &str = "zookeeper.digest.enabled";
 
 /// A secret setting: never shown by `Debug`.
 #[derive(Clone, PartialEq, Eq)]
@@ -264,6 +270,7 @@ impl Default for ServerConfig {
             enforcement: AuthEnforcement::default(),
             memory_budget: None,
             enforce_quota: false,
+            digest_enabled: None,
             extended_types: false,
             container_check_interval_ms: 60_000,
             container_max_per_minute: 10_000,
@@ -628,6 +635,7 @@ impl ServerConfig {
                 }
                 MEMORY_BUDGET_KEY => c.memory_budget = Some(memory_budget(value)?),
                 ENFORCE_QUOTA_KEY => c.enforce_quota = boolean(ENFORCE_QUOTA_KEY, value)?,
+                DIGEST_ENABLED_KEY => c.digest_enabled = Some(boolean(DIGEST_ENABLED_KEY, value)?),
                 "extendedTypesEnabled" | "zookeeper.extendedTypesEnabled" => {
                     c.extended_types = boolean("extendedTypesEnabled", value)?
                 }
@@ -721,6 +729,21 @@ impl ServerConfig {
         }
         if let (Some(v), None) = (budget, self.memory_budget) {
             self.memory_budget = Some(memory_budget(v)?);
+        }
+        Ok(())
+    }
+
+    /// Whether the data-tree digests are written and checked (`zookeeper.digest.enabled`,
+    /// on unless set false).
+    pub fn digest_enabled(&self) -> bool {
+        self.digest_enabled.unwrap_or(true)
+    }
+
+    /// Takes `zookeeper.digest.enabled` from `env` (the environment variable named like
+    /// the key) when the file set none.
+    pub fn digest_from_env(&mut self, env: Option<&str>) -> Result<(), ConfigError> {
+        if let (Some(v), None) = (env, self.digest_enabled) {
+            self.digest_enabled = Some(boolean(DIGEST_ENABLED_KEY, v)?);
         }
         Ok(())
     }
@@ -1272,5 +1295,24 @@ mod tests {
     fn missing_file_is_a_read_error() {
         let err = ServerConfig::from_file(Path::new("/nonexistent/zoo.cfg")).unwrap_err();
         assert!(matches!(err, ConfigError::Read { .. }));
+    }
+
+    #[test]
+    fn digest_enabled_is_on_by_default_and_read_from_the_file_or_the_environment() {
+        let (d, _) = ServerConfig::parse("").unwrap();
+        assert!(d.digest_enabled());
+        let (mut off, unknown) = ServerConfig::parse("zookeeper.digest.enabled=false\n").unwrap();
+        assert!(unknown.is_empty());
+        assert!(!off.digest_enabled());
+        // The file wins over the environment.
+        off.digest_from_env(Some("true")).unwrap();
+        assert!(!off.digest_enabled());
+        let (mut env, _) = ServerConfig::parse("").unwrap();
+        env.digest_from_env(Some("false")).unwrap();
+        assert!(!env.digest_enabled());
+        assert!(env.clone().digest_from_env(Some("maybe")).is_ok());
+        let (mut bad, _) = ServerConfig::parse("").unwrap();
+        assert!(bad.digest_from_env(Some("maybe")).is_err());
+        assert!(ServerConfig::parse("zookeeper.digest.enabled=maybe\n").is_err());
     }
 }

@@ -52,6 +52,15 @@ pub(crate) fn recognise(first: [u8; 4]) -> Option<&'static str> {
 pub(crate) static HOLD: crate::sync::Mutex<()> = parking_lot::const_mutex(());
 
 /// The output of `cmd` (already recognised).
+/// The digest history `hash` answers: none with `zookeeper.digest.enabled=false` (as
+/// ZooKeeper, which then computes no digest).
+pub(crate) fn digest_history(shared: &Shared) -> Vec<(i64, i64)> {
+    if !shared.config.digest_enabled() {
+        return Vec::new();
+    }
+    shared.ns.lock().digest_history()
+}
+
 pub(crate) fn run(shared: &Shared, cmd: &str) -> String {
     #[cfg(test)]
     let _held = HOLD.lock();
@@ -62,7 +71,11 @@ pub(crate) fn run(shared: &Shared, cmd: &str) -> String {
         "ruok" => "imok".to_owned(),
         "isro" => "rw".to_owned(),
         "gtmk" => "0".to_owned(),
-        "hash" => String::new(),
+        // ZooKeeper's digest history: `<hex zxid>:<digest>` a line.
+        "hash" => digest_history(shared)
+            .into_iter()
+            .map(|(zxid, digest)| format!("{zxid:x}:{digest}\n"))
+            .collect(),
         "srvr" => server_stats(shared, false),
         "stat" => server_stats(shared, true),
         "conf" => conf(shared),
@@ -389,6 +402,7 @@ pub(crate) fn mntr_lines(shared: &Shared) -> Vec<(String, String)> {
         ),
         ("zk_stale_sessions_expired", get(&s.sessions_expired)),
         ("zk_auth_failed_count", get(&s.auth_failed)),
+        ("zk_digest_mismatches_count", get(&s.digest_mismatches)),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

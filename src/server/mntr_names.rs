@@ -21,7 +21,6 @@ pub(crate) const ZERO_COUNTERS: &[&str] = &[
     "dead_watchers_queued",
     "stale_requests",
     "learner_proposal_received_count",
-    "digest_mismatches_count",
     "dead_watchers_cleared",
     "response_packet_cache_hits",
     "add_dead_watcher_stall_time",

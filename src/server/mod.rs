@@ -114,8 +114,8 @@ mod stats;
 
 pub use config::{
     ConfigError, FourLetterWords, Hidden, ServerConfig, UnknownKey, ALL_FOUR_LETTER_WORDS,
-    DEFAULT_ADMIN_COMMAND_URL, DEFAULT_ADMIN_PORT, ENFORCE_QUOTA_KEY, JAAS_KEY, MEMORY_BUDGET_KEY,
-    PROMETHEUS_PROVIDER,
+    DEFAULT_ADMIN_COMMAND_URL, DEFAULT_ADMIN_PORT, DIGEST_ENABLED_KEY, ENFORCE_QUOTA_KEY, JAAS_KEY,
+    MEMORY_BUDGET_KEY, PROMETHEUS_PROVIDER,
 };
 pub use durable::{RecoverError, WriteFaults};
 pub use fourlw::{version_line, PROTOCOL_VERSION, VERSION};
@@ -285,9 +285,11 @@ impl Server {
             (None, None) => config.client_addr,
         };
         let (answers, answer_queue) = answers::Answers::new();
+        let mut digest_mismatches = 0;
         let (ns, settings) = match (recovered, settings) {
             (Some(r), Some(s)) => {
                 durable::restore_sessions(&engine, &r, &config);
+                digest_mismatches = r.digest_mismatches;
                 (r.ns, Some(s))
             }
             _ => (Namespace::new(), None),
@@ -324,7 +326,12 @@ impl Server {
             conns: Mutex::new(HashMap::new()),
             sessions: Mutex::new(HashMap::new()),
             per_ip: Mutex::new(HashMap::new()),
-            stats: Stats::new(),
+            stats: {
+                let s = Stats::new();
+                s.digest_mismatches
+                    .store(digest_mismatches, std::sync::atomic::Ordering::Relaxed);
+                s
+            },
             last_zxid: AtomicI64::new(last_zxid),
             next_conn_id: AtomicU64::new(1),
             started: Instant::now(),

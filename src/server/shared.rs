@@ -26,7 +26,7 @@ use crate::engine::SessionKind;
 use crate::engine::{Engine, Expired};
 use crate::namespace::Access;
 use crate::namespace::{Namespace, Notification};
-use crate::persist::{LogEntry, Txn, TxnHeader};
+use crate::persist::{LogEntry, Txn, TxnDigest, TxnHeader, DIGEST_VERSION};
 use crate::security::AuthInfo;
 use crate::sync::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Mutex, Ordering};
 use crate::wire::perms;
@@ -315,10 +315,18 @@ impl Shared {
             time,
             txn_type: txn.op_code(),
         };
+        // ZooKeeper 3.8 logs the tree digest after every txn but a failed write's.
+        let digest =
+            (self.config.digest_enabled() && !matches!(txn, Txn::Error { .. })).then(|| {
+                TxnDigest {
+                    version: DIGEST_VERSION,
+                    tree_digest: ns.digest(),
+                }
+            });
         let due = d.append(LogEntry {
             header,
             txn,
-            digest: None,
+            digest,
         });
         if due {
             let sessions: Vec<(i64, i32)> = self

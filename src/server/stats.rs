@@ -35,6 +35,9 @@ pub struct Stats {
     pub bytes_received: AtomicU64,
     /// `addauth` packets refused (unknown scheme or bad credentials).
     pub auth_failed: AtomicU64,
+    /// Recorded tree digests the data directory's tree did not match at load
+    /// (`zk_digest_mismatches_count`).
+    pub digest_mismatches: AtomicU64,
     latency_count: AtomicU64,
     latency_sum_us: AtomicU64,
     latency_min_us: AtomicU64,

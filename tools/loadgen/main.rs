@@ -19,7 +19,7 @@
 //! pings` and `loadgen handshakes` measure pings and session handshakes over plaintext or
 //! TLS from client threads (module `tls`).
 //!
-//! Build and run: `cargo run --release --features loadgen --bin loadgen -- --help`.
+//! Build and run: `cargo run --release --bin loadgen -- --help`.
 //! A tool, not a bench: nothing runs it unless asked.
 //!
 //! Must never: run without a bound: every phase has a deadline.

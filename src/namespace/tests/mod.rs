@@ -1,5 +1,6 @@
 //! Behaviour tests of the namespace, one per rule, plus a property test of multi atomicity.
 
+mod digest;
 mod multi;
 mod quota;
 mod reap;

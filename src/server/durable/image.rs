@@ -1,6 +1,7 @@
 //! The namespace as a snapshot and back, and logged transactions applied to it.
 //!
-//! Owns: [`snapshot_of`] (a consistent copy of the tree and the global sessions),
+//! Owns: [`snapshot_of`] (a consistent copy of the tree and the global sessions, with
+//! the digest section of its last zxid), [`zxid_digest`],
 //! [`snapshot_paged`] (a fuzzy copy of a live tree, a page of nodes per lock hold),
 //! [`namespace_of`] (a tree loaded from a snapshot) and [`Replay`] (applies log entries
 //! as ZooKeeper's `DataTree` does: parent cversion and pzxid on create, pzxid on delete,
@@ -15,7 +16,10 @@
 //! reported and skipped).
 
 use crate::namespace::Namespace;
-use crate::persist::{DataNode, LogEntry, Snapshot, StatPersisted, SubTxn, Txn, OPEN_UNSAFE_ACL};
+use crate::persist::{
+    DataNode, LogEntry, Snapshot, StatPersisted, SubTxn, Txn, ZxidDigest, DIGEST_VERSION,
+    OPEN_UNSAFE_ACL,
+};
 use crate::wire::{Acl, Stat};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -118,24 +122,36 @@ impl SnapshotBuilder {
         ));
     }
 
-    /// The snapshot with the given global sessions, the digest section left out.
-    pub(crate) fn finish(self, sessions: Vec<(i64, i32)>) -> Snapshot {
+    /// The snapshot with the given global sessions and digest section.
+    pub(crate) fn finish(self, sessions: Vec<(i64, i32)>, digest: Option<ZxidDigest>) -> Snapshot {
         Snapshot {
             dbid: -1,
             sessions,
             acls: self.acls,
             nodes: self.nodes,
-            digest: None,
+            digest,
         }
     }
 }
 
+/// The digest section for the tree as it is now: the digest after its last txn, as
+/// ZooKeeper 3.8 records its last processed txn's. A tree at zxid 0 gets ZooKeeper's
+/// empty record (zxid 0, digest 0), which no load compares.
+pub(crate) fn zxid_digest(ns: &Namespace) -> ZxidDigest {
+    let zxid = ns.last_zxid();
+    ZxidDigest {
+        zxid,
+        version: DIGEST_VERSION,
+        digest: if zxid == 0 { 0 } else { ns.digest() },
+    }
+}
+
 /// A consistent copy of the tree (parents before children, the root as `""`) and of the
-/// given global sessions, with the digest section left out.
+/// given global sessions, with the digest section of the tree's last zxid.
 pub(crate) fn snapshot_of(ns: &Namespace, sessions: &[(i64, i32)]) -> Snapshot {
     let mut b = SnapshotBuilder::new(ns.node_count());
     ns.for_each_node_parents_first(|path, n: NodeOf<'_>| b.add(path, n));
-    b.finish(sessions.to_vec())
+    b.finish(sessions.to_vec(), Some(zxid_digest(ns)))
 }
 
 /// What a paged copy of a live tree took.
@@ -174,6 +190,9 @@ pub(crate) fn snapshot_paged(
     // A page is copied into this buffer under the lock and moved into the builder after
     // it (the builder's growth, a copy of everything so far, stays out of the hold).
     let mut buf: Vec<CopiedNode> = Vec::with_capacity(page);
+    // As ZooKeeper's, the digest section is the tree's when the copy ends: the log from
+    // the snapshot's zxid replays to it exactly at this zxid.
+    let mut digest = zxid_digest(&ns.lock());
     while !walk.is_done() {
         let g = ns.lock();
         let t0 = std::time::Instant::now();
@@ -186,6 +205,7 @@ pub(crate) fn snapshot_paged(
             ))
         });
         copy.last_zxid = g.last_zxid();
+        digest = zxid_digest(&g);
         drop(g);
         for (path, data, acl, stat) in buf.drain(..) {
             b.add_owned(path, data, &acl, stat);
@@ -195,7 +215,7 @@ pub(crate) fn snapshot_paged(
         copy.total_hold += held;
         copy.pages += 1;
     }
-    (b.finish(sessions), copy)
+    (b.finish(sessions, Some(digest)), copy)
 }
 
 /// The tree a snapshot holds, its last zxid being the snapshot's.

@@ -84,6 +84,9 @@ pub(crate) struct Settings {
     pub(crate) snap_count: u64,
     pub(crate) retain: usize,
     pub(crate) purge_every_hours: u32,
+    /// `zookeeper.digest.enabled`: logs and snapshots carry the tree digest, and it is
+    /// checked at load.
+    pub(crate) digest: bool,
 }
 
 impl Settings {
@@ -97,6 +100,7 @@ impl Settings {
             snap_count: c.snap_count.max(2),
             retain: c.autopurge_snap_retain_count.max(3) as usize,
             purge_every_hours: c.autopurge_purge_interval_hours,
+            digest: c.digest_enabled(),
         })
     }
 }
@@ -430,11 +434,15 @@ impl Worker {
         let dir = self.settings.snap_dir.clone();
         let ns = self.ns.clone();
         let durable = self.durable.clone();
+        let with_digest = self.settings.digest;
         let spawned = thread::Builder::new()
             .name("zksessiond-snapshot".into())
             .spawn(move || {
                 let _done = SnapshotDone(&durable);
-                let (snap, copy) = snapshot_paged(&ns, sessions, SNAPSHOT_PAGE);
+                let (mut snap, copy) = snapshot_paged(&ns, sessions, SNAPSHOT_PAGE);
+                if !with_digest {
+                    snap.digest = None;
+                }
                 if !durable.wait_durable(copy.last_zxid) {
                     return;
                 }

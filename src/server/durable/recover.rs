@@ -7,6 +7,15 @@
 //! (with a log line saying where, how many bytes and why). A fresh directory gets
 //! `snapshot.0` of the initial tree, as ZooKeeper writes one.
 //!
+//! With digests enabled (`zookeeper.digest.enabled`), the tree is checked as ZooKeeper
+//! 3.8 checks it at load: the snapshot's digest section names a zxid; when the tree
+//! reaches it (at once, or replaying the log) its digest must be the recorded one; from
+//! then on (that txn included), each logged txn's digest must be the tree's after it
+//! (before that point the
+//! fuzzy snapshot may hold later changes, so txn digests are not compared). A digest of
+//! another version is not compared. A mismatch is logged and counted
+//! ([`Recovered::digest_mismatches`]); it is not fatal, as in ZooKeeper.
+//!
 //! Invariants: every whole record before the damage is applied; nothing after it is;
 //! after a cut the file ends at its last whole record, so new logs follow it cleanly.
 //!
@@ -16,7 +25,7 @@
 use super::image::{namespace_of, Replay};
 use super::{write_snapshot, Settings};
 use crate::namespace::Namespace;
-use crate::persist::{self, FileKind, LogScan, Snapshot};
+use crate::persist::{self, FileKind, LogScan, Snapshot, TxnDigest, ZxidDigest};
 use std::collections::BTreeMap;
 use std::io;
 use std::path::PathBuf;
@@ -27,6 +36,78 @@ pub(crate) struct Recovered {
     pub(crate) ns: Namespace,
     /// Global sessions (id, timeout ms) open at that point.
     pub(crate) sessions: Vec<(i64, i32)>,
+    /// Recorded digests the loaded tree did not match (0 with digests disabled).
+    pub(crate) digest_mismatches: u64,
+}
+
+/// ZooKeeper's load-time digest checks (`DataTree.compareSnapshotDigests` and
+/// `compareDigest`).
+pub(crate) struct DigestCheck {
+    enabled: bool,
+    /// The snapshot's digest, until the tree reaches its zxid (the fuzzy state).
+    pending: Option<ZxidDigest>,
+    /// Recorded digests compared with the tree.
+    pub(crate) compared: u64,
+    /// Mismatches found.
+    pub(crate) mismatches: u64,
+}
+
+impl DigestCheck {
+    /// Checks after loading a snapshot with the digest section `snap` (if any); call
+    /// [`DigestCheck::after`] with the snapshot's zxid next.
+    /// A digest at zxid 0 (no txn applied while the snapshot was written) leaves the
+    /// tree exact at the snapshot's zxid, so txn digests are compared at once.
+    pub(crate) fn new(enabled: bool, snap: Option<ZxidDigest>) -> DigestCheck {
+        DigestCheck {
+            enabled,
+            pending: snap.filter(|d| enabled && d.zxid != 0),
+            compared: 0,
+            mismatches: 0,
+        }
+    }
+
+    /// Compares the tree `ns`, now at zxid `zxid`, with what was recorded for it:
+    /// `logged` is the digest logged with that zxid's txn, if any.
+    pub(crate) fn after(&mut self, ns: &Namespace, zxid: i64, logged: Option<TxnDigest>) {
+        if !self.enabled {
+            return;
+        }
+        if let Some(p) = self.pending {
+            if p.zxid == zxid {
+                self.pending = None;
+                if p.version == persist::DIGEST_VERSION {
+                    self.compare(ns, zxid, p.digest, "snapshot");
+                }
+            } else if zxid > p.zxid {
+                tracing::info!(
+                    digest_zxid = format_args!("0x{:x}", p.zxid),
+                    "the snapshot's digest names a txn that was not replayed; not compared"
+                );
+                self.pending = None;
+            } else {
+                // Still fuzzy: txn digests are not compared yet.
+                return;
+            }
+        }
+        if let Some(d) = logged.filter(|d| d.version == persist::DIGEST_VERSION) {
+            self.compare(ns, zxid, d.tree_digest, "log");
+        }
+    }
+
+    fn compare(&mut self, ns: &Namespace, zxid: i64, recorded: i64, source: &str) {
+        let computed = ns.digest();
+        self.compared += 1;
+        if computed != recorded {
+            self.mismatches += 1;
+            tracing::warn!(
+                zxid = format_args!("0x{zxid:x}"),
+                recorded,
+                computed,
+                source,
+                "digest mismatch: the loaded tree's digest is not the recorded one"
+            );
+        }
+    }
 }
 
 /// Why a data directory could not be loaded.
@@ -108,6 +189,8 @@ pub(crate) fn recover(settings: &Settings) -> Result<Recovered, RecoverError> {
         ),
         None => (0, Namespace::new(), BTreeMap::new()),
     };
+    let mut check = DigestCheck::new(settings.digest, loaded.as_ref().and_then(|(_, s)| s.digest));
+    check.after(&ns, ns.last_zxid(), None);
     drop(loaded);
 
     // The newest log starting at or before the snapshot's next txn, and all after it.
@@ -152,6 +235,7 @@ pub(crate) fn recover(settings: &Settings) -> Result<Recovered, RecoverError> {
                     found = z, "gap in the log's zxids");
             }
             replay.apply(&r.entry);
+            check.after(replay.ns, z, r.entry.digest);
             applied += 1;
         }
         if !scan.end.is_clean() {
@@ -189,18 +273,24 @@ pub(crate) fn recover(settings: &Settings) -> Result<Recovered, RecoverError> {
         }
     }
     if snaps.is_empty() && logs.is_empty() {
-        write_snapshot(&settings.snap_dir, &super::snapshot_of(&ns, &[]), 0)
-            .map_err(io_err(&settings.snap_dir))?;
+        let mut snap = super::snapshot_of(&ns, &[]);
+        if !settings.digest {
+            snap.digest = None;
+        }
+        write_snapshot(&settings.snap_dir, &snap, 0).map_err(io_err(&settings.snap_dir))?;
     }
     tracing::info!(
         last_zxid = format_args!("0x{:x}", ns.last_zxid()),
         txns = applied,
         nodes = ns.node_count(),
         sessions = sessions.len(),
+        digest = ns.digest(),
+        digest_mismatches = check.mismatches,
         "data directory loaded"
     );
     Ok(Recovered {
         ns,
         sessions: sessions.into_iter().collect(),
+        digest_mismatches: check.mismatches,
     })
 }

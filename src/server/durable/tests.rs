@@ -5,9 +5,10 @@
 //! same snapshot, byte for byte, and the replay must survive a snapshot round trip.
 
 use super::image::{namespace_of, Replay};
+use super::recover::DigestCheck;
 use super::{snapshot_of, TxnBuilder};
 use crate::namespace::Namespace;
-use crate::persist::{LogEntry, Snapshot, Txn, TxnHeader};
+use crate::persist::{LogEntry, Snapshot, Txn, TxnDigest, TxnHeader, DIGEST_VERSION};
 use crate::wire::{
     Acl, CheckVersionRequest, CreateMode, DeleteRequest, ErrorCode, MultiOp, OpCode, SetDataRequest,
 };
@@ -30,8 +31,11 @@ impl Log {
                 time,
                 txn_type: txn.op_code(),
             },
+            digest: (!matches!(txn, Txn::Error { .. })).then(|| TxnDigest {
+                version: DIGEST_VERSION,
+                tree_digest: ns.digest(),
+            }),
             txn,
-            digest: None,
         });
     }
 }
@@ -324,12 +328,17 @@ fn a_fuzzy_paged_snapshot_plus_the_log_from_its_zxid_gives_the_live_tree() {
                 t += 1;
             }
         }
+        // The digest section is the tree's as the copy ends (as the writer records it).
+        let section = super::image::zxid_digest(&ns);
         for _ in 0..5 {
             random_write(&mut ns, &mut log, &mut rng, t);
             t += 1;
         }
-        let snap = Snapshot::decode(&copy.finish(Vec::new()).encode()).expect("parents first");
+        let snap = Snapshot::decode(&copy.finish(Vec::new(), Some(section)).encode())
+            .expect("parents first");
         let mut replayed = namespace_of(&snap, z);
+        let mut check = DigestCheck::new(true, snap.digest);
+        check.after(&replayed, z, None);
         let mut sessions = BTreeMap::new();
         let mut replay = Replay {
             ns: &mut replayed,
@@ -337,7 +346,18 @@ fn a_fuzzy_paged_snapshot_plus_the_log_from_its_zxid_gives_the_live_tree() {
         };
         for e in &log.entries {
             replay.apply(&LogEntry::decode(&e.encode()).unwrap());
+            check.after(replay.ns, e.header.zxid, e.digest);
         }
+        // The snapshot's digest and every logged one from its zxid on match, none before
+        // it is compared (the fuzzy state).
+        assert_eq!(check.mismatches, 0, "seed {seed}");
+        let after_section = log
+            .entries
+            .iter()
+            .filter(|e| e.header.zxid >= section.zxid && e.digest.is_some())
+            .count() as u64;
+        assert_eq!(check.compared, after_section + 1, "seed {seed}");
+        assert_eq!(replayed.digest(), replayed.digest_recomputed());
         assert_eq!(replayed.last_zxid(), ns.last_zxid(), "seed {seed}");
         assert_eq!(
             snapshot_of(&replayed, &[]),
@@ -648,4 +668,115 @@ fn ttl_creates_and_reaper_deletions_replay_to_the_same_tree() {
         ns.last_zxid(),
     );
     assert_eq!(loaded.reapable_count(), 1);
+}
+
+/// The committed dataDir written by Apache ZooKeeper 3.8 (`tests/data/zk38`).
+fn zookeeper_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/zk38/data/version-2")
+}
+
+#[test]
+fn the_namespace_digest_is_the_one_zookeeper_recorded_in_its_files() {
+    use crate::persist::{list_files, FileKind, LogScan};
+    let dir = zookeeper_dir();
+    let snaps = list_files(&dir, FileKind::Snapshot).unwrap();
+    let logs = list_files(&dir, FileKind::Log).unwrap();
+    let decoded: Vec<(i64, Snapshot)> = snaps
+        .iter()
+        .map(|(z, p)| (*z, Snapshot::decode(&std::fs::read(p).unwrap()).unwrap()))
+        .collect();
+    let mut entries: Vec<LogEntry> = Vec::new();
+    for (_, p) in &logs {
+        let scan = LogScan::read(&std::fs::read(p).unwrap()).unwrap();
+        entries.extend(scan.records.into_iter().map(|r| r.entry));
+    }
+    let (first_zxid, first) = &decoded[0];
+    let mut ns = namespace_of(first, *first_zxid);
+    assert_eq!(ns.digest(), ns.digest_recomputed());
+    assert_eq!(
+        *first_zxid, 0,
+        "the fixture starts with ZooKeeper's snapshot.0"
+    );
+    assert_eq!(
+        super::image::zxid_digest(&ns),
+        first.digest.unwrap(),
+        "our record for a tree at zxid 0 is ZooKeeper's"
+    );
+    let mut at = BTreeMap::from([(*first_zxid, ns.digest())]);
+    let mut sessions = BTreeMap::new();
+    let mut replay = Replay {
+        ns: &mut ns,
+        sessions: &mut sessions,
+    };
+    let mut compared = 0;
+    for e in entries.iter().filter(|e| e.header.zxid > *first_zxid) {
+        replay.apply(e);
+        if let Some(d) = e.digest {
+            assert_eq!(
+                replay.ns.digest(),
+                d.tree_digest,
+                "the tree digest ZooKeeper logged after zxid {:#x}",
+                e.header.zxid
+            );
+            compared += 1;
+        }
+        at.insert(e.header.zxid, replay.ns.digest());
+    }
+    assert!(compared > 20, "{compared} logged digests compared");
+    assert_eq!(ns.digest(), ns.digest_recomputed());
+    // Each snapshot's digest section is the tree's at the zxid it names; loaded alone,
+    // a snapshot whose section names its own zxid has that digest.
+    for (zxid, s) in &decoded {
+        let d = s.digest.expect("ZooKeeper 3.8 writes the digest section");
+        assert_eq!(d.version, DIGEST_VERSION);
+        if d.zxid == 0 {
+            // No txn applied since the server started: ZooKeeper's empty record, which
+            // `zxid_digest` writes too.
+            assert_eq!(d.digest, 0, "snapshot.{zxid:x}");
+            continue;
+        }
+        assert_eq!(at.get(&d.zxid), Some(&d.digest), "snapshot.{zxid:x}");
+        if d.zxid == *zxid {
+            assert_eq!(
+                namespace_of(s, *zxid).digest(),
+                d.digest,
+                "snapshot.{zxid:x}"
+            );
+        }
+    }
+}
+
+#[test]
+fn recovery_of_the_zookeeper_dir_finds_every_digest_matching() {
+    let tmp = std::env::temp_dir().join(format!("zks-digest-recover-{}", std::process::id()));
+    let v2 = tmp.join("version-2");
+    std::fs::create_dir_all(&v2).unwrap();
+    for f in std::fs::read_dir(zookeeper_dir()).unwrap() {
+        let f = f.unwrap();
+        std::fs::copy(f.path(), v2.join(f.file_name())).unwrap();
+    }
+    let settings = |digest| super::Settings {
+        snap_dir: v2.clone(),
+        log_dir: v2.clone(),
+        force_sync: false,
+        snap_count: 100_000,
+        retain: 3,
+        purge_every_hours: 0,
+        digest,
+    };
+    let r = super::recover(&settings(true)).unwrap();
+    assert_eq!(r.digest_mismatches, 0);
+    assert_eq!(r.ns.digest(), r.ns.digest_recomputed());
+    // A tree that is not the recorded one is reported (not refused), unless disabled.
+    let mut check = DigestCheck::new(true, None);
+    let wrong = TxnDigest {
+        version: DIGEST_VERSION,
+        tree_digest: r.ns.digest().wrapping_add(1),
+    };
+    check.after(&r.ns, r.ns.last_zxid(), Some(wrong));
+    assert_eq!((check.compared, check.mismatches), (1, 1));
+    let mut off = DigestCheck::new(false, None);
+    off.after(&r.ns, r.ns.last_zxid(), Some(wrong));
+    assert_eq!((off.compared, off.mismatches), (0, 0));
+    let _ = std::fs::remove_dir_all(&tmp);
 }
