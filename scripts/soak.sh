@@ -48,7 +48,13 @@ for server in $servers; do
         tail -n 20 "$out/$server/server.log" >&2 2>/dev/null
         rc=1
     fi
-    if [[ $rc -ne 0 && "$server" == zksessiond ]]; then status=1; fi
+    if [[ $rc -ne 0 && "$server" == zksessiond ]]; then
+        status=1
+        # What the server and the fault injector were doing: the first look at a failure.
+        echo "soak: last faults and server log lines of the failed run" >&2
+        tail -n 20 "$out/$server/faults.log" >&2 2>/dev/null
+        tail -n 60 "$out/$server/server.log" >&2 2>/dev/null
+    fi
 done
 echo
 [[ ${#files[@]} -gt 0 ]] && /usr/bin/python3 scripts/soak/soak.py report "${files[@]}"
