@@ -82,7 +82,9 @@ fn listing(base: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use crate::server::test_client::{call, open_session};
     use crate::server::{Server, ServerConfig};
+    use crate::wire::{Acl, CreateMode, Request};
     use serde_json::Value;
     use std::io::{Read, Write};
     use std::net::{SocketAddr, TcpStream};
@@ -105,49 +107,16 @@ mod tests {
         serde_json::from_str(&body).unwrap()
     }
 
-    fn frame(body: &[u8]) -> Vec<u8> {
-        let mut f = (body.len() as i32).to_be_bytes().to_vec();
-        f.extend_from_slice(body);
-        f
-    }
-
-    fn read_frame(s: &mut TcpStream) -> Vec<u8> {
-        let mut len = [0u8; 4];
-        s.read_exact(&mut len).unwrap();
-        let mut body = vec![0; i32::from_be_bytes(len) as usize];
-        s.read_exact(&mut body).unwrap();
-        body
-    }
-
     /// Opens a session and creates `path` as its ephemeral; returns the socket.
     fn session_with_ephemeral(addr: SocketAddr, path: &str) -> TcpStream {
-        let mut c = TcpStream::connect(addr).unwrap();
-        c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-        let mut connect = Vec::new();
-        connect.extend_from_slice(&0i32.to_be_bytes());
-        connect.extend_from_slice(&0i64.to_be_bytes());
-        connect.extend_from_slice(&30_000i32.to_be_bytes());
-        connect.extend_from_slice(&0i64.to_be_bytes());
-        connect.extend_from_slice(&16i32.to_be_bytes());
-        connect.extend_from_slice(&[0; 16]);
-        c.write_all(&frame(&connect)).unwrap();
-        read_frame(&mut c);
-        // create(path, "", world:anyone ALL, EPHEMERAL): xid 1, opcode 1.
-        let mut create = Vec::new();
-        create.extend_from_slice(&1i32.to_be_bytes());
-        create.extend_from_slice(&1i32.to_be_bytes());
-        create.extend_from_slice(&(path.len() as i32).to_be_bytes());
-        create.extend_from_slice(path.as_bytes());
-        create.extend_from_slice(&0i32.to_be_bytes());
-        create.extend_from_slice(&1i32.to_be_bytes());
-        create.extend_from_slice(&31i32.to_be_bytes());
-        for s in ["world", "anyone"] {
-            create.extend_from_slice(&(s.len() as i32).to_be_bytes());
-            create.extend_from_slice(s.as_bytes());
-        }
-        create.extend_from_slice(&1i32.to_be_bytes());
-        c.write_all(&frame(&create)).unwrap();
-        let reply = read_frame(&mut c);
+        let (mut c, _) = open_session(addr);
+        let create = Request::create(
+            path,
+            Vec::new(),
+            vec![Acl::world_anyone()],
+            CreateMode::Ephemeral,
+        );
+        let reply = call(&mut c, 1, &create);
         assert_eq!(&reply[12..16], &0i32.to_be_bytes(), "create failed");
         c
     }

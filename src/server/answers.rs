@@ -81,24 +81,12 @@ pub(crate) fn spawn(
 #[cfg(test)]
 mod tests {
     use crate::server::fourlw::HOLD;
+    use crate::server::test_client::{call, open_session, TIMEOUT_MS};
     use crate::server::{FourLetterWords, Server, ServerConfig};
+    use crate::wire::{PathWatchRequest, Request};
     use std::io::{Read, Write};
     use std::net::TcpStream;
     use std::time::Duration;
-
-    fn frame(body: &[u8]) -> Vec<u8> {
-        let mut f = (body.len() as i32).to_be_bytes().to_vec();
-        f.extend_from_slice(body);
-        f
-    }
-
-    fn read_frame(s: &mut TcpStream) -> Vec<u8> {
-        let mut len = [0u8; 4];
-        s.read_exact(&mut len).unwrap();
-        let mut body = vec![0; i32::from_be_bytes(len) as usize];
-        s.read_exact(&mut body).unwrap();
-        body
-    }
 
     /// A four-letter word still being computed holds up no other client: while every
     /// word's work is held (wherever it runs), a new session is made and served on the
@@ -117,28 +105,17 @@ mod tests {
         let mut word = TcpStream::connect(addr).unwrap();
         word.write_all(b"dump").unwrap();
 
-        let mut c = TcpStream::connect(addr).unwrap();
-        c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-        // ConnectRequest: protocol 0, last zxid 0, timeout 30 s, session 0, 16-byte password.
-        let mut connect = Vec::new();
-        connect.extend_from_slice(&0i32.to_be_bytes());
-        connect.extend_from_slice(&0i64.to_be_bytes());
-        connect.extend_from_slice(&30_000i32.to_be_bytes());
-        connect.extend_from_slice(&0i64.to_be_bytes());
-        connect.extend_from_slice(&16i32.to_be_bytes());
-        connect.extend_from_slice(&[0; 16]);
-        c.write_all(&frame(&connect)).unwrap();
-        let reply = read_frame(&mut c);
-        assert_eq!(&reply[4..8], &30_000i32.to_be_bytes(), "negotiated timeout");
-        // exists("/"), xid 1.
-        let mut exists = Vec::new();
-        exists.extend_from_slice(&1i32.to_be_bytes());
-        exists.extend_from_slice(&3i32.to_be_bytes());
-        exists.extend_from_slice(&1i32.to_be_bytes());
-        exists.push(b'/');
-        exists.push(0);
-        c.write_all(&frame(&exists)).unwrap();
-        let reply = read_frame(&mut c);
+        let (mut c, reply) = open_session(addr);
+        assert_eq!(
+            &reply[4..8],
+            &TIMEOUT_MS.to_be_bytes(),
+            "negotiated timeout"
+        );
+        let exists = Request::Exists(PathWatchRequest {
+            path: "/".into(),
+            watch: false,
+        });
+        let reply = call(&mut c, 1, &exists);
         assert_eq!(&reply[..4], &1i32.to_be_bytes(), "xid");
         assert_eq!(&reply[12..16], &0i32.to_be_bytes(), "error code");
 

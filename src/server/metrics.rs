@@ -287,7 +287,9 @@ pub(crate) fn scrape(shared: &Shared) -> String {
 
 #[cfg(test)]
 mod tests {
+    use crate::server::test_client::{call, open_session};
     use crate::server::{Server, ServerConfig};
+    use crate::wire::Request;
     use std::collections::HashMap;
     use std::io::{Read, Write};
     use std::net::{SocketAddr, TcpStream};
@@ -316,35 +318,6 @@ mod tests {
             }
         }
         (types, values)
-    }
-
-    fn frame(body: &[u8]) -> Vec<u8> {
-        let mut f = (body.len() as i32).to_be_bytes().to_vec();
-        f.extend_from_slice(body);
-        f
-    }
-
-    fn read_frame(s: &mut TcpStream) -> Vec<u8> {
-        let mut len = [0u8; 4];
-        s.read_exact(&mut len).unwrap();
-        let mut body = vec![0; i32::from_be_bytes(len) as usize];
-        s.read_exact(&mut body).unwrap();
-        body
-    }
-
-    fn open_session(addr: SocketAddr) -> TcpStream {
-        let mut c = TcpStream::connect(addr).unwrap();
-        c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-        let mut connect = Vec::new();
-        connect.extend_from_slice(&0i32.to_be_bytes());
-        connect.extend_from_slice(&0i64.to_be_bytes());
-        connect.extend_from_slice(&30_000i32.to_be_bytes());
-        connect.extend_from_slice(&0i64.to_be_bytes());
-        connect.extend_from_slice(&16i32.to_be_bytes());
-        connect.extend_from_slice(&[0; 16]);
-        c.write_all(&frame(&connect)).unwrap();
-        read_frame(&mut c);
-        c
     }
 
     #[test]
@@ -402,17 +375,14 @@ mod tests {
         assert!(values.contains_key("zks_expiry_lag_ms_bucket{le=\"+Inf\"}"));
         assert_eq!(values["zks_sessions{kind=\"global\"}"], 0.0);
 
-        let mut c = open_session(server.local_addr());
+        let (mut c, _) = open_session(server.local_addr());
         let (_, values) = parse(get(metrics, "/metrics").split_once("\r\n\r\n").unwrap().1);
         assert_eq!(values["zks_sessions{kind=\"global\"}"], 1.0);
         assert_eq!(values["zks_sessions_created_total"], 1.0);
         assert_eq!(values["global_sessions"], 1.0);
 
-        // closeSession (xid 1, opcode -11): the session is gone.
-        let mut close = 1i32.to_be_bytes().to_vec();
-        close.extend_from_slice(&(-11i32).to_be_bytes());
-        c.write_all(&frame(&close)).unwrap();
-        read_frame(&mut c);
+        // closeSession: the session is gone.
+        call(&mut c, 1, &Request::CloseSession);
         let (_, values) = parse(get(metrics, "/metrics").split_once("\r\n\r\n").unwrap().1);
         assert_eq!(values["zks_sessions{kind=\"global\"}"], 0.0);
         assert_eq!(values["global_sessions"], 0.0);

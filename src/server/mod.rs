@@ -111,6 +111,8 @@ mod reaper;
 mod requests;
 mod shared;
 mod stats;
+#[cfg(test)]
+mod test_client;
 
 pub use config::{
     ConfigError, FourLetterWords, Hidden, ServerConfig, UnknownKey, ALL_FOUR_LETTER_WORDS,
