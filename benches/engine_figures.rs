@@ -7,48 +7,17 @@
 //! size; default 1,000,000).
 
 mod common;
+#[path = "common/measure.rs"]
+mod measure;
 
 use common::{random_indices, ZkShaped};
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use zksession::engine::{Config, Engine, Expired, ManualClock, SessionKind};
 
-/// The system allocator, counting live bytes.
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged; the
-// counter is only bookkeeping.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: same contract as our caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: same contract as our caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(
-            new_size as isize - layout.size() as isize,
-            Ordering::Relaxed,
-        );
-        // SAFETY: same contract as our caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static ALLOC: Counting = Counting;
-
-fn live() -> isize {
-    LIVE.load(Ordering::Relaxed)
-}
+static ALLOC: measure::Counting = measure::Counting;
 
 fn config(tick: u32) -> Config {
     Config {
@@ -59,7 +28,7 @@ fn config(tick: u32) -> Config {
 }
 
 fn bytes_per_session(n: usize) -> (f64, f64) {
-    let before = live();
+    let before = measure::live();
     let e = Engine::builder(config(2000))
         .workers(false)
         .build()
@@ -67,14 +36,14 @@ fn bytes_per_session(n: usize) -> (f64, f64) {
     for _ in 0..n {
         e.create(30_000, SessionKind::Global);
     }
-    let engine_bytes = (live() - before) as f64 / n as f64;
+    let engine_bytes = (measure::live() - before) as f64 / n as f64;
     drop(e);
-    let before = live();
+    let before = measure::live();
     let zk = ZkShaped::new(2000);
     for _ in 0..n {
         zk.create(30_000);
     }
-    let zk_bytes = (live() - before) as f64 / n as f64;
+    let zk_bytes = (measure::live() - before) as f64 / n as f64;
     drop(zk);
     (engine_bytes, zk_bytes)
 }
@@ -225,19 +194,6 @@ fn clock_cost() -> (f64, f64) {
     (run(&|c| c.now_ms()), run(&|c| c.coarse_now_ms()))
 }
 
-/// CPU time of the calling thread, in seconds (immune to the time other processes of a
-/// shared machine take from it; stalls on memory and on cache lines moving between cores
-/// still count).
-fn thread_cpu_s() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
-}
-
 /// Runs `f(thread, ops)` on `threads` threads started together and returns millions of
 /// operations per CPU-second summed over the threads: what that many cores would do if the
 /// machine were theirs.
@@ -249,9 +205,9 @@ fn per_cpu(threads: usize, ops: usize, f: &(dyn Fn(usize, usize) + Sync)) -> f64
                 let start = &start;
                 s.spawn(move || {
                     start.wait();
-                    let c = thread_cpu_s();
+                    let c = measure::thread_cpu_s();
                     f(t, ops);
-                    ops as f64 / (thread_cpu_s() - c) / 1e6
+                    ops as f64 / (measure::thread_cpu_s() - c) / 1e6
                 })
             })
             .collect();

@@ -22,48 +22,17 @@
 //! (`ZKS_CAND_OPS` sets the touches per thread; default 4,194,304).
 
 mod common;
+#[path = "common/measure.rs"]
+mod measure;
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicIsize, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Barrier;
 use std::time::Instant;
 use zksession::engine::{Config, Engine, SessionKind};
 
-/// The system allocator, counting live bytes.
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged; the
-// counter is only bookkeeping.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: same contract as our caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: same contract as our caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(
-            new_size as isize - layout.size() as isize,
-            Ordering::Relaxed,
-        );
-        // SAFETY: same contract as our caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static ALLOC: Counting = Counting;
-
-fn live() -> isize {
-    LIVE.load(Ordering::Relaxed)
-}
+static ALLOC: measure::Counting = measure::Counting;
 
 /// The closing flag in a record's state word (`deadline: u32 | flags: u8 | ...`).
 const CLOSING: u64 = 1 << 32;
@@ -153,17 +122,6 @@ impl BuildHasher for FmixBuild {
     }
 }
 
-/// CPU time of the calling thread, in seconds.
-fn thread_cpu_s() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
-}
-
 /// Rates of one run, in millions of operations per second.
 #[derive(Clone, Copy, Default)]
 struct Rate {
@@ -182,9 +140,9 @@ fn run(threads: usize, ops: usize, f: &(dyn Fn(usize, usize) + Sync)) -> Rate {
                 let start = &start;
                 s.spawn(move || {
                     start.wait();
-                    let c = thread_cpu_s();
+                    let c = measure::thread_cpu_s();
                     f(t, ops);
-                    ops as f64 / (thread_cpu_s() - c) / 1e6
+                    ops as f64 / (measure::thread_cpu_s() - c) / 1e6
                 })
             })
             .collect();
@@ -290,14 +248,14 @@ impl Bench {
 
     fn measure<C: Candidate>(&self, name: &'static str, make: &dyn Fn() -> C) -> Row {
         let n = self.ids.len();
-        let before = live();
+        let before = measure::live();
         let c = make();
         let one = run(1, n, &|_, n| {
             for &id in &self.ids[..n] {
                 c.insert(id);
             }
         });
-        let bytes = (live() - before) as f64 / n as f64;
+        let bytes = (measure::live() - before) as f64 / n as f64;
         let f = |t: usize, ops: usize| {
             for i in 0..ops {
                 std::hint::black_box(c.touch(self.at(i, t), self.now(i)));
