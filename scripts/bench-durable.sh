@@ -33,30 +33,20 @@ ONLY="${ONLY:-}"
 PREFILL="${PREFILL:-200000}"
 SNAPCOUNT="${SNAPCOUNT:-20000}"
 
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/bench-durable.XXXXXX")"
+# shellcheck source=lib/procs.sh
+source scripts/lib/procs.sh
+STOP_GRACE=100
+procs_begin
+WORK=$work
 SERVER_PID=""
 stop_server() {
-    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        for _ in $(seq 1 100); do
-            kill -0 "$SERVER_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -9 "$SERVER_PID" 2>/dev/null || true
+    if [[ -n "$SERVER_PID" ]]; then
+        stop_pids "$SERVER_PID"
         wait "$SERVER_PID" 2>/dev/null || true
     fi
     SERVER_PID=""
 }
-cleanup() {
-    stop_server
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+procs_cleanup() { stop_server; }
 
 echo "== building zksessiond and the load generator (release)" >&2
 cargo build --release --bin loadgen --bin zksessiond >&2

@@ -29,33 +29,22 @@ ONLY="${ONLY:-}"
 WARMUP="${WARMUP:-1}"
 ZKSESSIOND="${ZKSESSIOND:-}"
 
-WORK="$(mktemp -d)"
+# shellcheck source=lib/procs.sh
+source scripts/lib/procs.sh
+procs_begin
+WORK=$work
 SERVER_PID=""
 stop_server() {
-    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        for _ in $(seq 1 50); do
-            kill -0 "$SERVER_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -9 "$SERVER_PID" 2>/dev/null || true
+    if [[ -n "$SERVER_PID" ]]; then
+        stop_pids "$SERVER_PID"
         wait "$SERVER_PID" 2>/dev/null || true
     fi
     SERVER_PID=""
 }
-cleanup() {
-    stop_server
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+procs_cleanup() { stop_server; }
 
 # Each server may hold 10k+ sockets.
 ulimit -n 20000 2>/dev/null || true
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 # Waits until the server hands out sessions on 127.0.0.1:$1 (at most 60 s).
 wait_serving() {

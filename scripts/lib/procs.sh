@@ -4,11 +4,13 @@
 #
 #   procs_begin          makes "$work" (a fresh temporary directory), empties `pids` and
 #                        traps EXIT, INT and TERM to stop every registered pid and remove
-#                        "$work". A script that has more to undo defines `procs_cleanup`
+#                        "$work" (INT and TERM exit with 130, which runs the same stop).
+#                        A script that has more to undo defines `procs_cleanup`
 #                        (called after the stops, before "$work" goes).
 #   pids+=("$pid")       registers a started process.
 #   stop_pids PID...     stops processes: SIGCONT (a stopped process must run to act on
-#                        SIGTERM), SIGTERM, up to 5 s of grace each, then SIGKILL.
+#                        SIGTERM), SIGTERM, up to $STOP_GRACE tenths of a second of grace
+#                        each (default 50), then SIGKILL.
 #   free_port            prints a loopback port nothing listens on now.
 #   four PORT WORD       sends a four-letter word to 127.0.0.1:PORT, prints the answer.
 #   wait_ruok PORT       returns 0 once the server at PORT answers `imok` (30 s at most).
@@ -24,7 +26,7 @@ stop_pids() {
         kill -TERM "$p" 2>/dev/null || true
     done
     for p in "$@"; do
-        for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        for _ in $(seq "${STOP_GRACE:-50}"); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$p" 2>/dev/null || true
     done
 }
@@ -38,7 +40,8 @@ procs_end() {
 procs_begin() {
     work=$(mktemp -d)
     pids=()
-    trap procs_end EXIT INT TERM
+    trap procs_end EXIT
+    trap 'exit 130' INT TERM
 }
 
 free_port() {
