@@ -20,9 +20,11 @@ suite "rustfmt" cargo fmt --all -- --check
 suite "clippy" cargo clippy --all-targets --all-features -- -D warnings
 suite "rust tests" cargo test
 # Loom models: a separate target dir (RUSTFLAGS differ); opt-level 1 compiles quickly and
-# keeps loom's coroutine stacks from overflowing as unoptimised code does.
+# keeps loom's coroutine stacks from overflowing as unoptimised code does. The models are
+# the engine's, so the build is the engine alone (no server, client or tool binaries).
 suite "loom models" env RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
-  CARGO_PROFILE_DEV_OPT_LEVEL=1 LOOM_MAX_PREEMPTIONS=2 cargo test --test loom_engine
+  CARGO_PROFILE_DEV_OPT_LEVEL=1 LOOM_MAX_PREEMPTIONS=2 \
+  cargo test --no-default-features --test loom_engine
 # The full release build (zksessiond and the library with every default feature); the C
 # and Java suites rebuild only this crate as their users get it (--no-default-features,
 # plus --features jni for Java).
