@@ -1,6 +1,6 @@
 //! Loom models of the engine's concurrent protocols. Run with
 //! `RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom CARGO_PROFILE_DEV_OPT_LEVEL=1
-//! LOOM_MAX_PREEMPTIONS=2 cargo test --test loom_engine`.
+//! LOOM_MAX_PREEMPTIONS=2 cargo test --no-default-features --test loom_engine`.
 //!
 //! Each model drives a tiny engine (one or two shards, a manual clock, no worker threads
 //! except in the stop model) from two loom threads so loom explores every interleaving of
