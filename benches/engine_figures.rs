@@ -217,11 +217,22 @@ fn per_cpu(threads: usize, ops: usize, f: &(dyn Fn(usize, usize) + Sync)) -> f64
 
 /// Touch rates per CPU-second at 1 and 2 threads, `n` live sessions, random ids, the
 /// `engine` bench's settings (1 ms tick, 10 ms timeout, nothing expires): `touch`,
-/// `touch_at`, `touch_many`, the ZooKeeper-shaped baseline, and two memory floors: one
-/// relaxed store to a random 24-byte record (stores overlap their misses), and one atomic
-/// read-modify-write of it (what a touch's CAS costs with no lookup and no clock).
+/// `touch_at`, `touch_many`, the ZooKeeper-shaped baseline, and floors that add the
+/// touch's parts one at a time to a bare access, so the table shows where the time goes:
+/// a relaxed store to a random 24-byte record (stores overlap their misses); an atomic
+/// read-modify-write of it; the id read from the bench's id array first (the touch's
+/// dependent chain: two misses); the same on huge pages; with an epoch pin around it; and
+/// with a striped counter add after it.
+///
+/// Every row runs once per round, rounds interleave the rows (`ZKS_FIGURES_ROUNDS`,
+/// default 5), and the table prints each row's median: a noisy neighbour then spoils one
+/// round of every row rather than every round of one.
 fn touch_rates(n: usize) {
-    const OPS: usize = 1 << 21;
+    const OPS: usize = 1 << 20;
+    let rounds: usize = std::env::var("ZKS_FIGURES_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
     let idx = random_indices(1 << 20, n, 0x5eed);
     let at = |i: usize, t: usize| idx[(i + t * 7919) & ((1 << 20) - 1)] as usize;
     let e = Engine::builder(Config {
@@ -240,65 +251,107 @@ fn touch_rates(n: usize) {
     let records: Vec<[std::sync::atomic::AtomicU64; 3]> = (0..n)
         .map(|_| std::array::from_fn(|_| std::sync::atomic::AtomicU64::new(0)))
         .collect();
-    let mut rows: Vec<(&str, [f64; 2])> = Vec::new();
-    let mut row = |name, f: &(dyn Fn(usize, usize) + Sync)| {
-        let r = [per_cpu(1, OPS, f), per_cpu(2, OPS, f)];
-        rows.push((name, r));
-    };
-    row("touch", &|t, ops| {
-        for i in 0..ops {
-            let _ = std::hint::black_box(e.touch(ids[at(i, t)]));
-        }
-    });
-    row("touch_at", &|t, ops| {
-        let mut now = e.now_ms();
-        for i in 0..ops {
-            if i & 1023 == 0 {
-                now = e.now_ms();
+    let huge = measure::HugeRecords::new(n);
+    let stripes: Vec<crossbeam_utils::CachePadded<std::sync::atomic::AtomicU64>> =
+        (0..64).map(|_| Default::default()).collect();
+    // The floors' record of an id: the engine's shard hash, so the chain matches a touch.
+    let rec = |id: u64| (id.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize % n;
+    type Row<'a> = (&'static str, Box<dyn Fn(usize, usize) + Sync + 'a>);
+    let rows: Vec<Row> = vec![
+        ("touch", Box::new(|t: usize, ops: usize| {
+            for i in 0..ops {
+                let _ = std::hint::black_box(e.touch(ids[at(i, t)]));
             }
-            let _ = std::hint::black_box(e.touch_at(ids[at(i, t)], now));
+        })),
+        ("touch_at", Box::new(|t: usize, ops: usize| {
+            let mut now = e.now_ms();
+            for i in 0..ops {
+                if i & 1023 == 0 {
+                    now = e.now_ms();
+                }
+                let _ = std::hint::black_box(e.touch_at(ids[at(i, t)], now));
+            }
+        })),
+        ("touch_many", Box::new(|t: usize, ops: usize| {
+            let mut batch = Vec::with_capacity(1024);
+            for i in (0..ops).step_by(1024) {
+                batch.clear();
+                batch.extend((i..i + 1024).map(|j| ids[at(j, t)]));
+                std::hint::black_box(e.touch_many(&batch));
+            }
+        })),
+        ("zk_shaped", Box::new(|t: usize, ops: usize| {
+            for i in 0..ops {
+                std::hint::black_box(zk.touch(zk_ids[at(i, t)]));
+            }
+        })),
+        ("floor/atomic_store", Box::new(|t: usize, ops: usize| {
+            for i in 0..ops {
+                records[at(i, t)][1].store(i as u64, Ordering::Relaxed);
+            }
+        })),
+        ("floor/cas", Box::new(|t: usize, ops: usize| {
+            for i in 0..ops {
+                std::hint::black_box(records[at(i, t)][1].fetch_max(i as u64, Ordering::Relaxed));
+            }
+        })),
+        ("floor/id+cas", Box::new(|t: usize, ops: usize| {
+            for i in 0..ops {
+                let r = &records[rec(ids[at(i, t)])];
+                std::hint::black_box(r[1].fetch_max(i as u64, Ordering::Relaxed));
+            }
+        })),
+        ("floor/id+cas huge", Box::new(|t: usize, ops: usize| {
+            for i in 0..ops {
+                let r = huge.get(rec(ids[at(i, t)]));
+                std::hint::black_box(r.fetch_max(i as u64, Ordering::Relaxed));
+            }
+        })),
+        ("floor/id+pin+cas", Box::new(|t: usize, ops: usize| {
+            for i in 0..ops {
+                let id = ids[at(i, t)];
+                let g = crossbeam_epoch::pin();
+                let r = &records[rec(id)];
+                std::hint::black_box(r[1].fetch_max(i as u64, Ordering::Relaxed));
+                drop(g);
+            }
+        })),
+        ("floor/id+pin+cas+count", Box::new(|t: usize, ops: usize| {
+            for i in 0..ops {
+                let id = ids[at(i, t)];
+                let g = crossbeam_epoch::pin();
+                let r = &records[rec(id)];
+                std::hint::black_box(r[1].fetch_max(i as u64, Ordering::Relaxed));
+                drop(g);
+                stripes[t * 8].fetch_add(1, Ordering::Relaxed);
+            }
+        })),
+    ];
+    let mut samples: Vec<[Vec<f64>; 2]> = rows.iter().map(|_| [vec![], vec![]]).collect();
+    for _ in 0..rounds {
+        for (k, (_, f)) in rows.iter().enumerate() {
+            samples[k][0].push(per_cpu(1, OPS, &**f));
+            samples[k][1].push(per_cpu(2, OPS, &**f));
         }
-    });
-    row("touch_many", &|t, ops| {
-        let mut batch = Vec::with_capacity(1024);
-        for i in (0..ops).step_by(1024) {
-            batch.clear();
-            batch.extend((i..i + 1024).map(|j| ids[at(j, t)]));
-            std::hint::black_box(e.touch_many(&batch));
-        }
-    });
-    row("zk_shaped", &|t, ops| {
-        for i in 0..ops {
-            std::hint::black_box(zk.touch(zk_ids[at(i, t)]));
-        }
-    });
-    row("floor/atomic_store", &|t, ops| {
-        for i in 0..ops {
-            records[at(i, t)][1].store(i as u64, Ordering::Relaxed);
-        }
-    });
-    row("floor/cas", &|t, ops| {
-        for i in 0..ops {
-            std::hint::black_box(records[at(i, t)][1].fetch_max(i as u64, Ordering::Relaxed));
-        }
-    });
-    row("floor/id+cas", &|t, ops| {
-        // The touch's dependent chain without the engine: the id from the bench's id array
-        // (a miss), then an atomic read-modify-write of a record chosen by its hash (a miss).
-        for i in 0..ops {
-            let id = ids[at(i, t)];
-            let r = &records[(id.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize % n];
-            std::hint::black_box(r[1].fetch_max(i as u64, Ordering::Relaxed));
-        }
-    });
+    }
     assert_eq!(e.counts().closing, 0, "nothing expired");
-    for (name, [one, two]) in &rows {
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let table: Vec<(&str, [f64; 2])> = rows
+        .iter()
+        .zip(samples.iter_mut())
+        .map(|((name, _), [a, b])| (*name, [median(a), median(b)]))
+        .collect();
+    println!("touch/CPU-s: medians of {rounds} interleaved rounds");
+    for (name, [one, two]) in &table {
         println!(
-            "touch/CPU-s  @{n:>9}: {name:<18} 1t {one:6.2} M  2t {two:6.2} M  2t/1t {:.2}",
+            "touch/CPU-s  @{n:>9}: {name:<22} 1t {one:6.2} M  2t {two:6.2} M  2t/1t {:.2}",
             two / one
         );
     }
-    let get = |k: &str| rows.iter().find(|r| r.0 == k).unwrap().1;
+    let get = |k: &str| table.iter().find(|r| r.0 == k).unwrap().1;
     let (t, ta, zk) = (get("touch"), get("touch_at"), get("zk_shaped"));
     println!(
         "touch/CPU-s ratios: touch/touch_at 1t {:.2} 2t {:.2}; touch/zk_shaped 1t {:.1} 2t {:.1}",

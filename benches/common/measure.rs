@@ -53,3 +53,45 @@ pub fn thread_cpu_s() -> f64 {
     unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
 }
+
+/// `n` zeroed atomic records of 24 bytes in one 2 MiB-aligned allocation advised for
+/// transparent huge pages (the floor benchmark's huge-page variant).
+pub struct HugeRecords {
+    ptr: *mut [std::sync::atomic::AtomicU64; 3],
+    layout: Layout,
+    n: usize,
+}
+
+// SAFETY: the records are atomics, shared only by `&`.
+unsafe impl Sync for HugeRecords {}
+
+impl HugeRecords {
+    pub fn new(n: usize) -> HugeRecords {
+        let layout = Layout::from_size_align(n * 24, 2 << 20).unwrap();
+        // SAFETY: non-zero size; zero is a valid atomic.
+        let ptr = unsafe { std::alloc::alloc_zeroed(layout) };
+        assert!(!ptr.is_null());
+        // SAFETY: the allocation just made, page-aligned; advice only.
+        unsafe { libc::madvise(ptr.cast(), n * 24, libc::MADV_HUGEPAGE) };
+        HugeRecords {
+            ptr: ptr.cast(),
+            layout,
+            n,
+        }
+    }
+
+    /// The middle word of record `i`.
+    #[inline]
+    pub fn get(&self, i: usize) -> &std::sync::atomic::AtomicU64 {
+        assert!(i < self.n);
+        // SAFETY: `i < n`, inside the allocation, which lives as long as `self`.
+        unsafe { &(*self.ptr.add(i))[1] }
+    }
+}
+
+impl Drop for HugeRecords {
+    fn drop(&mut self) {
+        // SAFETY: allocated in `new` with this layout.
+        unsafe { std::alloc::dealloc(self.ptr.cast(), self.layout) }
+    }
+}
