@@ -3,10 +3,26 @@
 //! LOOM_MAX_PREEMPTIONS=2 cargo test --no-default-features --test loom_engine`.
 //!
 //! Each model drives a tiny engine (one or two shards, a manual clock, no worker threads
-//! except in the stop model) from two loom threads so loom explores every interleaving of
+//! except in the stop model) from two loom threads so loom explores the interleavings of
 //! the shard locks, the lock-free touch and its CAS protocol (expiry decision, removal,
 //! table growth, re-filing, timeout changes), the id counter, the touch table and the
 //! expiry queue.
+//!
+//! # Both orders for read-then-CAS races
+//! Loom does not run every interleaving: it reorders only accesses it saw racing, and it
+//! remembers one last access per atomic. A thread that loads the state word and then CASes
+//! it (the touch; the expiry decision) hides, with its own load, the other thread's earlier
+//! load of that word, so that load is never seen racing the CAS (tokio-rs/loom#392 is the
+//! same blind spot). In these models loom puts one thread's CAS between the other's read
+//! and its *write*, but between two *reads* of the other thread only when the reading thread
+//! is the spawned one. With the pass on the model's own thread, a decision that re-read the
+//! word just before its CAS (so a touch landing after the read it decided on was overwritten
+//! and the session expired although the touch had succeeded) passed all 7 interleavings
+//! explored, with 3 or 4 preemptions allowed as well; a touch that re-read the word before
+//! its CAS is caught only in that order. Races where both sides read and then CAS the state
+//! word are therefore modelled in both orders (see [`race`]). [`model`] prints how many
+//! interleavings it explored (shown with `--nocapture`): one that explores a handful checks
+//! little.
 #![cfg(loom)]
 
 use loom::thread;
@@ -17,12 +33,24 @@ use zksession::engine::{Config, Engine, Error, ManualClock, SessionKind};
 const TICK: u32 = 100;
 const T0: u64 = 100_000;
 
+/// Explores `f` under loom (at most 2 preemptions unless `LOOM_MAX_PREEMPTIONS` says
+/// otherwise) and prints the number of interleavings explored.
 fn model(f: impl Fn() + Sync + Send + 'static) {
     let mut b = loom::model::Builder::new();
     if b.preemption_bound.is_none() {
         b.preemption_bound = Some(2);
     }
-    b.check(f);
+    let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let r = runs.clone();
+    b.check(move || {
+        r.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        f()
+    });
+    eprintln!(
+        "{}: {} interleavings",
+        std::thread::current().name().unwrap_or("?"),
+        runs.load(std::sync::atomic::Ordering::Relaxed)
+    );
 }
 
 fn tiny_engine(shards: usize, local: bool) -> (Arc<Engine>, Arc<ManualClock>) {
@@ -44,6 +72,30 @@ fn tiny_engine(shards: usize, local: bool) -> (Arc<Engine>, Arc<ManualClock>) {
     (Arc::new(e), clock)
 }
 
+/// Runs `touch` and `pass` on two loom threads and returns their results. With
+/// `touch_first` the touch runs on the model's own thread, which loom runs first until a race
+/// moves it, and the pass on the spawned thread; otherwise the other way round. Each order
+/// covers windows the other misses (see the module doc).
+fn race<T, P>(
+    touch_first: bool,
+    touch: impl FnOnce() -> T + Send + 'static,
+    pass: impl FnOnce() -> P + Send + 'static,
+) -> (T, P)
+where
+    T: Send + 'static,
+    P: Send + 'static,
+{
+    if touch_first {
+        let p = thread::spawn(pass);
+        let t = touch();
+        (t, p.join().unwrap())
+    } else {
+        let t = thread::spawn(touch);
+        let p = pass();
+        (t.join().unwrap(), p)
+    }
+}
+
 fn drain(e: &Engine) -> Vec<u64> {
     e.poll_expired(usize::MAX, Duration::ZERO)
         .unwrap()
@@ -52,32 +104,43 @@ fn drain(e: &Engine) -> Vec<u64> {
         .collect()
 }
 
-/// A touch that succeeds is never followed by expiry before its new deadline; a touch
-/// after the decision fails.
+/// A touch racing the expiry decision for a session exactly at its deadline: a touch that
+/// succeeds is never followed by expiry before its new deadline; a touch after the decision
+/// fails.
+fn touch_vs_expiry_decision(touch_first: bool) {
+    let (e, clock) = tiny_engine(1, false);
+    let s = e.create(200, SessionKind::Global);
+    clock.advance(300); // exactly at the session's deadline
+    let (et, ep) = (e.clone(), e.clone());
+    let (touched, expired_now) = race(touch_first, move || et.touch(s.id), move || ep.expire_due());
+    match touched {
+        Ok(()) => {
+            // The touch won: nothing may expire until the new deadline.
+            assert_eq!(expired_now, 0, "expired although the touch succeeded");
+            assert_eq!(e.expire_due(), 0);
+            assert!(drain(&e).is_empty());
+        }
+        Err(err) => {
+            assert_eq!(err, Error::SessionExpired);
+            assert_eq!(expired_now, 1);
+            assert_eq!(drain(&e), vec![s.id]);
+        }
+    }
+}
+
+/// [`touch_vs_expiry_decision`] with the pass on the model's own thread: loom runs a touch
+/// between the decision's read and its CAS, and a decision between the touch's reads.
 #[test]
 fn touch_racing_the_expiry_decision() {
-    model(|| {
-        let (e, clock) = tiny_engine(1, false);
-        let s = e.create(200, SessionKind::Global);
-        clock.advance(300); // exactly at the session's deadline
-        let e2 = e.clone();
-        let toucher = thread::spawn(move || e2.touch(s.id));
-        let expired_now = e.expire_due();
-        let touched = toucher.join().unwrap();
-        match touched {
-            Ok(()) => {
-                // The touch won: nothing may expire until the new deadline.
-                assert_eq!(expired_now, 0);
-                assert_eq!(e.expire_due(), 0);
-                assert!(drain(&e).is_empty());
-            }
-            Err(err) => {
-                assert_eq!(err, Error::SessionExpired);
-                assert_eq!(expired_now, 1);
-                assert_eq!(drain(&e), vec![s.id]);
-            }
-        }
-    });
+    model(|| touch_vs_expiry_decision(false));
+}
+
+/// [`touch_vs_expiry_decision`] with the touch on the model's own thread: loom runs a touch
+/// between two reads of the decision (one that decides, one that CASes from a fresher word
+/// would lose that touch).
+#[test]
+fn touch_started_first_racing_the_expiry_decision() {
+    model(|| touch_vs_expiry_decision(true));
 }
 
 /// Close racing expiry: the expiry is delivered at most once, and after both the session
@@ -421,24 +484,37 @@ fn touch_racing_table_growth() {
 /// A lock-free touch racing the expiry pass that re-files the session's entry (its deadline
 /// moved since it was filed): the session is re-filed or touched in either order, and is
 /// never expired before the later deadline.
+fn touch_vs_refiling(touch_first: bool) {
+    let (e, clock) = tiny_engine(1, false);
+    let s = e.create(200, SessionKind::Global); // filed at T0+300
+    clock.advance(100);
+    e.touch(s.id).unwrap(); // due T0+400, still filed at T0+300
+    clock.advance(200); // T0+300: the entry comes due and must be re-filed
+    let (et, ep) = (e.clone(), e.clone());
+    // The touch moves the deadline to T0+600.
+    let (touched, expired_now) = race(touch_first, move || et.touch(s.id), move || ep.expire_due());
+    assert_eq!(expired_now, 0);
+    assert_eq!(touched, Ok(()));
+    clock.advance(200); // T0+500
+    assert_eq!(e.expire_due(), 0, "not before the second touch's deadline");
+    clock.advance(100); // T0+600
+    assert_eq!(e.expire_due(), 1);
+    assert_eq!(drain(&e), vec![s.id]);
+}
+
+/// [`touch_vs_refiling`] with the pass on the model's own thread. Loom sees no race in this
+/// order (the re-filing pass only reads the word, and the touch's own load hides that read
+/// from its CAS), so it runs the one interleaving; the other order is the one that checks.
 #[test]
 fn touch_racing_refiling() {
-    model(|| {
-        let (e, clock) = tiny_engine(1, false);
-        let s = e.create(200, SessionKind::Global); // filed at T0+300
-        clock.advance(100);
-        e.touch(s.id).unwrap(); // due T0+400, still filed at T0+300
-        clock.advance(200); // T0+300: the entry comes due and must be re-filed
-        let e2 = e.clone();
-        let toucher = thread::spawn(move || e2.touch(s.id)); // due T0+600
-        assert_eq!(e.expire_due(), 0);
-        assert_eq!(toucher.join().unwrap(), Ok(()));
-        clock.advance(200); // T0+500
-        assert_eq!(e.expire_due(), 0, "not before the second touch's deadline");
-        clock.advance(100); // T0+600
-        assert_eq!(e.expire_due(), 1);
-        assert_eq!(drain(&e), vec![s.id]);
-    });
+    model(|| touch_vs_refiling(false));
+}
+
+/// [`touch_vs_refiling`] with the touch on the model's own thread (a touch between two
+/// reads of the re-filing pass).
+#[test]
+fn touch_started_first_racing_refiling() {
+    model(|| touch_vs_refiling(true));
 }
 
 /// A lock-free touch racing a reconnect's new, shorter timeout that happens to leave the
