@@ -190,6 +190,12 @@ impl Shard {
         }
     }
 
+    /// Starts loading the slot of `id` (a batch's first pass; see [`Table::prefetch`]).
+    #[inline]
+    pub(crate) fn prefetch(&self, id: u64, g: &Guard) {
+        self.table.load(g).prefetch(id);
+    }
+
     /// The lock-free touch: raises a live session's deadline to `deadline_for(timeout)`
     /// with one CAS on its own record, writing nothing else. `g` must be pinned for the
     /// call (it keeps the table alive).
