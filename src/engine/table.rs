@@ -33,6 +33,11 @@
 //! 2.25, 3.30, 6.66 M. No candidate that meets the no-shared-write rule touches faster, so
 //! the own table stays.
 //!
+//! At a million sessions a touch is one memory miss on its slot (the tables outgrow the
+//! last-level cache); the pin and the counter around it were measured not to matter there
+//! (see the README's benchmark section), while overlapping misses does: batches prefetch
+//! ([`Table::prefetch`]).
+//!
 //! # Ground rules
 //! - **Slots.** `id` 0 is an empty slot (ids are never 0). A slot's `id` is written once,
 //!   under the lock, with `Release`, after its other fields; it never changes for the life
