@@ -109,7 +109,7 @@ def dump(zk):
     return nodes
 
 
-def compare(want, got, what, tolerate=lambda path, w, g: False):
+def compare(want, got, what):
     bad = 0
     for path in sorted(set(want) | set(got)):
         w, g = want.get(path), got.get(path)
@@ -123,9 +123,6 @@ def compare(want, got, what, tolerate=lambda path, w, g: False):
             if same:
                 print(f"  {path}: data or ACL unreadable without authentication; stat equal")
                 continue
-        if tolerate(path, w, g):
-            print(f"  known difference at {path}: {w} | {g}")
-            continue
         print(f"{what}: {path}\n  want {w}\n  got  {g}", file=sys.stderr)
         bad += 1
     print(f"{what}: {len(want)} nodes compared, {bad} differ")
@@ -302,14 +299,6 @@ def expected_nodes(workdir):
     return nodes
 
 
-def ttl_owner_only(path, w, g):
-    """TTL nodes keep their TTL marker as ephemeralOwner here (no TTL support)."""
-    if not (w and g):
-        return False
-    ws, gs = w.split(), g.split()
-    return ws[:9] + ws[10:] == gs[:9] + gs[10:] and int(gs[9]) >> 56 in (-1, 0xff)
-
-
 def from_zk(binary, workdir):
     data = os.path.join(workdir, "copy")
     shutil.copytree(os.path.join(workdir, "data"), data)
@@ -328,7 +317,7 @@ def from_zk(binary, workdir):
         print("zksessiond found ZooKeeper's digests not matching:", loaded, file=sys.stderr)
         bad = 1
     return bad + compare(expected_nodes(workdir), got,
-                         "ZooKeeper's dataDir opened by zksessiond", ttl_owner_only)
+                         "ZooKeeper's dataDir opened by zksessiond")
 
 
 def corrupt_a_logged_digest(data):

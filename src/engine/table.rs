@@ -388,11 +388,14 @@ mod reclaim {
     use loom::sync::atomic::{AtomicPtr, Ordering};
 
     /// Under loom a pin is nothing: replaced tables live until the shard is dropped.
-    pub(crate) type Guard = ();
+    #[derive(Debug)]
+    pub(crate) struct Guard;
 
     /// Pins nothing.
     #[inline]
-    pub(crate) fn pin() -> Guard {}
+    pub(crate) fn pin() -> Guard {
+        Guard
+    }
 
     /// The current table of a shard.
     #[derive(Debug)]
