@@ -258,74 +258,106 @@ fn touch_rates(n: usize) {
     let rec = |id: u64| (id.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize % n;
     type Row<'a> = (&'static str, Box<dyn Fn(usize, usize) + Sync + 'a>);
     let rows: Vec<Row> = vec![
-        ("touch", Box::new(|t: usize, ops: usize| {
-            for i in 0..ops {
-                let _ = std::hint::black_box(e.touch(ids[at(i, t)]));
-            }
-        })),
-        ("touch_at", Box::new(|t: usize, ops: usize| {
-            let mut now = e.now_ms();
-            for i in 0..ops {
-                if i & 1023 == 0 {
-                    now = e.now_ms();
+        (
+            "touch",
+            Box::new(|t: usize, ops: usize| {
+                for i in 0..ops {
+                    let _ = std::hint::black_box(e.touch(ids[at(i, t)]));
                 }
-                let _ = std::hint::black_box(e.touch_at(ids[at(i, t)], now));
-            }
-        })),
-        ("touch_many", Box::new(|t: usize, ops: usize| {
-            let mut batch = Vec::with_capacity(1024);
-            for i in (0..ops).step_by(1024) {
-                batch.clear();
-                batch.extend((i..i + 1024).map(|j| ids[at(j, t)]));
-                std::hint::black_box(e.touch_many(&batch));
-            }
-        })),
-        ("zk_shaped", Box::new(|t: usize, ops: usize| {
-            for i in 0..ops {
-                std::hint::black_box(zk.touch(zk_ids[at(i, t)]));
-            }
-        })),
-        ("floor/atomic_store", Box::new(|t: usize, ops: usize| {
-            for i in 0..ops {
-                records[at(i, t)][1].store(i as u64, Ordering::Relaxed);
-            }
-        })),
-        ("floor/cas", Box::new(|t: usize, ops: usize| {
-            for i in 0..ops {
-                std::hint::black_box(records[at(i, t)][1].fetch_max(i as u64, Ordering::Relaxed));
-            }
-        })),
-        ("floor/id+cas", Box::new(|t: usize, ops: usize| {
-            for i in 0..ops {
-                let r = &records[rec(ids[at(i, t)])];
-                std::hint::black_box(r[1].fetch_max(i as u64, Ordering::Relaxed));
-            }
-        })),
-        ("floor/id+cas huge", Box::new(|t: usize, ops: usize| {
-            for i in 0..ops {
-                let r = huge.get(rec(ids[at(i, t)]));
-                std::hint::black_box(r.fetch_max(i as u64, Ordering::Relaxed));
-            }
-        })),
-        ("floor/id+pin+cas", Box::new(|t: usize, ops: usize| {
-            for i in 0..ops {
-                let id = ids[at(i, t)];
-                let g = crossbeam_epoch::pin();
-                let r = &records[rec(id)];
-                std::hint::black_box(r[1].fetch_max(i as u64, Ordering::Relaxed));
-                drop(g);
-            }
-        })),
-        ("floor/id+pin+cas+count", Box::new(|t: usize, ops: usize| {
-            for i in 0..ops {
-                let id = ids[at(i, t)];
-                let g = crossbeam_epoch::pin();
-                let r = &records[rec(id)];
-                std::hint::black_box(r[1].fetch_max(i as u64, Ordering::Relaxed));
-                drop(g);
-                stripes[t * 8].fetch_add(1, Ordering::Relaxed);
-            }
-        })),
+            }),
+        ),
+        (
+            "touch_at",
+            Box::new(|t: usize, ops: usize| {
+                let mut now = e.now_ms();
+                for i in 0..ops {
+                    if i & 1023 == 0 {
+                        now = e.now_ms();
+                    }
+                    let _ = std::hint::black_box(e.touch_at(ids[at(i, t)], now));
+                }
+            }),
+        ),
+        (
+            "touch_many",
+            Box::new(|t: usize, ops: usize| {
+                let mut batch = Vec::with_capacity(1024);
+                for i in (0..ops).step_by(1024) {
+                    batch.clear();
+                    batch.extend((i..i + 1024).map(|j| ids[at(j, t)]));
+                    std::hint::black_box(e.touch_many(&batch));
+                }
+            }),
+        ),
+        (
+            "zk_shaped",
+            Box::new(|t: usize, ops: usize| {
+                for i in 0..ops {
+                    std::hint::black_box(zk.touch(zk_ids[at(i, t)]));
+                }
+            }),
+        ),
+        (
+            "floor/atomic_store",
+            Box::new(|t: usize, ops: usize| {
+                for i in 0..ops {
+                    records[at(i, t)][1].store(i as u64, Ordering::Relaxed);
+                }
+            }),
+        ),
+        (
+            "floor/cas",
+            Box::new(|t: usize, ops: usize| {
+                for i in 0..ops {
+                    std::hint::black_box(
+                        records[at(i, t)][1].fetch_max(i as u64, Ordering::Relaxed),
+                    );
+                }
+            }),
+        ),
+        (
+            "floor/id+cas",
+            Box::new(|t: usize, ops: usize| {
+                for i in 0..ops {
+                    let r = &records[rec(ids[at(i, t)])];
+                    std::hint::black_box(r[1].fetch_max(i as u64, Ordering::Relaxed));
+                }
+            }),
+        ),
+        (
+            "floor/id+cas huge",
+            Box::new(|t: usize, ops: usize| {
+                for i in 0..ops {
+                    let r = huge.get(rec(ids[at(i, t)]));
+                    std::hint::black_box(r.fetch_max(i as u64, Ordering::Relaxed));
+                }
+            }),
+        ),
+        (
+            "floor/id+pin+cas",
+            Box::new(|t: usize, ops: usize| {
+                for i in 0..ops {
+                    let id = ids[at(i, t)];
+                    let g = crossbeam_epoch::pin();
+                    let r = &records[rec(id)];
+                    std::hint::black_box(r[1].fetch_max(i as u64, Ordering::Relaxed));
+                    drop(g);
+                }
+            }),
+        ),
+        (
+            "floor/id+pin+cas+count",
+            Box::new(|t: usize, ops: usize| {
+                for i in 0..ops {
+                    let id = ids[at(i, t)];
+                    let g = crossbeam_epoch::pin();
+                    let r = &records[rec(id)];
+                    std::hint::black_box(r[1].fetch_max(i as u64, Ordering::Relaxed));
+                    drop(g);
+                    stripes[t * 8].fetch_add(1, Ordering::Relaxed);
+                }
+            }),
+        ),
     ];
     let mut samples: Vec<[Vec<f64>; 2]> = rows.iter().map(|_| [vec![], vec![]]).collect();
     for _ in 0..rounds {
