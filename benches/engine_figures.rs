@@ -221,8 +221,10 @@ fn per_cpu(threads: usize, ops: usize, f: &(dyn Fn(usize, usize) + Sync)) -> f64
 /// touch's parts one at a time to a bare access, so the table shows where the time goes:
 /// a relaxed store to a random 24-byte record (stores overlap their misses); an atomic
 /// read-modify-write of it; the id read from the bench's id array first (the touch's
-/// dependent chain: two misses); the same on huge pages; with an epoch pin around it; and
-/// with a striped counter add after it.
+/// dependent chain: two misses); the same on huge pages; with an epoch pin around it; with
+/// a striped counter add after it; and one dependent miss per operation (a walk of a
+/// random cycle as large as the engine's tables), the latency bound of a lone touch whose
+/// miss cannot overlap the next one's.
 ///
 /// Every row runs once per round, rounds interleave the rows (`ZKS_FIGURES_ROUNDS`,
 /// default 5), and the table prints each row's median: a noisy neighbour then spoils one
@@ -252,6 +254,21 @@ fn touch_rates(n: usize) {
         .map(|_| std::array::from_fn(|_| std::sync::atomic::AtomicU64::new(0)))
         .collect();
     let huge = measure::HugeRecords::new(n);
+    // A random cycle through 2n records of 24 bytes (about the engine's tables at n
+    // sessions): following it is one dependent miss per step, the latency a lone touch
+    // pays on its slot.
+    let cycle: Vec<[u64; 3]> = {
+        let mut order: Vec<u32> = (0..2 * n as u32).collect();
+        let r = random_indices(order.len(), usize::MAX, 0xc1c1e);
+        for i in (1..order.len()).rev() {
+            order.swap(i, r[i] as usize % (i + 1));
+        }
+        let mut c = vec![[0u64; 3]; order.len()];
+        for w in 0..order.len() {
+            c[order[w] as usize][0] = order[(w + 1) % order.len()] as u64;
+        }
+        c
+    };
     let stripes: Vec<crossbeam_utils::CachePadded<std::sync::atomic::AtomicU64>> =
         (0..64).map(|_| Default::default()).collect();
     // The floors' record of an id: the engine's shard hash, so the chain matches a touch.
@@ -322,6 +339,16 @@ fn touch_rates(n: usize) {
                     let r = &records[rec(ids[at(i, t)])];
                     std::hint::black_box(r[1].fetch_max(i as u64, Ordering::Relaxed));
                 }
+            }),
+        ),
+        (
+            "floor/dependent miss",
+            Box::new(|t: usize, ops: usize| {
+                let mut at = t * 7919;
+                for _ in 0..ops {
+                    at = cycle[at][0] as usize;
+                }
+                std::hint::black_box(at);
             }),
         ),
         (
