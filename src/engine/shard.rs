@@ -257,6 +257,13 @@ impl<'a> Locked<'a> {
         Ok((s, w))
     }
 
+    /// Starts loading the slot where `id`'s probe run begins (a hint; see
+    /// [`Table::prefetch`]).
+    #[inline]
+    pub(crate) fn prefetch(&self, id: u64) {
+        self.tab().prefetch(id);
+    }
+
     pub(crate) fn counts(&self) -> Counts {
         let mut c = self.s.counts;
         c.closing = c.closing_local + c.closing_global;

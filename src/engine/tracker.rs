@@ -213,6 +213,15 @@ impl Inner {
         }
     }
 
+    /// The first of the ids after `id` (up to 64 ahead) that maps to `id`'s shard.
+    #[inline]
+    fn next_in_shard(&self, id: u64) -> Option<u64> {
+        let i = self.shard_index(id);
+        (1..=64u64)
+            .map(|k| id.wrapping_add(k))
+            .find(|&n| self.shard_index(n) == i)
+    }
+
     #[inline]
     fn shard(&self, id: u64) -> &Shard {
         let i = self.shard_index(id);
@@ -398,6 +407,13 @@ impl Engine {
             let mut s = inner.shard(id).lock();
             if s.insert(id, timeout_ms, kind, deadline) {
                 s.note_create();
+                // Ids are handed out in order: the slot of the next id this shard will
+                // get is where a create lands soon. Start loading it now (a hint, under
+                // the lock that keeps the table alive), so that create's insert does not
+                // wait for memory.
+                if let Some(next) = inner.next_in_shard(id) {
+                    s.prefetch(next);
+                }
                 drop(s);
                 return Created {
                     id,
