@@ -36,7 +36,7 @@
 //! At a million sessions a touch is one memory miss on its slot (the tables outgrow the
 //! last-level cache); the pin and the counter around it were measured not to matter there
 //! (see the README's benchmark section), while overlapping misses does: batches prefetch
-//! ([`Table::prefetch`]).
+//! ([`Table::prefetch`]), and a create prefetches the slot of the next id of its shard.
 //!
 //! # Ground rules
 //! - **Slots.** `id` 0 is an empty slot (ids are never 0). A slot's `id` is written once,
