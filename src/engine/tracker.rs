@@ -213,11 +213,19 @@ impl Inner {
         }
     }
 
-    /// The first of the ids after `id` (up to 64 ahead) that maps to `id`'s shard.
+    /// The first id after `id` that maps to `id`'s shard, looked for up to 4 x shards
+    /// ahead. The golden-ratio hash spreads consecutive ids evenly (the gaps between ids of
+    /// one shard take at most three values, all below 3 x shards), so the search finds it;
+    /// beyond 64 shards it is not tried (`None`): the walk would cost more than the miss
+    /// it saves.
     #[inline]
     fn next_in_shard(&self, id: u64) -> Option<u64> {
+        let shards = 1u64 << self.shard_bits;
+        if shards > 64 {
+            return None;
+        }
         let i = self.shard_index(id);
-        (1..=64u64)
+        (1..=4 * shards)
             .map(|k| id.wrapping_add(k))
             .find(|&n| self.shard_index(n) == i)
     }
@@ -891,5 +899,49 @@ impl Engine {
 impl Drop for Engine {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn engine(shards: usize) -> Engine {
+        Engine::builder(Config {
+            shards,
+            expiry_workers: 1,
+            ..Config::with_tick(100)
+        })
+        .workers(false)
+        .build()
+        .unwrap()
+    }
+
+    #[test]
+    fn the_next_id_of_a_shard_is_found_up_to_64_shards() {
+        for shards in [1, 2, 8, 64] {
+            let e = engine(shards);
+            let inner = &*e.inner;
+            for id in (1u64 << 56..(1 << 56) + 5000).chain(u64::MAX - 300..u64::MAX - 200) {
+                let next = inner
+                    .next_in_shard(id)
+                    .unwrap_or_else(|| panic!("{shards} shards: none after {id:#x}"));
+                let i = inner.shard_index(id);
+                assert_eq!(inner.shard_index(next), i);
+                let gap = next.wrapping_sub(id);
+                assert!(
+                    gap >= 1 && gap <= 3 * shards as u64,
+                    "{shards} shards: gap {gap}"
+                );
+                // The first one: no id in between maps to the shard.
+                assert!((1..gap).all(|k| inner.shard_index(id.wrapping_add(k)) != i));
+            }
+        }
+    }
+
+    #[test]
+    fn beyond_64_shards_the_next_id_is_not_looked_for() {
+        let e = engine(128);
+        assert_eq!(e.inner.next_in_shard(1 << 56), None);
     }
 }
